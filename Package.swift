@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+// ShuffleNet v1 image classifier: C decoding shims -> image preprocessing -> engine -> CLI.
+import PackageDescription
+
+let package = Package(
+    name: "shufflenet",
+    products: [
+        .executable(name: "shufflenet", targets: ["ShuffleNetCLI"]),
+        // Everything another Swift program needs to embed the classifier.
+        .library(name: "ShuffleNet", targets: ["ShuffleNet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libjpeg-turbo and libpng behind a tiny C API. setjmp-based error handling must live in C.
+        .target(
+            name: "CImageCodecs",
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]
+        ),
+        // Decoding to 8-bit RGB and the resize / crop / normalisation the weights expect.
+        .target(name: "ShuffleNetImage", dependencies: ["CImageCodecs"]),
+        // Reader for PyTorch's torch.save files (legacy pickle stream and zip), no Python needed.
+        .target(name: "TorchCheckpoint"),
+        // Network plan, safetensors weights, kernels. Knows nothing about images or files on disk beyond weights.
+        .target(name: "ShuffleNetEngine"),
+        // The embeddable classifier: labels, default weights, checkpoint conversion.
+        .target(name: "ShuffleNet", dependencies: ["ShuffleNetImage", "ShuffleNetEngine", "TorchCheckpoint"]),
+        // Thin CLI: maps arguments to configurations, one file per command.
+        .executableTarget(
+            name: "ShuffleNetCLI",
+            dependencies: ["ShuffleNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "ImageTests", dependencies: ["ShuffleNetImage"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["ShuffleNetEngine"]),
+        .testTarget(name: "ShuffleNetTests", dependencies: ["ShuffleNet"]),
+    ]
+)
