@@ -1,0 +1,109 @@
+/// Naive, obviously-correct kernels on plain arrays, written straight from the definitions (PyTorch
+/// semantics). They exist to check the fast kernels and the fast network against; nothing in the
+/// inference path calls them. Layout: one image, channels-major `[C][H][W]`.
+public enum ReferenceKernels {
+    /// A convolution with `groups` groups, square kernel, zero padding. `weights` is `[O][C/groups][k][k]`.
+    public static func convolution(_ input: [Float], channels: Int, height: Int, width: Int,
+                                   weights: [Float], outputChannels: Int, kernel: Int, stride: Int,
+                                   padding: Int, groups: Int, bias: [Float]? = nil) -> (values: [Float], height: Int, width: Int) {
+        let outH = (height + 2 * padding - kernel) / stride + 1
+        let outW = (width + 2 * padding - kernel) / stride + 1
+        let inPerGroup = channels / groups, outPerGroup = outputChannels / groups
+        var out = [Float](repeating: 0, count: outputChannels * outH * outW)
+        for o in 0..<outputChannels {
+            let g = o / outPerGroup
+            for y in 0..<outH {
+                for x in 0..<outW {
+                    var sum: Float = bias?[o] ?? 0
+                    for i in 0..<inPerGroup {
+                        let c = g * inPerGroup + i
+                        for ky in 0..<kernel {
+                            let iy = y * stride + ky - padding
+                            if iy < 0 || iy >= height { continue }
+                            for kx in 0..<kernel {
+                                let ix = x * stride + kx - padding
+                                if ix < 0 || ix >= width { continue }
+                                sum += weights[((o * inPerGroup + i) * kernel + ky) * kernel + kx]
+                                    * input[(c * height + iy) * width + ix]
+                            }
+                        }
+                    }
+                    out[(o * outH + y) * outW + x] = sum
+                }
+            }
+        }
+        return (out, outH, outW)
+    }
+
+    /// Inference-mode BatchNorm: `(x - mean) / sqrt(var + eps) * gamma + beta`, per channel.
+    public static func batchNorm(_ x: [Float], channels: Int, gamma: [Float], beta: [Float],
+                                 mean: [Float], variance: [Float], epsilon: Float) -> [Float] {
+        let plane = x.count / channels
+        var out = x
+        for c in 0..<channels {
+            let inv = 1 / (variance[c] + epsilon).squareRoot()
+            for p in 0..<plane { out[c * plane + p] = (x[c * plane + p] - mean[c]) * inv * gamma[c] + beta[c] }
+        }
+        return out
+    }
+
+    public static func relu(_ x: [Float]) -> [Float] { x.map { max($0, 0) } }
+
+    /// Channel shuffle by its definition: view the channels as a `rows x columns` matrix, transpose, flatten.
+    /// The paper uses `(groups, channels/groups)`; Megvii's code `(channels/groups, groups)`.
+    public static func channelShuffle(_ x: [Float], channels: Int, groups: Int,
+                                      convention: ChannelShuffleConvention) -> [Float] {
+        let plane = x.count / channels
+        let (rows, columns) = convention == .paper ? (groups, channels / groups) : (channels / groups, groups)
+        var out = x
+        for r in 0..<rows {
+            for c in 0..<columns {
+                let from = r * columns + c, to = c * rows + r
+                for p in 0..<plane { out[to * plane + p] = x[from * plane + p] }
+            }
+        }
+        return out
+    }
+
+    /// 3x3 pooling, stride 2, padding 1. Average divides by 9 including the padding (PyTorch's default
+    /// `count_include_pad=True`, as Megvii's shortcut uses); max ignores the padding.
+    public static func pool3x3Stride2(_ x: [Float], channels: Int, height: Int, width: Int,
+                                      maximum: Bool) -> (values: [Float], height: Int, width: Int) {
+        let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1
+        var out = [Float](repeating: 0, count: channels * outH * outW)
+        for c in 0..<channels {
+            for y in 0..<outH {
+                for xx in 0..<outW {
+                    var acc: Float = maximum ? -.infinity : 0
+                    for ky in 0..<3 {
+                        let iy = 2 * y + ky - 1
+                        if iy < 0 || iy >= height { continue }
+                        for kx in 0..<3 {
+                            let ix = 2 * xx + kx - 1
+                            if ix < 0 || ix >= width { continue }
+                            let v = x[(c * height + iy) * width + ix]
+                            acc = maximum ? max(acc, v) : acc + v
+                        }
+                    }
+                    out[(c * outH + y) * outW + xx] = maximum ? acc : acc / 9
+                }
+            }
+        }
+        return (out, outH, outW)
+    }
+
+    public static func globalAveragePool(_ x: [Float], channels: Int) -> [Float] {
+        let plane = x.count / channels
+        return (0..<channels).map { c in x[(c * plane)..<((c + 1) * plane)].reduce(0, +) / Float(plane) }
+    }
+
+    /// `y = W x (+ b)` with `W` as `[outputs][inputs]`.
+    public static func linear(_ x: [Float], weights: [Float], outputs: Int, bias: [Float]? = nil) -> [Float] {
+        let inputs = x.count
+        return (0..<outputs).map { o in
+            var sum = bias?[o] ?? 0
+            for i in 0..<inputs { sum += weights[o * inputs + i] * x[i] }
+            return sum
+        }
+    }
+}

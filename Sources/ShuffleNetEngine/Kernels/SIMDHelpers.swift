@@ -1,0 +1,16 @@
+/// Sixteen floats: one AVX-512 register, or two AVX2 / four SSE registers on other x86 CPUs.
+typealias Vector = SIMD16<Float>
+
+/// Activation planes are padded to a multiple of this many floats so that SIMD loops over pixels need no
+/// scalar tail: the padding is computed (harmlessly) and never read as a real pixel.
+public let planeAlignment = 16
+
+@inline(__always) func roundUpToVector(_ n: Int) -> Int { (n + 15) & ~15 }
+
+@inline(__always) func load(_ p: UnsafePointer<Float>) -> Vector {
+    UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
+}
+
+@inline(__always) func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
+}

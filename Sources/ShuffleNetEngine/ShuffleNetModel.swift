@@ -1,0 +1,209 @@
+/// ShuffleNet v1 ready to run: BatchNorm folded into the convolutions, the channel shuffle folded into where
+/// the depthwise convolution stores its channels, and every buffer size planned once. Immutable and
+/// shareable across threads; each thread runs it with its own `Workspace`.
+public final class ShuffleNetModel: Sendable {
+    struct Unit: Sendable {
+        let plan: UnitPlan
+        let compress: PointwiseConvolution      // 1x1 GConv + BN + ReLU
+        let depthwise: DepthwiseConvolution3x3  // 3x3 DWConv + BN, storing shuffled
+        let expand: PointwiseConvolution        // 1x1 GConv + BN (+ residual) + ReLU
+        let shortcut: DepthwiseConvolution3x3?  // 3x3 average pool for stride 2
+    }
+
+    public let plan: NetworkPlan
+    public var configuration: ShuffleNetConfiguration { plan.configuration }
+    let stem: PointwiseConvolution
+    let units: [Unit]
+    let classifier: DenseLayer
+
+    public init(weights: ShuffleNetWeights, inputSize: Int = 224) {
+        let plan = NetworkPlan(configuration: weights.configuration, inputSize: inputSize)
+        self.plan = plan
+        let c = plan.configuration
+        let eps = weights.batchNormEpsilon
+        func folded(_ convName: String, _ bnPrefix: String, outputs: Int) -> (weights: [Float], bias: [Float]) {
+            Self.foldBatchNorm(weights: weights.tensor(convName), outputs: outputs,
+                               gamma: weights.tensor("\(bnPrefix).weight"), beta: weights.tensor("\(bnPrefix).bias"),
+                               mean: weights.tensor("\(bnPrefix).running_mean"),
+                               variance: weights.tensor("\(bnPrefix).running_var"), epsilon: eps)
+        }
+        // conv1 runs as a 1x1 convolution over the 27 rows of its im2col matrix.
+        let stemFolded = folded("first_conv.0.weight", "first_conv.1", outputs: c.stemChannels)
+        stem = PointwiseConvolution(weights: stemFolded.weights, bias: stemFolded.bias, inputChannels: 27,
+                                    outputChannels: c.stemChannels, groups: 1)
+        units = plan.units.map { u in
+            let p = "features.\(u.index)"
+            let a = folded("\(p).branch_main_1.0.weight", "\(p).branch_main_1.1", outputs: u.bottleneckChannels)
+            let d = folded("\(p).branch_main_1.3.weight", "\(p).branch_main_1.4", outputs: u.bottleneckChannels)
+            let e = folded("\(p).branch_main_2.0.weight", "\(p).branch_main_2.1", outputs: u.branchChannels)
+            let shuffle = c.groups > 1 ? c.shuffle.destinations(channels: u.bottleneckChannels, groups: c.groups) : nil
+            return Unit(
+                plan: u,
+                compress: PointwiseConvolution(weights: a.weights, bias: a.bias, inputChannels: u.inputChannels,
+                                               outputChannels: u.bottleneckChannels, groups: u.firstConvGroups),
+                depthwise: DepthwiseConvolution3x3(weights: d.weights, bias: d.bias, channels: u.bottleneckChannels,
+                                                   stride: u.stride, destinations: shuffle),
+                expand: PointwiseConvolution(weights: e.weights, bias: e.bias, inputChannels: u.bottleneckChannels,
+                                             outputChannels: u.branchChannels, groups: c.groups),
+                shortcut: u.stride == 2 ? Pooling.average3x3Stride2(channels: u.inputChannels) : nil)
+        }
+        classifier = DenseLayer(weights: weights.tensor("classifier.0.weight"),
+                                bias: c.classifierHasBias ? weights.tensor("classifier.0.bias") : nil,
+                                inputs: plan.finalChannels, outputs: c.numClasses)
+    }
+
+    /// `w' = w * gamma / sqrt(var + eps)`, `b' = beta - mean * gamma / sqrt(var + eps)` per output channel
+    /// (BatchNorm in inference mode is an affine map, so it merges into the convolution before it).
+    static func foldBatchNorm(weights: [Float], outputs: Int, gamma: [Float], beta: [Float], mean: [Float],
+                              variance: [Float], epsilon: Float) -> (weights: [Float], bias: [Float]) {
+        let perOutput = weights.count / outputs
+        var w = weights
+        var b = [Float](repeating: 0, count: outputs)
+        for o in 0..<outputs {
+            let scale = Double(gamma[o]) / (Double(variance[o]) + Double(epsilon)).squareRoot()
+            for i in 0..<perOutput { w[o * perOutput + i] = Float(Double(weights[o * perOutput + i]) * scale) }
+            b[o] = Float(Double(beta[o]) - Double(mean[o]) * scale)
+        }
+        return (w, b)
+    }
+
+    public func makeWorkspace() -> Workspace { Workspace(plan: plan) }
+
+    /// Logits for one image given as `[3][inputSize][inputSize]` floats, preprocessed as the weights expect.
+    public func logits(for input: [Float], workspace: Workspace? = nil) -> [Float] {
+        let workspace = workspace ?? makeWorkspace()
+        var logits = [Float](repeating: 0, count: configuration.numClasses)
+        input.withUnsafeBufferPointer { x in
+            logits.withUnsafeMutableBufferPointer { y in
+                run(input: x.baseAddress!, logits: y.baseAddress!, workspace: workspace)
+            }
+        }
+        return logits
+    }
+
+    /// The allocation-free inference path: reads `3 * inputSize^2` floats, writes `numClasses` logits.
+    public func run(input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let w = workspace
+        let c = configuration
+        let inSize = plan.inputSize, stemSize = plan.stemOutputSize
+        // conv1: 3x3 stride 2 as im2col + the pointwise kernel.
+        Im2col.threeByThreeStride2(input: input, channels: 3, height: inSize, width: inSize,
+                                   output: w.im2col, outputPlaneStride: w.stemPlaneStride)
+        stem.run(input: w.im2col, inputPlaneStride: w.stemPlaneStride, output: w.stemOutput,
+                 outputPlaneStride: w.stemPlaneStride, pixels: stemSize * stemSize, epilogue: .relu)
+        Pooling.max3x3Stride2(input: w.stemOutput, inputPlaneStride: w.stemPlaneStride, channels: c.stemChannels,
+                              height: stemSize, width: stemSize, output: w.ping, outputPlaneStride: w.planeStride(plan.poolOutputSize))
+        var x = w.ping, y = w.pong
+        for unit in units {
+            let u = unit.plan
+            let inStride = w.planeStride(u.inputSize), outStride = w.planeStride(u.outputSize)
+            unit.compress.run(input: x, inputPlaneStride: inStride, output: w.bottleneckIn, outputPlaneStride: inStride,
+                              pixels: u.inputSize * u.inputSize, epilogue: .relu)
+            unit.depthwise.run(input: w.bottleneckIn, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
+                               output: w.bottleneckOut, outputPlaneStride: outStride, scratch: w.scratch)
+            if let shortcut = unit.shortcut {
+                // Fig. 2c: concat(avg-pooled input, ReLU(branch)): the pool fills the first channels, the branch the rest.
+                shortcut.run(input: x, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
+                             output: y, outputPlaneStride: outStride, scratch: w.scratch)
+                unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride, output: y + u.inputChannels * outStride,
+                                outputPlaneStride: outStride, pixels: u.outputSize * u.outputSize, epilogue: .relu)
+            } else {
+                // Fig. 2b: ReLU(input + branch).
+                unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride, output: y, outputPlaneStride: outStride,
+                                pixels: u.outputSize * u.outputSize,
+                                epilogue: .addResidualThenReLU(UnsafePointer(x), planeStride: inStride))
+            }
+            swap(&x, &y)
+        }
+        Pooling.globalAverage(input: x, planeStride: w.planeStride(plan.finalSize), channels: plan.finalChannels,
+                              pixels: plan.finalSize * plan.finalSize, output: w.features)
+        classifier.run(input: w.features, output: logits)
+    }
+}
+
+/// Every buffer one inference needs, sized once from the plan. Not shareable between threads running at the
+/// same time; cheap to keep one per thread.
+public final class Workspace: @unchecked Sendable {
+    let stemPlaneStride: Int
+    let im2col: UnsafeMutablePointer<Float>
+    let stemOutput: UnsafeMutablePointer<Float>
+    let ping: UnsafeMutablePointer<Float>
+    let pong: UnsafeMutablePointer<Float>
+    let bottleneckIn: UnsafeMutablePointer<Float>
+    let bottleneckOut: UnsafeMutablePointer<Float>
+    let scratch: UnsafeMutablePointer<Float>
+    let features: UnsafeMutablePointer<Float>
+    private var allocations: [(UnsafeMutablePointer<Float>, Int)] = []
+
+    /// Planes are padded to a multiple of 16 floats (see `planeAlignment`).
+    func planeStride(_ size: Int) -> Int { roundUpToVector(size * size) }
+
+    init(plan: NetworkPlan) {
+        let c = plan.configuration
+        stemPlaneStride = roundUpToVector(plan.stemOutputSize * plan.stemOutputSize)
+        var activation = c.stemChannels * roundUpToVector(plan.poolOutputSize * plan.poolOutputSize)
+        var bottleneck = 0
+        var scratchCount = 0
+        for u in plan.units {
+            let inPlane = roundUpToVector(u.inputSize * u.inputSize)
+            activation = max(activation, u.inputChannels * inPlane, u.outputChannels * roundUpToVector(u.outputSize * u.outputSize))
+            bottleneck = max(bottleneck, u.bottleneckChannels * inPlane)
+            scratchCount = max(scratchCount, DepthwiseConvolution3x3.scratchCount(height: u.inputSize, width: u.inputSize))
+        }
+        var allocations: [(UnsafeMutablePointer<Float>, Int)] = []
+        func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+            // Zero-filled so that the padding of every plane holds finite values from the start.
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            p.initialize(repeating: 0, count: count)
+            allocations.append((p, count))
+            return p
+        }
+        im2col = allocate(27 * stemPlaneStride)
+        stemOutput = allocate(c.stemChannels * stemPlaneStride)
+        ping = allocate(activation)
+        pong = allocate(activation)
+        bottleneckIn = allocate(bottleneck)
+        bottleneckOut = allocate(bottleneck)
+        scratch = allocate(scratchCount)
+        features = allocate(roundUpToVector(plan.finalChannels))
+        self.allocations = allocations
+    }
+
+    deinit {
+        for (p, count) in allocations {
+            p.deinitialize(count: count)
+            p.deallocate()
+        }
+    }
+}
+
+/// Unfolds 3x3, stride-2, padding-1 patches into rows, so conv1 becomes a matrix product.
+enum Im2col {
+    /// Row `(c * 9 + ky * 3 + kx)` holds, for every output pixel, the input value under tap (ky, kx) of
+    /// channel c (zero outside the image), matching the `[O][C][3][3]` weight layout.
+    static func threeByThreeStride2(input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+                                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int) {
+        let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1
+        for c in 0..<channels {
+            let src = input + c * height * width
+            for ky in 0..<3 {
+                for kx in 0..<3 {
+                    let dst = output + (c * 9 + ky * 3 + kx) * outputPlaneStride
+                    for y in 0..<outH {
+                        let iy = 2 * y + ky - 1
+                        let row = dst + y * outW
+                        if iy < 0 || iy >= height {
+                            row.update(repeating: 0, count: outW)
+                            continue
+                        }
+                        let srcRow = src + iy * width
+                        for x in 0..<outW {
+                            let ix = 2 * x + kx - 1
+                            row[x] = (ix >= 0 && ix < width) ? srcRow[ix] : 0
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
