@@ -34,6 +34,8 @@ let package = Package(
         .testTarget(name: "ImageTests", dependencies: ["ShuffleNetImage"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EngineTests", dependencies: ["ShuffleNetEngine"]),
-        .testTarget(name: "ShuffleNetTests", dependencies: ["ShuffleNet"]),
+        .testTarget(name: "ShuffleNetTests", dependencies: ["ShuffleNet", "SharedTestData"]),
+        // Locates the shared data and reference outputs that some tests use when present.
+        .target(name: "SharedTestData", path: "Tests/SharedTestData"),
     ]
 )

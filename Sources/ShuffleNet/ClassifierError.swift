@@ -1,0 +1,23 @@
+import ShuffleNetEngine
+import ShuffleNetImage
+
+/// Everything that can stop a classification, with the file and the reason in its description.
+public enum ClassifierError: Error, CustomStringConvertible, Sendable {
+    /// The weights file is missing, damaged or describes something else.
+    case weights(WeightsError)
+    /// No weights could be obtained (no mirror, download failed or disabled, cache not writable).
+    case weightsUnavailable(String)
+    /// The weights' metadata asks for something this build does not support.
+    case unsupportedWeights(path: String, String)
+    /// One image could not be read or decoded; the others are unaffected.
+    case image(ImageDecodingError)
+
+    public var description: String {
+        switch self {
+        case .weights(let error): "\(error)"
+        case .weightsUnavailable(let reason): "no weights: \(reason)"
+        case .unsupportedWeights(let path, let reason): "\(path): \(reason)"
+        case .image(let error): "\(error)"
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+
+@main
+struct ShuffleNetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shufflenet",
+        abstract: "Classify photos with ShuffleNet v1 on the CPU.",
+        discussion: """
+            Exit codes: 0 success; 1 nothing could run (no weights, bad weights file); \
+            2 some inputs failed (the others were still processed); 64 bad command-line usage.
+            """,
+        subcommands: [ClassifyCommand.self, ConvertCommand.self],
+        defaultSubcommand: nil
+    )
+}
+
+/// Exit codes scripts can rely on (documented in the README and `shufflenet --help`).
+enum ExitStatus {
+    static let nothingRan = ExitCode(1)
+    static let someInputsFailed = ExitCode(2)
+}
