@@ -1,0 +1,68 @@
+import Foundation
+import ShuffleNetEngine
+
+/// Times the engine on synthetic input, the way `shufflenet bench` reports it: the first run apart (it pays
+/// for page faults and cold caches), then warm-up runs, then timed runs of one batch each.
+public struct Benchmark: Sendable {
+    public struct Settings: Sendable {
+        public var batch = 1
+        public var threads = 1
+        public var warmup = 5
+        /// Timed runs; when `duration` is set, runs continue until both are reached.
+        public var iterations = 50
+        public var duration: Double? = nil
+        public init() {}
+    }
+
+    public struct Result: Sendable {
+        public let configuration: ShuffleNetConfiguration
+        public let settings: Settings
+        public let parameters: Int
+        public let multiplyAdds: Int
+        public let firstMilliseconds: Double
+        /// Per batch, in milliseconds, sorted.
+        public let latencies: [Double]
+
+        public func percentile(_ p: Double) -> Double {
+            guard !latencies.isEmpty else { return 0 }
+            let rank = p / 100 * Double(latencies.count - 1)
+            let low = Int(rank.rounded(.down)), high = min(low + 1, latencies.count - 1)
+            return latencies[low] + (latencies[high] - latencies[low]) * (rank - Double(low))
+        }
+        public var mean: Double { latencies.reduce(0, +) / Double(max(latencies.count, 1)) }
+        public var imagesPerSecond: Double { Double(settings.batch) / (percentile(50) / 1000) }
+        /// Two floating-point operations per multiply-add, at the median latency.
+        public var gigaflopsPerSecond: Double { 2 * Double(multiplyAdds) * Double(settings.batch) / (percentile(50) / 1000) / 1e9 }
+    }
+
+    public let model: ShuffleNetModel
+    public init(model: ShuffleNetModel) { self.model = model }
+
+    public func run(_ settings: Settings) -> Result {
+        let runner = BatchRunner(model: model, threads: settings.threads)
+        let inputCount = 3 * model.plan.inputSize * model.plan.inputSize
+        var generator = SystemRandomNumberGenerator()
+        let inputs = (0..<(settings.batch * inputCount)).map { _ in Float.random(in: 0..<255, using: &generator) }
+        var logits = [Float](repeating: 0, count: settings.batch * model.configuration.numClasses)
+        func once() -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            inputs.withUnsafeBufferPointer { x in
+                logits.withUnsafeMutableBufferPointer { y in
+                    runner.run(inputs: x.baseAddress!, count: settings.batch, logits: y.baseAddress!)
+                }
+            }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        }
+        let first = once()
+        for _ in 0..<settings.warmup { _ = once() }
+        var latencies: [Double] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        while latencies.count < settings.iterations
+                || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < (settings.duration ?? 0) {
+            latencies.append(once())
+        }
+        let plan = model.plan
+        return Result(configuration: model.configuration, settings: settings, parameters: plan.parameterCount,
+                      multiplyAdds: plan.multiplyAdds, firstMilliseconds: first, latencies: latencies.sorted())
+    }
+}

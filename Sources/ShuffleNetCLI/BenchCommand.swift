@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import ShuffleNet
+import ShuffleNetEngine
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time ShuffleNet v1 for any scale and groups on this CPU (no weights file needed).",
+        discussion: "Uses seeded random weights unless --weights is given; the speed does not depend on the values."
+    )
+
+    @Option(name: .long, help: "Width scale s (channels times s).")
+    var scale: Double = 1.0
+
+    @Option(name: .long, help: "Groups g: 1, 2, 3, 4 or 8.")
+    var groups: Int = 3
+
+    @Option(name: .long, help: ArgumentHelp("Time this weights file instead (its s and g win).", valueName: "file"))
+    var weights: String?
+
+    @Option(name: .long, help: "Seed for the random weights.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Images per run.")
+    var batch: Int = 1
+
+    @Option(name: .long, help: "Worker threads.")
+    var threads: Int = 1
+
+    @Option(name: .long, help: "Untimed runs before timing.")
+    var warmup: Int = 5
+
+    @Option(name: .long, help: "Timed runs (at least).")
+    var iterations: Int = 50
+
+    @Option(name: .long, help: "Keep timing for at least this many seconds.")
+    var duration: Double?
+
+    @Option(name: .long, help: "text or json.")
+    var format: BenchFormat = .text
+
+    enum BenchFormat: String, ExpressibleByArgument { case text, json }
+
+    func validate() throws {
+        guard ShuffleNetConfiguration.supportedGroups.contains(groups) else { throw ValidationError("--groups must be 1, 2, 3, 4 or 8") }
+        guard batch >= 1, batch <= 4096 else { throw ValidationError("--batch must be 1...4096") }
+        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be 1...256") }
+        guard warmup >= 0, iterations >= 1 else { throw ValidationError("--warmup must be >= 0 and --iterations >= 1") }
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        do { _ = try ShuffleNetConfiguration(scale: scale, groups: groups) } catch { throw ValidationError("\(error)") }
+    }
+
+    func run() throws {
+        let modelWeights: ShuffleNetWeights
+        do {
+            if let weights {
+                modelWeights = try ShuffleNetWeights(contentsOf: weights)
+            } else {
+                modelWeights = ShuffleNetWeights.random(configuration: try ShuffleNetConfiguration(scale: scale, groups: groups), seed: seed)
+            }
+        } catch {
+            Diagnostics.error("\(error)")
+            throw ExitStatus.nothingRan
+        }
+        var settings = Benchmark.Settings()
+        settings.batch = batch
+        settings.threads = threads
+        settings.warmup = warmup
+        settings.iterations = iterations
+        settings.duration = duration
+        let result = Benchmark(model: ShuffleNetModel(weights: modelWeights)).run(settings)
+        print(format == .json ? BenchReport.json(result) : BenchReport.text(result))
+    }
+}
+
+enum BenchReport {
+    static func text(_ r: Benchmark.Result) -> String {
+        let c = r.configuration
+        func ms(_ v: Double) -> String { String(format: "%.3f", v) }
+        return """
+            \(c)
+            parameters      \(r.parameters) (\(String(format: "%.2f", Double(r.parameters) / 1e6)) M)
+            multiply-adds   \(r.multiplyAdds) (\(String(format: "%.1f", Double(r.multiplyAdds) / 1e6)) M per image)
+            batch \(r.settings.batch), threads \(r.settings.threads), \(r.latencies.count) timed runs after \(r.settings.warmup) warm-up
+            first run       \(ms(r.firstMilliseconds)) ms
+            latency (ms)    min \(ms(r.latencies.first ?? 0))  p50 \(ms(r.percentile(50)))  p90 \(ms(r.percentile(90)))  p99 \(ms(r.percentile(99)))  max \(ms(r.latencies.last ?? 0))  mean \(ms(r.mean))
+            throughput      \(String(format: "%.1f", r.imagesPerSecond)) images/s, \(String(format: "%.1f", r.gigaflopsPerSecond)) GFLOP/s (at p50)
+            """
+    }
+
+    static func json(_ r: Benchmark.Result) -> String {
+        func n(_ v: Double) -> String { String(format: "%.4f", v) }
+        let latency = "{\"min\":\(n(r.latencies.first ?? 0)),\"p50\":\(n(r.percentile(50))),\"p90\":\(n(r.percentile(90))),\"p99\":\(n(r.percentile(99))),\"max\":\(n(r.latencies.last ?? 0)),\"mean\":\(n(r.mean))}"
+        return "{\"scale\":\(r.configuration.scale),\"groups\":\(r.configuration.groups),\"batch\":\(r.settings.batch),\"threads\":\(r.settings.threads),\"params\":\(r.parameters),\"macs\":\(r.multiplyAdds),\"first_ms\":\(n(r.firstMilliseconds)),\"latency_ms\":\(latency),\"images_per_second\":\(n(r.imagesPerSecond)),\"gflops\":\(n(r.gigaflopsPerSecond)),\"iterations\":\(r.latencies.count)}"
+    }
+}
