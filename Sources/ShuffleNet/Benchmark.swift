@@ -11,6 +11,8 @@ public struct Benchmark: Sendable {
         /// Timed runs; when `duration` is set, runs continue until both are reached.
         public var iterations = 50
         public var duration: Double? = nil
+        /// `batch x 3 x size x size` floats to run on; random values when nil.
+        public var input: [Float]? = nil
         public init() {}
     }
 
@@ -22,6 +24,8 @@ public struct Benchmark: Sendable {
         public let firstMilliseconds: Double
         /// Per batch, in milliseconds, sorted.
         public let latencies: [Double]
+        /// The logits of the last run, `batch x classes`.
+        public let lastLogits: [Float]
 
         public func percentile(_ p: Double) -> Double {
             guard !latencies.isEmpty else { return 0 }
@@ -42,7 +46,7 @@ public struct Benchmark: Sendable {
         let runner = BatchRunner(model: model, threads: settings.threads)
         let inputCount = 3 * model.plan.inputSize * model.plan.inputSize
         var generator = SystemRandomNumberGenerator()
-        let inputs = (0..<(settings.batch * inputCount)).map { _ in Float.random(in: 0..<255, using: &generator) }
+        let inputs = settings.input ?? (0..<(settings.batch * inputCount)).map { _ in Float.random(in: 0..<255, using: &generator) }
         var logits = [Float](repeating: 0, count: settings.batch * model.configuration.numClasses)
         func once() -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -63,6 +67,7 @@ public struct Benchmark: Sendable {
         }
         let plan = model.plan
         return Result(configuration: model.configuration, settings: settings, parameters: plan.parameterCount,
-                      multiplyAdds: plan.multiplyAdds, firstMilliseconds: first, latencies: latencies.sorted())
+                      multiplyAdds: plan.multiplyAdds, firstMilliseconds: first, latencies: latencies.sorted(),
+                      lastLogits: logits)
     }
 }

@@ -40,6 +40,15 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "text or json.")
     var format: BenchFormat = .text
 
+    @Option(name: .long, help: ArgumentHelp("Write the weights being timed to this safetensors file (to run other runtimes on the same weights).", valueName: "file"))
+    var exportWeights: String?
+
+    @Option(name: .long, help: ArgumentHelp("Use this input instead of random values: raw little-endian float32, batch x 3 x 224 x 224.", valueName: "file"))
+    var input: String?
+
+    @Option(name: .long, help: ArgumentHelp("Write the last run's logits here: raw little-endian float32, batch x classes.", valueName: "file"))
+    var saveLogits: String?
+
     enum BenchFormat: String, ExpressibleByArgument { case text, json }
 
     func validate() throws {
@@ -63,13 +72,33 @@ struct BenchCommand: ParsableCommand {
             Diagnostics.error("\(error)")
             throw ExitStatus.nothingRan
         }
+        if let exportWeights {
+            do { try modelWeights.safeTensors().write(to: exportWeights) } catch {
+                Diagnostics.error("\(error)")
+                throw ExitStatus.nothingRan
+            }
+        }
         var settings = Benchmark.Settings()
         settings.batch = batch
         settings.threads = threads
         settings.warmup = warmup
         settings.iterations = iterations
         settings.duration = duration
+        if let input {
+            guard let data = FileManager.default.contents(atPath: input), data.count == batch * 3 * 224 * 224 * 4 else {
+                Diagnostics.error("\(input): need exactly \(batch * 3 * 224 * 224 * 4) bytes (batch x 3 x 224 x 224 float32)")
+                throw ExitStatus.nothingRan
+            }
+            settings.input = data.withUnsafeBytes { raw in (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
+        }
         let result = Benchmark(model: ShuffleNetModel(weights: modelWeights)).run(settings)
+        if let saveLogits {
+            let bytes = result.lastLogits.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian, Array.init) }
+            guard FileManager.default.createFile(atPath: saveLogits, contents: Data(bytes)) else {
+                Diagnostics.error("\(saveLogits): cannot write")
+                throw ExitStatus.nothingRan
+            }
+        }
         print(format == .json ? BenchReport.json(result) : BenchReport.text(result))
     }
 }
