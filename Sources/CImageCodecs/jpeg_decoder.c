@@ -1,0 +1,223 @@
+/*
+ * JPEG from memory to 8-bit RGB with libjpeg(-turbo).
+ *
+ * libjpeg reports fatal errors through error_exit, which must never return: we longjmp back to
+ * decode_jpeg_guarded. It reports damaged data only as *warnings* and keeps going (a truncated file
+ * comes out padded with grey), so the warnings that mean "these pixels are not the file's pixels"
+ * are promoted to errors too.
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jpeglib.h>
+#include <jerror.h>
+
+#include "decode_result.h"
+
+/* Real progressive files have about 10 scans. Thousands of tiny scans are a known way to make a
+ * small file take minutes to decode, so refuse them (libjpeg-turbo's djpeg offers the same guard). */
+enum { JPEG_MAX_SCANS = 1000 };
+
+typedef struct JpegErrorManager {
+    struct jpeg_error_mgr base; /* first member: libjpeg only knows about this part */
+    jmp_buf escape;
+    ImageCodecsStatus status; /* of the failure being carried through longjmp */
+    char text[JMSG_LENGTH_MAX];
+    ImageCodecsResult *result; /* where recoverable warnings are noted */
+} JpegErrorManager;
+
+/* Owned by image_codecs_decode_jpeg, not by the function that calls setjmp, so its contents are
+ * reliable after the longjmp (C only guarantees that for objects outside the setjmp caller). */
+typedef struct JpegDecodeState {
+    struct jpeg_decompress_struct info;
+    JpegErrorManager errors;
+    struct jpeg_progress_mgr progress;
+} JpegDecodeState;
+
+static ImageCodecsStatus status_for_error(int code) {
+    switch (code) {
+    case JERR_OUT_OF_MEMORY:
+        return IMAGE_CODECS_OUT_OF_MEMORY;
+    case JERR_IMAGE_TOO_BIG:
+        return IMAGE_CODECS_TOO_LARGE;
+    case JERR_INPUT_EOF:
+        return IMAGE_CODECS_TRUNCATED;
+    case JERR_BAD_PRECISION:      /* 12-bit JPEGs: this libjpeg build is 8-bit only */
+    case JERR_CONVERSION_NOTIMPL: /* e.g. 2-component images */
+    case JERR_NOTIMPL:            /* "Requested features are incompatible" */
+    case JERR_ARITH_NOTIMPL:
+        return IMAGE_CODECS_UNSUPPORTED;
+    default:
+        return IMAGE_CODECS_CORRUPT;
+    }
+}
+
+/* Warnings after which the decoded pixels are made up (grey fill, skipped blocks). Tolerated:
+ * JWRN_EXTRANEOUS_DATA (junk bytes between segments, pixels intact; common in real photo sets and
+ * accepted by Pillow), JWRN_JFIF_MAJOR, JWRN_ADOBE_XFORM, JWRN_BOGUS_ICC (metadata only). */
+static int warning_is_fatal(int code) {
+    switch (code) {
+    case JWRN_JPEG_EOF:
+    case JWRN_HIT_MARKER:
+    case JWRN_HUFF_BAD_CODE:
+    case JWRN_ARITH_BAD_CODE:
+    case JWRN_MUST_RESYNC:
+    case JWRN_NOT_SEQUENTIAL:
+    case JWRN_BOGUS_PROGRESSION:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void escape_with(j_common_ptr info, ImageCodecsStatus status) {
+    JpegErrorManager *errors = (JpegErrorManager *)info->err;
+    errors->status = status;
+    (*info->err->format_message)(info, errors->text);
+    longjmp(errors->escape, 1);
+}
+
+static void jpeg_error_exit(j_common_ptr info) {
+    escape_with(info, status_for_error(info->err->msg_code));
+}
+
+static void jpeg_emit_message(j_common_ptr info, int level) {
+    if (level >= 0) {
+        return; /* trace output, only wanted when debugging libjpeg itself */
+    }
+    info->err->num_warnings++;
+    int code = info->err->msg_code;
+    if (warning_is_fatal(code)) {
+        escape_with(info, code == JWRN_JPEG_EOF ? IMAGE_CODECS_TRUNCATED : IMAGE_CODECS_CORRUPT);
+    }
+    char text[JMSG_LENGTH_MAX];
+    (*info->err->format_message)(info, text);
+    decode_result_note_warning(((JpegErrorManager *)info->err)->result, text);
+}
+
+/* The default prints to stderr; a library embedded in someone's program must not. */
+static void jpeg_output_message_nowhere(j_common_ptr info) {
+    (void)info;
+}
+
+static void jpeg_limit_scans(j_common_ptr info) {
+    j_decompress_ptr decompress = (j_decompress_ptr)info;
+    if (decompress->input_scan_number > JPEG_MAX_SCANS) {
+        JpegErrorManager *errors = (JpegErrorManager *)info->err;
+        errors->status = IMAGE_CODECS_CORRUPT;
+        snprintf(errors->text, sizeof errors->text, "more than %d scans", JPEG_MAX_SCANS);
+        longjmp(errors->escape, 1);
+    }
+}
+
+static const char *describe_failure(ImageCodecsStatus status) {
+    switch (status) {
+    case IMAGE_CODECS_TRUNCATED: return "truncated JPEG data";
+    case IMAGE_CODECS_UNSUPPORTED: return "unsupported kind of JPEG";
+    case IMAGE_CODECS_TOO_LARGE: return "JPEG image too large";
+    case IMAGE_CODECS_OUT_OF_MEMORY: return "out of memory decoding JPEG";
+    default: return "invalid JPEG data";
+    }
+}
+
+/* libjpeg's corrupt-data texts start with this; our own prefix already says so. */
+static const char *without_corrupt_prefix(const char *text) {
+    static const char prefix[] = "Corrupt JPEG data: ";
+    return strncmp(text, prefix, sizeof prefix - 1) == 0 ? text + sizeof prefix - 1 : text;
+}
+
+/* Photoshop (the usual source of CMYK JPEGs, always with an Adobe marker) stores CMYK inverted:
+ * 255 means no ink. Without the marker the values are taken as plain ink amounts. The naive
+ * conversion R = (1 - C)(1 - K) etc. matches what Pillow and browsers do without a colour profile. */
+static void cmyk_row_to_rgb(const JSAMPLE *cmyk, unsigned char *rgb, JDIMENSION width, int inverted) {
+    for (JDIMENSION x = 0; x < width; x++) {
+        unsigned k = inverted ? cmyk[3] : 255u - cmyk[3];
+        for (int channel = 0; channel < 3; channel++) {
+            unsigned paper = inverted ? cmyk[channel] : 255u - cmyk[channel];
+            rgb[channel] = (unsigned char)((paper * k + 127u) / 255u);
+        }
+        cmyk += 4;
+        rgb += 3;
+    }
+}
+
+static void decode_jpeg_guarded(JpegDecodeState *state, const unsigned char *data, size_t size,
+                                ImageCodecsResult *result) {
+    struct jpeg_decompress_struct *info = &state->info;
+    info->err = jpeg_std_error(&state->errors.base);
+    state->errors.base.error_exit = jpeg_error_exit;
+    state->errors.base.emit_message = jpeg_emit_message;
+    state->errors.base.output_message = jpeg_output_message_nowhere;
+    state->errors.result = result;
+    if (setjmp(state->errors.escape)) {
+        const char *text = state->errors.text;
+        decode_result_fail(result, state->errors.status, "%s (%s)", describe_failure(state->errors.status),
+                           without_corrupt_prefix(text));
+        return; /* the caller destroys the decompressor, which frees libjpeg's memory */
+    }
+    jpeg_create_decompress(info);
+    state->progress.progress_monitor = jpeg_limit_scans;
+    info->progress = &state->progress;
+    jpeg_mem_src(info, data, (unsigned long)size);
+    jpeg_read_header(info, TRUE);
+
+    int cmyk = info->jpeg_color_space == JCS_CMYK || info->jpeg_color_space == JCS_YCCK;
+    switch (info->jpeg_color_space) {
+    case JCS_GRAYSCALE:
+    case JCS_YCbCr:
+    case JCS_RGB:
+        info->out_color_space = JCS_RGB;
+        break;
+    case JCS_CMYK:
+    case JCS_YCCK: /* libjpeg turns YCCK into CMYK for us */
+        info->out_color_space = JCS_CMYK;
+        break;
+    default:
+        decode_result_fail(result, IMAGE_CODECS_UNSUPPORTED, "unsupported kind of JPEG (%d colour components)",
+                           info->num_components);
+        return;
+    }
+    /* Checked on the header, before jpeg_start_decompress allocates coefficient buffers. */
+    if (!decode_result_allocate(result, info->image_width, info->image_height, "JPEG")) {
+        return;
+    }
+    jpeg_start_decompress(info);
+    if (info->output_width != info->image_width || info->output_height != info->image_height) {
+        decode_result_fail(result, IMAGE_CODECS_CORRUPT, "invalid JPEG data (output size differs from header)");
+        return;
+    }
+
+    /* From libjpeg's pool, so jpeg_destroy_decompress frees it on every path. */
+    JSAMPARRAY cmyk_row =
+        cmyk ? (*info->mem->alloc_sarray)((j_common_ptr)info, JPOOL_IMAGE, info->output_width * 4, 1) : NULL;
+    size_t row_bytes = (size_t)info->output_width * 3;
+    while (info->output_scanline < info->output_height) {
+        unsigned char *destination = result->pixels + (size_t)info->output_scanline * row_bytes;
+        if (cmyk) {
+            jpeg_read_scanlines(info, cmyk_row, 1);
+            cmyk_row_to_rgb(cmyk_row[0], destination, info->output_width, info->saw_Adobe_marker);
+        } else {
+            JSAMPROW row = destination;
+            jpeg_read_scanlines(info, &row, 1);
+        }
+    }
+    /* No jpeg_finish_decompress: every pixel has been read and nothing after them can change
+     * them, so there is no point reading on to the EOI marker. */
+}
+
+void image_codecs_decode_jpeg(const unsigned char *data, size_t size, ImageCodecsResult *result) {
+    if (result == NULL) {
+        return;
+    }
+    decode_result_reset(result);
+    if (data == NULL || size == 0) {
+        decode_result_fail(result, IMAGE_CODECS_INVALID_ARGUMENT, "no JPEG data (empty buffer)");
+        return;
+    }
+    JpegDecodeState state;
+    memset(&state, 0, sizeof state);
+    decode_jpeg_guarded(&state, data, size, result);
+    /* Safe even if jpeg_create_decompress never ran or failed: info.mem is still NULL then. */
+    jpeg_destroy_decompress(&state.info);
+}
