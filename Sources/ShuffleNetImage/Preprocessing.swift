@@ -1,0 +1,50 @@
+/// Turns a decoded photo into the network input: resize (short side 256), centre crop 224, then
+/// planar CHW floats in the channel order and scale the weights were trained with.
+///
+/// Cheap to create (one small table); reuse one per style. Only the 224x224 crop window of the
+/// resized image is ever computed. For `megvii` (2x2 taps per output) that makes the cost nearly
+/// independent of the photo size; `torchvision`'s antialiasing filter still reads every source pixel
+/// under the crop, so large photos cost proportionally more there.
+public struct Preprocessor: Sendable {
+    public static let resizeShortSide = 256
+    public static let cropSize = 224
+    /// Floats in one network input: 3 planes of 224x224.
+    public static let tensorCount = 3 * cropSize * cropSize
+
+    public let style: PreprocessingStyle
+    private let layout: PreprocessingTensorLayout
+
+    public init(style: PreprocessingStyle) {
+        self.style = style
+        layout = PreprocessingTensorLayout(style: style)
+    }
+
+    /// The 224x224 RGB crop the network sees (after resize and crop, before channel reordering and
+    /// normalisation).
+    public func crop(_ image: RGBImage) -> RGBImage {
+        let window = PreprocessingGeometry(style: style, image: image).window
+        switch style {
+        case .megvii: return OpenCVResize.linear(image, window: window)
+        case .torchvision: return PillowResize.bilinear(image, window: window)
+        }
+    }
+
+    /// The network input for `image`: `3 * 224 * 224` floats, CHW.
+    public func tensor(from image: RGBImage) -> [Float] {
+        let crop = crop(image)
+        return [Float](unsafeUninitializedCapacity: Self.tensorCount) { buffer, initialized in
+            layout.write(crop, into: buffer)
+            initialized = Self.tensorCount
+        }
+    }
+
+    /// Writes the network input for `image` into a caller-owned buffer (e.g. the engine's input
+    /// tensor), which must hold exactly `tensorCount` floats.
+    public func writeTensor(from image: RGBImage,
+                            into output: UnsafeMutableBufferPointer<Float>) throws(PreprocessingError) {
+        guard output.count == Self.tensorCount else {
+            throw .tensorBufferSize(expected: Self.tensorCount, actual: output.count)
+        }
+        layout.write(crop(image), into: output)
+    }
+}
