@@ -40,6 +40,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "text or json.")
     var format: BenchFormat = .text
 
+    @Flag(name: .long, help: "Also break the time down by layer and by kind of operation.")
+    var perLayer = false
+
     @Option(name: .long, help: ArgumentHelp("Write the weights being timed to this safetensors file (to run other runtimes on the same weights).", valueName: "file"))
     var exportWeights: String?
 
@@ -100,10 +103,43 @@ struct BenchCommand: ParsableCommand {
             }
         }
         print(format == .json ? BenchReport.json(result) : BenchReport.text(result))
+        if perLayer {
+            let model = ShuffleNetModel(weights: modelWeights)
+            print(BenchReport.perLayer(model: model, runs: max(iterations, 20), json: format == .json))
+        }
     }
 }
 
 enum BenchReport {
+    /// Profiles single-image runs (batch 1, one thread) layer by layer.
+    static func perLayer(model: ShuffleNetModel, runs: Int, json: Bool) -> String {
+        let workspace = model.makeWorkspace()
+        let input = [Float](repeating: 100, count: 3 * model.plan.inputSize * model.plan.inputSize)
+        var logits = [Float](repeating: 0, count: model.configuration.numClasses)
+        let profile = LayerProfile()
+        input.withUnsafeBufferPointer { x in
+            logits.withUnsafeMutableBufferPointer { y in
+                for _ in 0..<3 { model.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: workspace) }
+                for _ in 0..<runs { model.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: workspace, profile: profile) }
+            }
+        }
+        let total = profile.entries.map { Double($0.nanoseconds) }.reduce(0, +) / Double(profile.runs) / 1e6
+        if json {
+            let layers = profile.entries.map { "{\"layer\":\"\($0.name)\",\"kind\":\"\($0.kind.rawValue)\",\"ms\":\(String(format: "%.4f", Double($0.nanoseconds) / Double(profile.runs) / 1e6))}" }
+            return "{\"per_layer\":[\(layers.joined(separator: ","))]}"
+        }
+        var lines = ["", "per layer (batch 1, 1 thread, mean of \(runs) runs):"]
+        for e in profile.entries {
+            let ms = Double(e.nanoseconds) / Double(profile.runs) / 1e6
+            lines.append(String(format: "  %-40@ %8.4f ms %5.1f%%", e.name as NSString, ms, 100 * ms / total))
+        }
+        lines.append("by kind:")
+        for (kind, ms) in profile.millisecondsByKind {
+            lines.append(String(format: "  %-40@ %8.4f ms %5.1f%%", kind.rawValue as NSString, ms, 100 * ms / total))
+        }
+        return lines.joined(separator: "\n")
+    }
+
     static func text(_ r: Benchmark.Result) -> String {
         let c = r.configuration
         func ms(_ v: Double) -> String { String(format: "%.3f", v) }

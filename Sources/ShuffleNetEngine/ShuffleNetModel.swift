@@ -82,29 +82,37 @@ public final class ShuffleNetModel: Sendable {
     }
 
     /// The allocation-free inference path: reads `3 * inputSize^2` floats, writes `numClasses` logits.
-    public func run(input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, workspace: Workspace) {
+    public func run(input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, workspace: Workspace,
+                    profile: LayerProfile? = nil) {
         let w = workspace
+        profile?.start()
         let c = configuration
         let inSize = plan.inputSize, stemSize = plan.stemOutputSize
         // conv1: 3x3 stride 2 as im2col + the pointwise kernel.
         Im2col.threeByThreeStride2(input: input, channels: 3, height: inSize, width: inSize,
-                                   output: w.im2col, outputPlaneStride: w.stemPlaneStride)
+                                   output: w.im2col, outputPlaneStride: w.stemPlaneStride, scratch: w.scratch)
         stem.run(input: w.im2col, inputPlaneStride: w.stemPlaneStride, output: w.stemOutput,
                  outputPlaneStride: w.stemPlaneStride, pixels: stemSize * stemSize, epilogue: .relu)
+        profile?.record("conv1", kind: .stem)
         Pooling.max3x3Stride2(input: w.stemOutput, inputPlaneStride: w.stemPlaneStride, channels: c.stemChannels,
-                              height: stemSize, width: stemSize, output: w.ping, outputPlaneStride: w.planeStride(plan.poolOutputSize))
+                              height: stemSize, width: stemSize, output: w.ping, outputPlaneStride: w.planeStride(plan.poolOutputSize),
+                              scratch: w.scratch)
+        profile?.record("maxpool", kind: .pool)
         var x = w.ping, y = w.pong
         for unit in units {
             let u = unit.plan
             let inStride = w.planeStride(u.inputSize), outStride = w.planeStride(u.outputSize)
             unit.compress.run(input: x, inputPlaneStride: inStride, output: w.bottleneckIn, outputPlaneStride: inStride,
                               pixels: u.inputSize * u.inputSize, epilogue: .relu)
+            profile?.record("unit \(u.index) 1x1 gconv (compress)", kind: .pointwise)
             unit.depthwise.run(input: w.bottleneckIn, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
                                output: w.bottleneckOut, outputPlaneStride: outStride, scratch: w.scratch)
+            profile?.record("unit \(u.index) 3x3 dwconv + shuffle", kind: .depthwise)
             if let shortcut = unit.shortcut {
                 // Fig. 2c: concat(avg-pooled input, ReLU(branch)): the pool fills the first channels, the branch the rest.
                 shortcut.run(input: x, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
                              output: y, outputPlaneStride: outStride, scratch: w.scratch)
+                profile?.record("unit \(u.index) avgpool shortcut", kind: .pool)
                 unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride, output: y + u.inputChannels * outStride,
                                 outputPlaneStride: outStride, pixels: u.outputSize * u.outputSize, epilogue: .relu)
             } else {
@@ -113,11 +121,14 @@ public final class ShuffleNetModel: Sendable {
                                 pixels: u.outputSize * u.outputSize,
                                 epilogue: .addResidualThenReLU(UnsafePointer(x), planeStride: inStride))
             }
+            profile?.record("unit \(u.index) 1x1 gconv (expand)", kind: .pointwise)
             swap(&x, &y)
         }
         Pooling.globalAverage(input: x, planeStride: w.planeStride(plan.finalSize), channels: plan.finalChannels,
                               pixels: plan.finalSize * plan.finalSize, output: w.features)
+        profile?.record("global pool", kind: .pool)
         classifier.run(input: w.features, output: logits)
+        profile?.record("classifier", kind: .classifier)
     }
 }
 
@@ -143,7 +154,8 @@ public final class Workspace: @unchecked Sendable {
         stemPlaneStride = roundUpToVector(plan.stemOutputSize * plan.stemOutputSize)
         var activation = c.stemChannels * roundUpToVector(plan.poolOutputSize * plan.poolOutputSize)
         var bottleneck = 0
-        var scratchCount = 0
+        var scratchCount = max(Im2col.scratchCount(height: plan.inputSize, width: plan.inputSize),
+                               Pooling.scratchCount(width: plan.stemOutputSize))
         for u in plan.units {
             let inPlane = roundUpToVector(u.inputSize * u.inputSize)
             activation = max(activation, u.inputChannels * inPlane, u.outputChannels * roundUpToVector(u.outputSize * u.outputSize))
@@ -179,27 +191,33 @@ public final class Workspace: @unchecked Sendable {
 
 /// Unfolds 3x3, stride-2, padding-1 patches into rows, so conv1 becomes a matrix product.
 enum Im2col {
+    static func scratchCount(height: Int, width: Int) -> Int {
+        DepthwiseConvolution3x3.scratchCount(height: height, width: width)
+    }
+
     /// Row `(c * 9 + ky * 3 + kx)` holds, for every output pixel, the input value under tap (ky, kx) of
-    /// channel c (zero outside the image), matching the `[O][C][3][3]` weight layout.
+    /// channel c (zero outside the image), matching the `[O][C][3][3]` weight layout. Each channel is first
+    /// copied into a zero-bordered scratch plane; then every row of taps is sixteen even-column loads.
     static func threeByThreeStride2(input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-                                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int) {
+                                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
+                                    scratch: UnsafeMutablePointer<Float>) {
         let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1
+        let row = DepthwiseConvolution3x3.paddedRow(width)
+        scratch.update(repeating: 0, count: scratchCount(height: height, width: width))
         for c in 0..<channels {
             let src = input + c * height * width
+            for y in 0..<height { (scratch + (y + 1) * row + 1).update(from: src + y * width, count: width) }
             for ky in 0..<3 {
                 for kx in 0..<3 {
                     let dst = output + (c * 9 + ky * 3 + kx) * outputPlaneStride
                     for y in 0..<outH {
-                        let iy = 2 * y + ky - 1
-                        let row = dst + y * outW
-                        if iy < 0 || iy >= height {
-                            row.update(repeating: 0, count: outW)
-                            continue
-                        }
-                        let srcRow = src + iy * width
-                        for x in 0..<outW {
-                            let ix = 2 * x + kx - 1
-                            row[x] = (ix >= 0 && ix < width) ? srcRow[ix] : 0
+                        let padded = scratch + (2 * y + ky) * row + kx
+                        let out = dst + y * outW
+                        var x = 0
+                        while x < outW {
+                            let v = loadEven(padded + 2 * x)
+                            if x + 16 <= outW { store(v, out + x) } else { for i in 0..<(outW - x) { out[x + i] = v[i] } }
+                            x += 16
                         }
                     }
                 }

@@ -25,11 +25,12 @@ public struct DepthwiseConvolution3x3: Sendable {
 
     /// Floats of scratch `run` needs for a `height x width` input.
     public static func scratchCount(height: Int, width: Int) -> Int {
-        (height + 2) * paddedRow(width) + planeAlignment
+        (height + 2) * paddedRow(width) + 64
     }
 
-    /// Row length of the scratch plane: room for the left border and for a full vector past the last pixel.
-    static func paddedRow(_ width: Int) -> Int { roundUpToVector(width) + planeAlignment }
+    /// Row length of the scratch plane: room for the left border and for the widest vector read past the
+    /// last pixel (stride 2 reads 32 floats from column `2x + 2`).
+    static func paddedRow(_ width: Int) -> Int { roundUpToVector(width) + 64 }
 
     public func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, scratch: UnsafeMutablePointer<Float>) {
@@ -89,15 +90,33 @@ public struct DepthwiseConvolution3x3: Sendable {
     @inline(__always)
     private func stride2(_ padded: UnsafePointer<Float>, row: Int, k: UnsafePointer<Float>, bias: Float,
                          out: UnsafeMutablePointer<Float>, height: Int, width: Int) {
+        let t0 = Vector(repeating: k[0]), t1 = Vector(repeating: k[1]), t2 = Vector(repeating: k[2])
+        let t3 = Vector(repeating: k[3]), t4 = Vector(repeating: k[4]), t5 = Vector(repeating: k[5])
+        let t6 = Vector(repeating: k[6]), t7 = Vector(repeating: k[7]), t8 = Vector(repeating: k[8])
+        let b = Vector(repeating: bias)
         for y in 0..<height {
             let r0 = padded + 2 * y * row, r1 = r0 + row, r2 = r1 + row
-            for x in 0..<width {
-                let i = 2 * x
-                var acc = bias
-                acc += k[0] * r0[i] + k[1] * r0[i + 1] + k[2] * r0[i + 2]
-                acc += k[3] * r1[i] + k[4] * r1[i + 1] + k[5] * r1[i + 2]
-                acc += k[6] * r2[i] + k[7] * r2[i + 1] + k[8] * r2[i + 2]
-                out[y * width + x] = acc
+            var x = 0
+            while x < width {
+                // Output pixels x..x+15 read padded columns 2x+dx, 2x+2+dx, ...: the even lanes of 32 floats.
+                let c = 2 * x
+                var acc = b
+                acc = acc.addingProduct(loadEven(r0 + c), t0)
+                acc = acc.addingProduct(loadEven(r0 + c + 1), t1)
+                acc = acc.addingProduct(loadEven(r0 + c + 2), t2)
+                acc = acc.addingProduct(loadEven(r1 + c), t3)
+                acc = acc.addingProduct(loadEven(r1 + c + 1), t4)
+                acc = acc.addingProduct(loadEven(r1 + c + 2), t5)
+                acc = acc.addingProduct(loadEven(r2 + c), t6)
+                acc = acc.addingProduct(loadEven(r2 + c + 1), t7)
+                acc = acc.addingProduct(loadEven(r2 + c + 2), t8)
+                let dst = out + y * width + x
+                if x + 16 <= width {
+                    store(acc, dst)
+                } else {
+                    for i in 0..<(width - x) { dst[i] = acc[i] }
+                }
+                x += 16
             }
         }
     }

@@ -1,24 +1,50 @@
 /// Pooling kernels on channel planes (`[C][H][W]` with a plane stride).
 public enum Pooling {
     /// 3x3 max pool, stride 2, padding 1 (the padding never wins, as in PyTorch).
+    ///
+    /// Per output row: the elementwise max of the (up to) three input rows, into a scratch row with a -inf
+    /// border, then the max of columns 2x, 2x+1, 2x+2 of that row, sixteen outputs per vector.
+    /// `scratch` needs `scratchCount(width:)` floats.
     public static func max3x3Stride2(input: UnsafePointer<Float>, inputPlaneStride: Int, channels: Int,
-                                     height: Int, width: Int, output: UnsafeMutablePointer<Float>, outputPlaneStride: Int) {
+                                     height: Int, width: Int, output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
+                                     scratch: UnsafeMutablePointer<Float>) {
         let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1
+        let rowMax = scratch + 1  // rowMax[-1] is the left padding
+        scratch.update(repeating: -.infinity, count: scratchCount(width: width))
+        let vectorEnd = width & ~15
         for c in 0..<channels {
             let src = input + c * inputPlaneStride, dst = output + c * outputPlaneStride
             for y in 0..<outH {
-                let y0 = max(2 * y - 1, 0), y1 = min(2 * y + 1, height - 1)
-                for x in 0..<outW {
-                    let x0 = max(2 * x - 1, 0), x1 = min(2 * x + 1, width - 1)
-                    var m = -Float.infinity
-                    for yy in y0...y1 {
-                        for xx in x0...x1 { m = max(m, src[yy * width + xx]) }
-                    }
-                    dst[y * outW + x] = m
+                let first = max(2 * y - 1, 0), last = min(2 * y + 1, height - 1)
+                var x = 0
+                while x < vectorEnd {
+                    var m = load(src + first * width + x)
+                    var row = first + 1
+                    while row <= last { m = fastMax(m, load(src + row * width + x)); row += 1 }
+                    store(m, rowMax + x)
+                    x += 16
+                }
+                while x < width {
+                    var m = src[first * width + x]
+                    var row = first + 1
+                    while row <= last { m = Swift.max(m, src[row * width + x]); row += 1 }
+                    rowMax[x] = m
+                    x += 1
+                }
+                var o = 0
+                while o < outW {
+                    // Output o covers rowMax columns 2o-1, 2o, 2o+1, i.e. scratch columns 2o, 2o+1, 2o+2.
+                    let m = fastMax(fastMax(loadEven(scratch + 2 * o), loadEven(scratch + 2 * o + 1)), loadEven(scratch + 2 * o + 2))
+                    let out = dst + y * outW + o
+                    if o + 16 <= outW { store(m, out) } else { for i in 0..<(outW - o) { out[i] = m[i] } }
+                    o += 16
                 }
             }
         }
     }
+
+    /// Scratch floats `max3x3Stride2` needs for rows of `width`.
+    public static func scratchCount(width: Int) -> Int { roundUpToVector(width) + 64 }
 
     /// The 3x3, stride-2, padding-1 average pool of the stride-2 shortcut (Fig. 2c), dividing by 9 even at the
     /// border (PyTorch's `count_include_pad=True`): a depthwise convolution whose taps are all 1/9.

@@ -14,3 +14,14 @@ public let planeAlignment = 16
 @inline(__always) func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
 }
+
+/// `p[0], p[2], ..., p[30]`: sixteen every-other floats, for stride-2 windows without gathers.
+@inline(__always) func loadEven(_ p: UnsafePointer<Float>) -> Vector {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+}
+
+/// Lane-wise maximum as a compare and blend. (The standard library's `pointwiseMax` follows IEEE maxNum for
+/// NaNs and compiles to a scalar loop; activations here are never NaN.)
+@inline(__always) func fastMax(_ a: Vector, _ b: Vector) -> Vector {
+    a.replacing(with: b, where: a .< b)
+}
