@@ -1,37 +1,31 @@
-import Foundation
-
-/// Runs a batch of images through one model, splitting the images over `threads` workers, each with its
-/// own workspace (planned once, reused for every batch).
+/// Runs batches of images through one model on `threads` threads: a single image is split layer by layer
+/// (every layer's channels shared by the threads), several images are handed out one at a time to threads
+/// that each run whole images (no synchronisation inside an image). Workspaces are planned once.
 public final class BatchRunner: @unchecked Sendable {
     public let model: ShuffleNetModel
     public let threads: Int
-    private let workspaces: [Workspace]
+    private let imagePool: WorkerPool
+    private let perThread: [Workspace]
+    private let layerSplit: Workspace
 
     public init(model: ShuffleNetModel, threads: Int = 1) {
         self.model = model
         self.threads = max(1, threads)
-        workspaces = (0..<max(1, threads)).map { _ in model.makeWorkspace() }
+        imagePool = WorkerPool(threads: self.threads)
+        perThread = (0..<self.threads).map { _ in model.makeWorkspace(threads: 1) }
+        layerSplit = self.threads > 1 ? model.makeWorkspace(threads: self.threads) : perThread[0]
     }
 
     /// `inputs` holds `count` images of `3 x size x size`; `logits` receives `count x numClasses`.
     public func run(inputs: UnsafePointer<Float>, count: Int, logits: UnsafeMutablePointer<Float>) {
         let inputCount = 3 * model.plan.inputSize * model.plan.inputSize
         let classes = model.configuration.numClasses
-        if threads == 1 || count == 1 {
-            for i in 0..<count {
-                model.run(input: inputs + i * inputCount, logits: logits + i * classes, workspace: workspaces[0])
-            }
+        if count == 1 {
+            model.run(input: inputs, logits: logits, workspace: layerSplit)
             return
         }
-        let workers = min(threads, count)
-        let inputsAddress = UInt(bitPattern: inputs), logitsAddress = UInt(bitPattern: logits)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            let x = UnsafePointer<Float>(bitPattern: inputsAddress)!, y = UnsafeMutablePointer<Float>(bitPattern: logitsAddress)!
-            var i = worker
-            while i < count {
-                model.run(input: x + i * inputCount, logits: y + i * classes, workspace: workspaces[worker])
-                i += workers
-            }
+        imagePool.run(chunks: count) { image, thread in
+            model.run(input: inputs + image * inputCount, logits: logits + image * classes, workspace: perThread[thread])
         }
     }
 }

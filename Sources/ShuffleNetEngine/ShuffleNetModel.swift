@@ -67,7 +67,8 @@ public final class ShuffleNetModel: Sendable {
         return (w, b)
     }
 
-    public func makeWorkspace() -> Workspace { Workspace(plan: plan) }
+    /// Buffers for one inference at a time; with `threads > 1` each layer is split over that many threads.
+    public func makeWorkspace(threads: Int = 1) -> Workspace { Workspace(plan: plan, threads: threads) }
 
     /// Logits for one image given as `[3][inputSize][inputSize]` floats, preprocessed as the weights expect.
     public func logits(for input: [Float], workspace: Workspace? = nil) -> [Float] {
@@ -82,44 +83,67 @@ public final class ShuffleNetModel: Sendable {
     }
 
     /// The allocation-free inference path: reads `3 * inputSize^2` floats, writes `numClasses` logits.
+    /// Every layer is split into chunks of channels shared by the workspace's threads.
     public func run(input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, workspace: Workspace,
                     profile: LayerProfile? = nil) {
         let w = workspace
-        profile?.start()
+        let pool = w.pool
         let c = configuration
         let inSize = plan.inputSize, stemSize = plan.stemOutputSize
+        profile?.start()
         // conv1: 3x3 stride 2 as im2col + the pointwise kernel.
-        Im2col.threeByThreeStride2(input: input, channels: 3, height: inSize, width: inSize,
-                                   output: w.im2col, outputPlaneStride: w.stemPlaneStride, scratch: w.scratch)
-        stem.run(input: w.im2col, inputPlaneStride: w.stemPlaneStride, output: w.stemOutput,
-                 outputPlaneStride: w.stemPlaneStride, pixels: stemSize * stemSize, epilogue: .relu)
+        pool.run(chunks: 3) { channel, thread in
+            Im2col.threeByThreeStride2(input: input, channels: 3, height: inSize, width: inSize, output: w.im2col,
+                                       outputPlaneStride: w.stemPlaneStride, scratch: w.scratch(thread), channelRange: channel..<(channel + 1))
+        }
+        pool.run(chunks: w.chunks(c.stemChannels)) { chunk, _ in
+            stem.run(input: w.im2col, inputPlaneStride: w.stemPlaneStride, output: w.stemOutput, outputPlaneStride: w.stemPlaneStride,
+                     pixels: stemSize * stemSize, epilogue: .relu, outputs: w.range(chunk, of: c.stemChannels))
+        }
         profile?.record("conv1", kind: .stem)
-        Pooling.max3x3Stride2(input: w.stemOutput, inputPlaneStride: w.stemPlaneStride, channels: c.stemChannels,
-                              height: stemSize, width: stemSize, output: w.ping, outputPlaneStride: w.planeStride(plan.poolOutputSize),
-                              scratch: w.scratch)
+        pool.run(chunks: w.chunks(c.stemChannels, alignment: 1)) { chunk, thread in
+            Pooling.max3x3Stride2(input: w.stemOutput, inputPlaneStride: w.stemPlaneStride, channels: c.stemChannels,
+                                  height: stemSize, width: stemSize, output: w.ping, outputPlaneStride: w.planeStride(plan.poolOutputSize),
+                                  scratch: w.scratch(thread), channelRange: w.range(chunk, of: c.stemChannels, alignment: 1))
+        }
         profile?.record("maxpool", kind: .pool)
         var x = w.ping, y = w.pong
         for unit in units {
             let u = unit.plan
             let inStride = w.planeStride(u.inputSize), outStride = w.planeStride(u.outputSize)
-            unit.compress.run(input: x, inputPlaneStride: inStride, output: w.bottleneckIn, outputPlaneStride: inStride,
-                              pixels: u.inputSize * u.inputSize, epilogue: .relu)
+            let source = x, destination = y
+            pool.run(chunks: w.chunks(u.bottleneckChannels)) { chunk, _ in
+                unit.compress.run(input: source, inputPlaneStride: inStride, output: w.bottleneckIn, outputPlaneStride: inStride,
+                                  pixels: u.inputSize * u.inputSize, epilogue: .relu, outputs: w.range(chunk, of: u.bottleneckChannels))
+            }
             profile?.record("unit \(u.index) 1x1 gconv (compress)", kind: .pointwise)
-            unit.depthwise.run(input: w.bottleneckIn, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
-                               output: w.bottleneckOut, outputPlaneStride: outStride, scratch: w.scratch)
+            pool.run(chunks: w.chunks(u.bottleneckChannels, alignment: 1)) { chunk, thread in
+                unit.depthwise.run(input: w.bottleneckIn, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
+                                   output: w.bottleneckOut, outputPlaneStride: outStride, scratch: w.scratch(thread),
+                                   channelRange: w.range(chunk, of: u.bottleneckChannels, alignment: 1))
+            }
             profile?.record("unit \(u.index) 3x3 dwconv + shuffle", kind: .depthwise)
             if let shortcut = unit.shortcut {
                 // Fig. 2c: concat(avg-pooled input, ReLU(branch)): the pool fills the first channels, the branch the rest.
-                shortcut.run(input: x, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
-                             output: y, outputPlaneStride: outStride, scratch: w.scratch)
+                pool.run(chunks: w.chunks(u.inputChannels, alignment: 1)) { chunk, thread in
+                    shortcut.run(input: source, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
+                                 output: destination, outputPlaneStride: outStride, scratch: w.scratch(thread),
+                                 channelRange: w.range(chunk, of: u.inputChannels, alignment: 1))
+                }
                 profile?.record("unit \(u.index) avgpool shortcut", kind: .pool)
-                unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride, output: y + u.inputChannels * outStride,
-                                outputPlaneStride: outStride, pixels: u.outputSize * u.outputSize, epilogue: .relu)
+                pool.run(chunks: w.chunks(u.branchChannels)) { chunk, _ in
+                    unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride,
+                                    output: destination + u.inputChannels * outStride, outputPlaneStride: outStride,
+                                    pixels: u.outputSize * u.outputSize, epilogue: .relu, outputs: w.range(chunk, of: u.branchChannels))
+                }
             } else {
                 // Fig. 2b: ReLU(input + branch).
-                unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride, output: y, outputPlaneStride: outStride,
-                                pixels: u.outputSize * u.outputSize,
-                                epilogue: .addResidualThenReLU(UnsafePointer(x), planeStride: inStride))
+                pool.run(chunks: w.chunks(u.branchChannels)) { chunk, _ in
+                    unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride, output: destination, outputPlaneStride: outStride,
+                                    pixels: u.outputSize * u.outputSize,
+                                    epilogue: .addResidualThenReLU(UnsafePointer(source), planeStride: inStride),
+                                    outputs: w.range(chunk, of: u.branchChannels))
+                }
             }
             profile?.record("unit \(u.index) 1x1 gconv (expand)", kind: .pointwise)
             swap(&x, &y)
@@ -127,14 +151,17 @@ public final class ShuffleNetModel: Sendable {
         Pooling.globalAverage(input: x, planeStride: w.planeStride(plan.finalSize), channels: plan.finalChannels,
                               pixels: plan.finalSize * plan.finalSize, output: w.features)
         profile?.record("global pool", kind: .pool)
-        classifier.run(input: w.features, output: logits)
+        pool.run(chunks: w.chunks(c.numClasses)) { chunk, _ in
+            classifier.run(input: w.features, output: logits, outputRange: w.range(chunk, of: c.numClasses))
+        }
         profile?.record("classifier", kind: .classifier)
     }
 }
 
-/// Every buffer one inference needs, sized once from the plan. Not shareable between threads running at the
-/// same time; cheap to keep one per thread.
+/// Every buffer one inference needs, sized once from the plan, and the threads that share each layer.
+/// Not shareable between inferences running at the same time; cheap to keep one per concurrent caller.
 public final class Workspace: @unchecked Sendable {
+    public let pool: WorkerPool
     let stemPlaneStride: Int
     let im2col: UnsafeMutablePointer<Float>
     let stemOutput: UnsafeMutablePointer<Float>
@@ -142,14 +169,33 @@ public final class Workspace: @unchecked Sendable {
     let pong: UnsafeMutablePointer<Float>
     let bottleneckIn: UnsafeMutablePointer<Float>
     let bottleneckOut: UnsafeMutablePointer<Float>
-    let scratch: UnsafeMutablePointer<Float>
     let features: UnsafeMutablePointer<Float>
+    private let scratchBase: UnsafeMutablePointer<Float>
+    private let scratchCount: Int
     private var allocations: [(UnsafeMutablePointer<Float>, Int)] = []
 
     /// Planes are padded to a multiple of 16 floats (see `planeAlignment`).
     func planeStride(_ size: Int) -> Int { roundUpToVector(size * size) }
 
-    init(plan: NetworkPlan) {
+    /// Each thread's own scratch (padded planes for depthwise, pooling and im2col).
+    func scratch(_ thread: Int) -> UnsafeMutablePointer<Float> { scratchBase + thread * scratchCount }
+
+    /// Chunks to split `count` channels into: several per thread so a busy core costs little, each at
+    /// least `alignment` channels (4 matches the pointwise kernel's register block).
+    func chunks(_ count: Int, alignment: Int = 4) -> Int {
+        pool.threadCount == 1 ? 1 : min(4 * pool.threadCount, max(1, count / alignment))
+    }
+
+    /// Channels of chunk `index` when `count` channels are split into `chunks(count, alignment:)` chunks,
+    /// boundaries on multiples of `alignment`.
+    func range(_ index: Int, of count: Int, alignment: Int = 4) -> Range<Int> {
+        let n = chunks(count, alignment: alignment)
+        func boundary(_ i: Int) -> Int { i == n ? count : min(count, (count * i / n) / alignment * alignment) }
+        return boundary(index)..<boundary(index + 1)
+    }
+
+    init(plan: NetworkPlan, threads: Int = 1) {
+        pool = WorkerPool(threads: threads)
         let c = plan.configuration
         stemPlaneStride = roundUpToVector(plan.stemOutputSize * plan.stemOutputSize)
         var activation = c.stemChannels * roundUpToVector(plan.poolOutputSize * plan.poolOutputSize)
@@ -162,6 +208,7 @@ public final class Workspace: @unchecked Sendable {
             bottleneck = max(bottleneck, u.bottleneckChannels * inPlane)
             scratchCount = max(scratchCount, DepthwiseConvolution3x3.scratchCount(height: u.inputSize, width: u.inputSize))
         }
+        self.scratchCount = roundUpToVector(scratchCount)
         var allocations: [(UnsafeMutablePointer<Float>, Int)] = []
         func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
             // Zero-filled so that the padding of every plane holds finite values from the start.
@@ -176,7 +223,7 @@ public final class Workspace: @unchecked Sendable {
         pong = allocate(activation)
         bottleneckIn = allocate(bottleneck)
         bottleneckOut = allocate(bottleneck)
-        scratch = allocate(scratchCount)
+        scratchBase = allocate(self.scratchCount * pool.threadCount)
         features = allocate(roundUpToVector(plan.finalChannels))
         self.allocations = allocations
     }
@@ -200,11 +247,11 @@ enum Im2col {
     /// copied into a zero-bordered scratch plane; then every row of taps is sixteen even-column loads.
     static func threeByThreeStride2(input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
                                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
-                                    scratch: UnsafeMutablePointer<Float>) {
+                                    scratch: UnsafeMutablePointer<Float>, channelRange: Range<Int>? = nil) {
         let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1
         let row = DepthwiseConvolution3x3.paddedRow(width)
         scratch.update(repeating: 0, count: scratchCount(height: height, width: width))
-        for c in 0..<channels {
+        for c in channelRange ?? 0..<channels {
             let src = input + c * height * width
             for y in 0..<height { (scratch + (y + 1) * row + 1).update(from: src + y * width, count: width) }
             for ky in 0..<3 {

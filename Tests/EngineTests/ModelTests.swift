@@ -45,3 +45,38 @@ import ShuffleNetEngine
         #expect(relativeError(a, b) > 1e-2)
     }
 }
+
+/// Splitting layers or images over threads must not change a single bit of the result.
+@Suite struct ThreadingTests {
+    @Test(arguments: [1, 2, 3, 4, 8])
+    func layerSplitMatchesOneThread(groups: Int) throws {
+        let config = try ShuffleNetConfiguration(scale: 0.5, groups: groups, numClasses: 50)
+        let model = ShuffleNetModel(weights: ShuffleNetWeights.random(configuration: config, seed: 9), inputSize: 96)
+        var rng = TestRandom(UInt64(groups))
+        let input = rng.array(3 * 96 * 96).map { $0 * 100 }
+        let single = model.logits(for: input, workspace: model.makeWorkspace(threads: 1))
+        for threads in [2, 3] {
+            let workspace = model.makeWorkspace(threads: threads)
+            for _ in 0..<3 { #expect(model.logits(for: input, workspace: workspace) == single, "g=\(groups) threads=\(threads)") }
+        }
+    }
+
+    @Test func batchRunnerMatchesImageByImage() throws {
+        let config = try ShuffleNetConfiguration(scale: 0.5, groups: 3, numClasses: 20)
+        let model = ShuffleNetModel(weights: ShuffleNetWeights.random(configuration: config, seed: 4), inputSize: 64)
+        var rng = TestRandom(17)
+        let count = 7, size = 3 * 64 * 64
+        let inputs = rng.array(count * size).map { $0 * 100 }
+        let expected = (0..<count).flatMap { i in model.logits(for: Array(inputs[(i * size)..<((i + 1) * size)])) }
+        for threads in [1, 2, 3] {
+            let runner = BatchRunner(model: model, threads: threads)
+            for batch in [1, count] {
+                var logits = [Float](repeating: .nan, count: batch * 20)
+                inputs.withUnsafeBufferPointer { x in
+                    logits.withUnsafeMutableBufferPointer { runner.run(inputs: x.baseAddress!, count: batch, logits: $0.baseAddress!) }
+                }
+                #expect(logits == Array(expected.prefix(batch * 20)), "threads \(threads) batch \(batch)")
+            }
+        }
+    }
+}

@@ -32,13 +32,16 @@ public struct DepthwiseConvolution3x3: Sendable {
     /// last pixel (stride 2 reads 32 floats from column `2x + 2`).
     static func paddedRow(_ width: Int) -> Int { roundUpToVector(width) + 64 }
 
+    /// Only channels in `channelRange` are computed (default: all), so threads can split the work; each
+    /// thread needs its own `scratch`.
     public func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
-                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, scratch: UnsafeMutablePointer<Float>) {
+                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, scratch: UnsafeMutablePointer<Float>,
+                    channelRange: Range<Int>? = nil) {
         let row = Self.paddedRow(width)
         scratch.update(repeating: 0, count: Self.scratchCount(height: height, width: width))
         let outH = Self.outputSize(height, stride: stride), outW = Self.outputSize(width, stride: stride)
         weights.withUnsafeBufferPointer { w in
-            for c in 0..<channels {
+            for c in channelRange ?? 0..<channels {
                 // Interior of the scratch plane starts at (1, 1); the border stays zero from above.
                 let source = input + c * inputPlaneStride
                 for y in 0..<height {

@@ -34,18 +34,20 @@ public struct PointwiseConvolution: Sendable {
 
     /// Runs on `pixels` pixels per plane, rounded up to a multiple of 16: every plane (input, output, residual)
     /// must have room for that many floats.
+    /// Only output channels in `outputs` are computed (default: all), so threads can split the work.
     public func run(input: UnsafePointer<Float>, inputPlaneStride: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
-                    pixels: Int, epilogue: PointwiseEpilogue) {
+                    pixels: Int, epilogue: PointwiseEpilogue, outputs: Range<Int>? = nil) {
         let k = inputChannels / groups
         let outPerGroup = outputChannels / groups
         let paddedPixels = roundUpToVector(pixels)
+        let range = outputs ?? 0..<outputChannels
         weights.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
-                for g in 0..<groups {
+                for g in (range.lowerBound / outPerGroup)..<min(groups, (range.upperBound + outPerGroup - 1) / outPerGroup) {
                     let x = input + g * k * inputPlaneStride
-                    var o = g * outPerGroup
-                    let end = o + outPerGroup
+                    var o = max(g * outPerGroup, range.lowerBound)
+                    let end = min((g + 1) * outPerGroup, range.upperBound)
                     while o + 4 <= end {
                         rows4(x: x, xStride: inputPlaneStride, k: k, w: w.baseAddress! + o * k, b: b.baseAddress! + o,
                               o: o, out: output, outStride: outputPlaneStride, pixels: paddedPixels, epilogue: epilogue)

@@ -7,12 +7,12 @@ public enum Pooling {
     /// `scratch` needs `scratchCount(width:)` floats.
     public static func max3x3Stride2(input: UnsafePointer<Float>, inputPlaneStride: Int, channels: Int,
                                      height: Int, width: Int, output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
-                                     scratch: UnsafeMutablePointer<Float>) {
+                                     scratch: UnsafeMutablePointer<Float>, channelRange: Range<Int>? = nil) {
         let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1
         let rowMax = scratch + 1  // rowMax[-1] is the left padding
         scratch.update(repeating: -.infinity, count: scratchCount(width: width))
         let vectorEnd = width & ~15
-        for c in 0..<channels {
+        for c in channelRange ?? 0..<channels {
             let src = input + c * inputPlaneStride, dst = output + c * outputPlaneStride
             for y in 0..<outH {
                 let first = max(2 * y - 1, 0), last = min(2 * y + 1, height - 1)
@@ -80,10 +80,11 @@ public struct DenseLayer: Sendable {
         self.outputs = outputs
     }
 
-    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    /// Only outputs in `outputRange` are computed (default: all), so threads can split the work.
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputRange: Range<Int>? = nil) {
         weights.withUnsafeBufferPointer { w in
             let vectorEnd = inputs & ~15
-            for o in 0..<outputs {
+            for o in outputRange ?? 0..<outputs {
                 let row = w.baseAddress! + o * inputs
                 var acc = Vector()
                 var i = 0

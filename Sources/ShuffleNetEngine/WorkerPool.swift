@@ -1,0 +1,110 @@
+import Foundation
+import Synchronization
+
+/// Persistent threads that split one layer's work with the calling thread: `run(chunks:)` hands out chunk
+/// indices one at a time, so if a core is busy with something else the other threads simply take more
+/// chunks instead of waiting for a fixed share. Workers spin briefly between layers (a layer takes
+/// microseconds) and then sleep, so an idle pool costs no CPU.
+public final class WorkerPool: @unchecked Sendable {
+    public let threadCount: Int
+    private let state: SharedState
+
+    public init(threads: Int) {
+        threadCount = max(1, threads)
+        state = SharedState()
+        for index in 1..<threadCount {
+            // Workers keep the shared state alive, not the pool, so dropping the pool stops them.
+            let state = self.state
+            let thread = Thread { state.workerLoop(index: index) }
+            thread.name = "shufflenet-worker-\(index)"
+            thread.start()
+        }
+    }
+
+    deinit { state.stop(workers: threadCount - 1) }
+
+    /// Calls `body(chunk, thread)` once for every chunk in `0..<chunks`, spread over the pool's threads and
+    /// the caller; `thread` (0 = the caller) selects per-thread scratch. Returns when all chunks are done.
+    public func run(chunks: Int, _ body: (_ chunk: Int, _ thread: Int) -> Void) {
+        if threadCount == 1 || chunks <= 1 {
+            for c in 0..<chunks { body(c, 0) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            // The ticket has room for 2^20 - 1 chunks per run; larger counts go in slices.
+            var start = 0
+            while start < chunks {
+                let count = min(chunks - start, 0xF_FFFF), offset = start
+                state.run(chunks: count, workers: threadCount - 1) { chunk, thread in body(offset + chunk, thread) }
+                start += count
+            }
+        }
+    }
+}
+
+/// What the caller and the workers share. Chunks are claimed through one 64-bit ticket holding
+/// (run number: 24 bits, chunk count: 20 bits, next chunk: 20 bits), so a worker that wakes late can never
+/// claim a chunk of a later run, and nothing but the ticket is read before a chunk is claimed.
+private final class SharedState: @unchecked Sendable {
+    private let ticket = Atomic<UInt64>(0)
+    private let finished = Atomic<Int>(0)
+    private let generation = Atomic<UInt64>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    private let wake = DispatchSemaphore(value: 0)
+    private var body: ((_ chunk: Int, _ thread: Int) -> Void)?
+
+    /// How long a worker spins for the next layer before sleeping.
+    private static let spinIterations = 20_000
+
+    func run(chunks: Int, workers: Int, body: @escaping (_ chunk: Int, _ thread: Int) -> Void) {
+        self.body = body
+        finished.store(0, ordering: .relaxed)
+        let run = (generation.load(ordering: .relaxed) &+ 1) & 0xFF_FFFF
+        ticket.store(run << 40 | UInt64(chunks) << 20, ordering: .releasing)
+        generation.store(run, ordering: .releasing)
+        if sleepers.load(ordering: .acquiring) > 0 {
+            for _ in 0..<workers { wake.signal() }
+        }
+        work(run: run, thread: 0)
+        while finished.load(ordering: .acquiring) < chunks {}
+        self.body = nil
+    }
+
+    func stop(workers: Int) {
+        stopping.store(true, ordering: .releasing)
+        for _ in 0..<workers { wake.signal() }
+    }
+
+    private func work(run: UInt64, thread: Int) {
+        while true {
+            let current = ticket.load(ordering: .acquiring)
+            let chunk = Int(current & 0xF_FFFF), count = Int((current >> 20) & 0xF_FFFF)
+            guard current >> 40 == run, chunk < count else { return }
+            guard ticket.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing).exchanged else { continue }
+            body?(chunk, thread)
+            finished.add(1, ordering: .releasing)
+        }
+    }
+
+    func workerLoop(index: Int) {
+        var seen: UInt64 = 0
+        while true {
+            var spins = 0
+            var run = generation.load(ordering: .acquiring)
+            while run == seen {
+                if stopping.load(ordering: .acquiring) { return }
+                spins += 1
+                if spins >= Self.spinIterations {
+                    sleepers.add(1, ordering: .acquiringAndReleasing)
+                    if generation.load(ordering: .acquiring) == seen && !stopping.load(ordering: .acquiring) { wake.wait() }
+                    sleepers.subtract(1, ordering: .acquiringAndReleasing)
+                    spins = 0
+                }
+                run = generation.load(ordering: .acquiring)
+            }
+            seen = run
+            work(run: run, thread: index)
+        }
+    }
+}
