@@ -40,6 +40,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "text or json.")
     var format: BenchFormat = .text
 
+    @Flag(name: .long, help: "Time every g in {1,2,3,4,8} at s in {0.5,1,2} and print one table (MFLOPs, params, ms), as in the paper's Tables 1 and 8.")
+    var sweep = false
+
     @Flag(name: .long, help: "Also break the time down by layer and by kind of operation.")
     var perLayer = false
 
@@ -64,6 +67,10 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if sweep {
+            print(try runSweep())
+            return
+        }
         let modelWeights: ShuffleNetWeights
         do {
             if let weights {
@@ -110,6 +117,35 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
+extension BenchCommand {
+    func runSweep() throws -> String {
+        var settings = Benchmark.Settings()
+        settings.batch = batch
+        settings.threads = threads
+        settings.warmup = warmup
+        settings.iterations = iterations
+        settings.duration = duration
+        var rows: [Benchmark.Result] = []
+        for s in [0.5, 1.0, 2.0] {
+            for g in ShuffleNetConfiguration.supportedGroups {
+                let configuration = try ShuffleNetConfiguration(scale: s, groups: g)
+                let model = ShuffleNetModel(weights: ShuffleNetWeights.random(configuration: configuration, seed: seed))
+                rows.append(Benchmark(model: model).run(settings))
+            }
+        }
+        if format == .json { return "[" + rows.map(BenchReport.json).joined(separator: ",\n") + "]" }
+        var lines = ["ShuffleNet v1 sweep: batch \(batch), threads \(threads), median of \(iterations) runs",
+                     "", "| s | g | stage widths | MFLOPs | params (M) | p50 ms | images/s | GFLOP/s |", "|---|---|---|---|---|---|---|---|"]
+        for r in rows {
+            let c = r.configuration
+            lines.append("| \(c.scale)x | \(c.groups) | \(c.stageChannels.map(String.init).joined(separator: "/")) | "
+                + String(format: "%.1f | %.2f | %.3f | %.0f | %.1f |", Double(r.multiplyAdds) / 1e6, Double(r.parameters) / 1e6,
+                         r.percentile(50), r.imagesPerSecond, r.gigaflopsPerSecond))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
 enum BenchReport {
     /// Profiles single-image runs (batch 1, one thread) layer by layer.
     static func perLayer(model: ShuffleNetModel, runs: Int, json: Bool) -> String {
@@ -131,11 +167,11 @@ enum BenchReport {
         var lines = ["", "per layer (batch 1, 1 thread, mean of \(runs) runs):"]
         for e in profile.entries {
             let ms = Double(e.nanoseconds) / Double(profile.runs) / 1e6
-            lines.append(String(format: "  %-40@ %8.4f ms %5.1f%%", e.name as NSString, ms, 100 * ms / total))
+            lines.append("  " + e.name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: " %8.4f ms %5.1f%%", ms, 100 * ms / total))
         }
         lines.append("by kind:")
         for (kind, ms) in profile.millisecondsByKind {
-            lines.append(String(format: "  %-40@ %8.4f ms %5.1f%%", kind.rawValue as NSString, ms, 100 * ms / total))
+            lines.append("  " + kind.rawValue.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: " %8.4f ms %5.1f%%", ms, 100 * ms / total))
         }
         return lines.joined(separator: "\n")
     }
