@@ -96,11 +96,12 @@ public final class ShuffleNetModel: Sendable {
             Im2col.threeByThreeStride2(input: input, channels: 3, height: inSize, width: inSize, output: w.im2col,
                                        outputPlaneStride: w.stemPlaneStride, scratch: w.scratch(thread), channelRange: channel..<(channel + 1))
         }
+        profile?.record("conv1 im2col", kind: .stem)
         pool.run(chunks: w.chunks(c.stemChannels)) { chunk, _ in
             stem.run(input: w.im2col, inputPlaneStride: w.stemPlaneStride, output: w.stemOutput, outputPlaneStride: w.stemPlaneStride,
                      pixels: stemSize * stemSize, epilogue: .relu, outputs: w.range(chunk, of: c.stemChannels))
         }
-        profile?.record("conv1", kind: .stem)
+        profile?.record("conv1 matrix product", kind: .stem)
         pool.run(chunks: w.chunks(c.stemChannels, alignment: 1)) { chunk, thread in
             Pooling.max3x3Stride2(input: w.stemOutput, inputPlaneStride: w.stemPlaneStride, channels: c.stemChannels,
                                   height: stemSize, width: stemSize, output: w.ping, outputPlaneStride: w.planeStride(plan.poolOutputSize),
@@ -250,10 +251,8 @@ enum Im2col {
                                     scratch: UnsafeMutablePointer<Float>, channelRange: Range<Int>? = nil) {
         let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1
         let row = DepthwiseConvolution3x3.paddedRow(width)
-        scratch.update(repeating: 0, count: scratchCount(height: height, width: width))
         for c in channelRange ?? 0..<channels {
-            let src = input + c * height * width
-            for y in 0..<height { (scratch + (y + 1) * row + 1).update(from: src + y * width, count: width) }
+            DepthwiseConvolution3x3.copyWithZeroBorder(input + c * height * width, height: height, width: width, into: scratch)
             for ky in 0..<3 {
                 for kx in 0..<3 {
                     let dst = output + (c * 9 + ky * 3 + kx) * outputPlaneStride

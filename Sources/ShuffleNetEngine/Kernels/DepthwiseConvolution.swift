@@ -38,15 +38,10 @@ public struct DepthwiseConvolution3x3: Sendable {
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, scratch: UnsafeMutablePointer<Float>,
                     channelRange: Range<Int>? = nil) {
         let row = Self.paddedRow(width)
-        scratch.update(repeating: 0, count: Self.scratchCount(height: height, width: width))
         let outH = Self.outputSize(height, stride: stride), outW = Self.outputSize(width, stride: stride)
         weights.withUnsafeBufferPointer { w in
             for c in channelRange ?? 0..<channels {
-                // Interior of the scratch plane starts at (1, 1); the border stays zero from above.
-                let source = input + c * inputPlaneStride
-                for y in 0..<height {
-                    (scratch + (y + 1) * row + 1).update(from: source + y * width, count: width)
-                }
+                Self.copyWithZeroBorder(input + c * inputPlaneStride, height: height, width: width, into: scratch)
                 let k = w.baseAddress! + 9 * c
                 let out = output + destinations[c] * outputPlaneStride
                 if stride == 1 {
@@ -56,6 +51,20 @@ public struct DepthwiseConvolution3x3: Sendable {
                 }
             }
         }
+    }
+
+    /// Copies a `height x width` plane to (1, 1) of a scratch plane with rows of `paddedRow(width)` floats and
+    /// writes zeros everywhere around it (top and bottom rows, left column, right margin): exactly the
+    /// padding the 3x3 window needs, without clearing the whole scratch each time.
+    static func copyWithZeroBorder(_ source: UnsafePointer<Float>, height: Int, width: Int, into scratch: UnsafeMutablePointer<Float>) {
+        let row = paddedRow(width)
+        scratch.update(repeating: 0, count: row + 1)
+        for y in 0..<height {
+            let line = scratch + (y + 1) * row  // line[0] is the left pad, line[1...width] the pixels
+            (line + 1).update(from: source + y * width, count: width)
+            (line + width + 1).update(repeating: 0, count: row - width)  // right margin and the next row's left pad
+        }
+        (scratch + (height + 1) * row).update(repeating: 0, count: row + 64)
     }
 
     @inline(__always)
