@@ -1,66 +1,68 @@
 import Foundation
 import ShuffleNet
 
-/// Writes classification results to stdout in the chosen format; errors also go to stderr in text mode.
-/// jsonl rows are flushed one by one so a consumer sees each result as soon as it exists.
-struct ResultWriter {
-    let format: OutputFormat
-    private var jsonRecords: [String] = []
+/// Writes encoded rows to stdout or to the `--output` file. Every row goes out in one `write(2)` as soon as
+/// it exists (no buffering), so a reader sees it at once and a killed run leaves at most one torn row.
+final class ResultWriter {
+    let encoder: BatchRecordEncoder
+    /// For messages: the file name, or "<stdout>".
+    let name: String
+    private let descriptor: Int32
+    private let ownsDescriptor: Bool
+    private var wroteRecords = false
 
-    init(format: OutputFormat) { self.format = format }
+    private init(encoder: BatchRecordEncoder, name: String, descriptor: Int32, ownsDescriptor: Bool) {
+        self.encoder = encoder
+        self.name = name
+        self.descriptor = descriptor
+        self.ownsDescriptor = ownsDescriptor
+    }
 
-    mutating func write(path: String, predictions: [Prediction]) {
-        switch format {
-        case .text:
-            var text = "\(path)\n"
-            for p in predictions {
-                text += "  \(String(format: "%7.3f%%", p.probability * 100))  \(p.label) (\(p.index))\n"
+    deinit {
+        if ownsDescriptor { close(descriptor) }
+    }
+
+    static func standardOutput(encoder: BatchRecordEncoder) throws(BatchError) -> ResultWriter {
+        let writer = ResultWriter(encoder: encoder, name: "<stdout>", descriptor: STDOUT_FILENO, ownsDescriptor: false)
+        try writer.emit(encoder.header)
+        return writer
+    }
+
+    /// A new output file (replacing any old one), or, with `resume`, the old one with its torn end cut off.
+    static func file(_ path: String, encoder: BatchRecordEncoder, resume: ResumeLog?) throws(BatchError) -> ResultWriter {
+        let flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (resume == nil ? O_TRUNC : 0)
+        let descriptor = open(path, flags, 0o644)
+        guard descriptor >= 0 else { throw .outputUnwritable(path: path, reason: String(cString: strerror(errno))) }
+        let writer = ResultWriter(encoder: encoder, name: path, descriptor: descriptor, ownsDescriptor: true)
+        if let resume {
+            guard ftruncate(descriptor, off_t(resume.validByteCount)) == 0 else {
+                throw .outputUnwritable(path: path, reason: "cannot cut the torn last row: \(String(cString: strerror(errno)))")
             }
-            emit(text)
-        case .json, .jsonl:
-            let items = predictions.map {
-                "{\"index\":\($0.index),\"label\":\(JSON.string($0.label)),\"probability\":\(JSON.number($0.probability))}"
+            if resume.needsHeader { try writer.emit(encoder.header) }
+        } else {
+            try writer.emit(encoder.header)
+        }
+        return writer
+    }
+
+    func write(_ record: BatchRecord) throws(BatchError) {
+        try emit(encoder.encode(record, first: !wroteRecords))
+        wroteRecords = true
+    }
+
+    func finish() throws(BatchError) {
+        try emit(encoder.footer(wroteRecords: wroteRecords))
+    }
+
+    private func emit(_ text: String) throws(BatchError) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let count = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .outputUnwritable(path: name, reason: String(cString: strerror(errno)))
             }
-            record("{\"path\":\(JSON.string(path)),\"predictions\":[\(items.joined(separator: ","))]}")
+            bytes = bytes.dropFirst(count)
         }
     }
-
-    mutating func write(path: String, error: String) {
-        switch format {
-        case .text: Diagnostics.error(error)
-        case .json, .jsonl: record("{\"path\":\(JSON.string(path)),\"error\":\(JSON.string(error))}")
-        }
-    }
-
-    private mutating func record(_ object: String) {
-        if format == .jsonl { emit(object + "\n") } else { jsonRecords.append(object) }
-    }
-
-    func finish() {
-        if format == .json { emit("[\n" + jsonRecords.joined(separator: ",\n") + "\n]\n") }
-    }
-
-    private func emit(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
-    }
-}
-
-enum JSON {
-    static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
-    static func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }
 }

@@ -1,0 +1,167 @@
+import Foundation
+import ShuffleNetEngine
+import ShuffleNetImage
+
+/// What the record handler wants after a record: go on, or stop the run (`--fail-fast`).
+public enum BatchDecision: Sendable {
+    case proceed
+    case stop
+}
+
+/// Classifies a stream of files on several threads and hands the results back in input order.
+///
+/// Each worker thread takes the next input, reads, decodes and preprocesses it into its own buffer, runs
+/// the network with its own `Workspace` and ranks the classes; with one worker per core, one core decodes
+/// while the other runs the network and neither waits on the other (no lock is shared on the hot path: the
+/// `ImageClassifier`'s own lock is bypassed). The engine gains nothing from batching images (it runs them
+/// one at a time), so a separate decode stage feeding an inference stage would only add a hand-off. A
+/// feeder thread walks the inputs and a bounded window keeps memory flat (see `BatchPipelineState`); the
+/// calling thread writes results in input order as soon as each one's turn comes.
+public final class BatchClassifier: Sendable {
+    public struct Settings: Sendable {
+        /// Worker threads (decode + network each); the machine's cores by default.
+        public var threads = ProcessInfo.processInfo.activeProcessorCount
+        public var topK = 5
+        /// Most inputs between the walk and the output at once (default 8 per thread): each costs one
+        /// decoded photo at most while in a worker, and a short record once done.
+        public var window: Int?
+        public init() {}
+    }
+
+    public let classifier: ImageClassifier
+    public let settings: Settings
+
+    public init(classifier: ImageClassifier, settings: Settings = Settings()) {
+        self.classifier = classifier
+        self.settings = settings
+    }
+
+    /// Classifies every item `next` yields (called on a feeder thread until it returns nil) and calls
+    /// `handle` on the calling thread for each record, in input order. Returns when every record has been
+    /// handled, when `handle` says `.stop`, or when it throws (the error is rethrown after the workers end).
+    public func run<E: Error>(next: @escaping @Sendable () -> InputItem?,
+                              handle: (BatchRecord) throws(E) -> BatchDecision) throws(E) -> BatchSummary {
+        let threads = max(1, settings.threads)
+        let state = BatchPipelineState(window: settings.window ?? 8 * threads)
+        let timing = BatchTiming()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let feeder = Thread {
+            while let item = next() {
+                guard state.feed(item) else { return }
+            }
+            state.finishFeeding()
+        }
+        feeder.start()
+        let workers = DispatchGroup()
+        for _ in 0..<threads {
+            workers.enter()
+            let thread = Thread { [self] in
+                work(state: state, timing: timing)
+                workers.leave()
+            }
+            // libjpeg and libpng keep sizeable structures on the stack; don't rely on a small default.
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        var records = 0, failures = 0, stopped = false
+        while let record = state.nextInOrder() {
+            let decision: BatchDecision
+            do {
+                decision = try handle(record)
+            } catch {
+                state.cancel()
+                workers.wait()
+                throw error
+            }
+            state.written()
+            records += 1
+            if record.isFailure { failures += 1 }
+            if decision == .stop {
+                stopped = true
+                state.cancel()
+                break
+            }
+        }
+        workers.wait()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return BatchSummary(records: records, failures: failures, stoppedEarly: stopped, seconds: seconds,
+                            threads: threads, decodeSeconds: timing.decodeSeconds, inferenceSeconds: timing.inferenceSeconds)
+    }
+
+    /// One worker: its own input tensor, logits and workspace, reused for every image it takes.
+    private func work(state: BatchPipelineState, timing: BatchTiming) {
+        let model = classifier.model
+        let workspace = model.makeWorkspace()
+        var tensor = [Float](repeating: 0, count: Preprocessor.tensorCount)
+        var logits = [Float](repeating: 0, count: model.configuration.numClasses)
+        var decodeNanoseconds: UInt64 = 0, inferenceNanoseconds: UInt64 = 0
+        defer { timing.add(decode: decodeNanoseconds, inference: inferenceNanoseconds) }
+        while let (sequence, item) = state.take() {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let outcome: BatchOutcome
+            if let problem = item.problem {
+                outcome = .failure("\(item.path): \(problem)")
+            } else {
+                do {
+                    let image = try ImageDecoder.decode(contentsOf: item.path)
+                    try tensor.withUnsafeMutableBufferPointer { buffer throws(PreprocessingError) in
+                        try classifier.preprocessor.writeTensor(from: image, into: buffer)
+                    }
+                    let t1 = DispatchTime.now().uptimeNanoseconds
+                    decodeNanoseconds += t1 - t0
+                    tensor.withUnsafeBufferPointer { x in
+                        logits.withUnsafeMutableBufferPointer { y in
+                            model.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: workspace)
+                        }
+                    }
+                    outcome = .predictions(ImageClassifier.topPredictions(logits: logits, labels: classifier.labels, k: settings.topK))
+                    inferenceNanoseconds += DispatchTime.now().uptimeNanoseconds - t1
+                } catch {
+                    outcome = .failure("\(error)")
+                }
+            }
+            state.complete(BatchRecord(sequence: sequence, path: item.path, outcome: outcome))
+        }
+    }
+}
+
+/// How a run went, for the summary line.
+public struct BatchSummary: Sendable {
+    /// Records handled (written), errors included.
+    public let records: Int
+    public let failures: Int
+    /// The handler stopped the run (`--fail-fast`) before the inputs ran out.
+    public let stoppedEarly: Bool
+    public let seconds: Double
+    public let threads: Int
+    /// Summed over the workers: reading + decoding + preprocessing, and network + ranking.
+    public let decodeSeconds: Double
+    public let inferenceSeconds: Double
+
+    public var filesPerSecond: Double { seconds > 0 ? Double(records) / seconds : 0 }
+    /// Per successfully classified file, on one thread.
+    public var decodeMillisecondsPerFile: Double { perFile(decodeSeconds) }
+    public var inferenceMillisecondsPerFile: Double { perFile(inferenceSeconds) }
+
+    private func perFile(_ total: Double) -> Double {
+        let classified = records - failures
+        return classified > 0 ? 1000 * total / Double(classified) : 0
+    }
+}
+
+/// The workers' stage times, added up as each worker ends.
+final class BatchTiming: @unchecked Sendable {
+    private let lock = NSLock()
+    private var decode: UInt64 = 0
+    private var inference: UInt64 = 0
+
+    func add(decode d: UInt64, inference i: UInt64) {
+        lock.lock()
+        decode += d
+        inference += i
+        lock.unlock()
+    }
+
+    var decodeSeconds: Double { lock.lock(); defer { lock.unlock() }; return Double(decode) / 1e9 }
+    var inferenceSeconds: Double { lock.lock(); defer { lock.unlock() }; return Double(inference) / 1e9 }
+}
