@@ -103,9 +103,8 @@ public final class BatchClassifier: Sendable {
                 outcome = .failure("\(item.path): \(problem)")
             } else {
                 do {
-                    let image = try ImageDecoder.decode(contentsOf: item.path)
-                    try tensor.withUnsafeMutableBufferPointer { buffer throws(PreprocessingError) in
-                        try classifier.preprocessor.writeTensor(from: image, into: buffer)
+                    try tensor.withUnsafeMutableBufferPointer { buffer throws(ClassifierError) in
+                        try classifier.writeInput(forImageAt: item.path, into: buffer)
                     }
                     let t1 = DispatchTime.now().uptimeNanoseconds
                     decodeNanoseconds += t1 - t0

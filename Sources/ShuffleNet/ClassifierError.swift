@@ -11,6 +11,8 @@ public enum ClassifierError: Error, CustomStringConvertible, Sendable {
     case unsupportedWeights(path: String, String)
     /// One image could not be read or decoded; the others are unaffected.
     case image(ImageDecodingError)
+    /// A decoded image could not be turned into the network input (e.g. absurd dimensions).
+    case preprocessing(path: String, PreprocessingError)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum ClassifierError: Error, CustomStringConvertible, Sendable {
         case .weightsUnavailable(let reason): "no weights: \(reason)"
         case .unsupportedWeights(let path, let reason): "\(path): \(reason)"
         case .image(let error): "\(error)"
+        case .preprocessing(let path, let error): "\(path): \(error)"
         }
     }
 }

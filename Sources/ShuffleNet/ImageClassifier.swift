@@ -49,13 +49,28 @@ public final class ImageClassifier: @unchecked Sendable {
 
     /// Decodes the file (JPEG or PNG, by content) and classifies it.
     public func classify(imageAt path: String, topK: Int = 5) throws(ClassifierError) -> [Prediction] {
+        var input = [Float](repeating: 0, count: Preprocessor.tensorCount)
+        try input.withUnsafeMutableBufferPointer { buffer throws(ClassifierError) in
+            try writeInput(forImageAt: path, into: buffer)
+        }
+        return Self.topPredictions(logits: logits(forInput: input), labels: labels, k: topK)
+    }
+
+    /// Decodes the file and writes the network input (`Preprocessor.tensorCount` floats) into `buffer`: the one
+    /// path from a file to the network, shared by `classify(imageAt:)` and batch classification, so both
+    /// always see the same pixels.
+    public func writeInput(forImageAt path: String, into buffer: UnsafeMutableBufferPointer<Float>) throws(ClassifierError) {
         let image: RGBImage
         do {
             image = try ImageDecoder.decode(contentsOf: path)
         } catch {
             throw .image(error)
         }
-        return classify(image, topK: topK)
+        do {
+            try preprocessor.writeTensor(from: image, into: buffer)
+        } catch {
+            throw .preprocessing(path: path, error)
+        }
     }
 
     public func classify(_ image: RGBImage, topK: Int = 5) -> [Prediction] {
@@ -75,14 +90,24 @@ public final class ImageClassifier: @unchecked Sendable {
     }
 
     /// Softmax over all classes (in Double, after subtracting the maximum, so it cannot overflow), then the
-    /// `k` most probable, ties broken by the lower index.
+    /// `k` most probable, ties broken by the lower index. Selection keeps a sorted list of `k`, so ranking costs
+    /// about one pass over the logits for the usual small `k`.
     public static func topPredictions(logits: [Float], labels: [String], k: Int) -> [Prediction] {
-        guard let maxLogit = logits.max() else { return [] }
-        let exps = logits.map { Foundation.exp(Double($0 - maxLogit)) }
-        let total = exps.reduce(0, +)
-        let order = logits.indices.sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
-        return order.prefix(max(0, k)).map { i in
-            Prediction(index: i, label: i < labels.count ? labels[i] : "class \(i)", probability: exps[i] / total)
+        guard let maxLogit = logits.max(), k > 0 else { return [] }
+        var total = 0.0
+        for value in logits { total += Foundation.exp(Double(value - maxLogit)) }
+        func ranksBefore(_ a: Int, _ b: Int) -> Bool { logits[a] > logits[b] || (logits[a] == logits[b] && a < b) }
+        var best: [Int] = []
+        best.reserveCapacity(min(k, logits.count) + 1)
+        for i in logits.indices {
+            if best.count == k, let last = best.last, !ranksBefore(i, last) { continue }
+            let position = best.firstIndex { ranksBefore(i, $0) } ?? best.count
+            best.insert(i, at: position)
+            if best.count > k { best.removeLast() }
+        }
+        return best.map { i in
+            Prediction(index: i, label: i < labels.count ? labels[i] : "class \(i)",
+                       probability: Foundation.exp(Double(logits[i] - maxLogit)) / total)
         }
     }
 }
