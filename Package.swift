@@ -32,7 +32,7 @@ let package = Package(
             dependencies: ["ShuffleNet", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "ImageTests", dependencies: ["ShuffleNetImage"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "SharedTestData"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EngineTests", dependencies: ["ShuffleNetEngine"]),
         .testTarget(name: "ShuffleNetTests", dependencies: ["ShuffleNet", "SharedTestData"]),
         // Locates the shared data and reference outputs that some tests use when present.

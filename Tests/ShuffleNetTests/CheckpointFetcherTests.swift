@@ -2,6 +2,7 @@
 // FIPS 180-2 test messages, so every expected sha256 is a published vector, not something this code computed.
 // Only 127.0.0.1 is ever contacted.
 import Foundation
+import SharedTestData
 import ShuffleNet
 import Testing
 
@@ -286,28 +287,12 @@ struct FetchTestDirectory {
     }
 }
 
-/// Locates /work/shared/data/shufflenet_v1 (read-only, never copied): `SHUFFLENET_SHARED_DATA`, else a
-/// `../shared/data/shufflenet_v1` next to the current directory or one of its ancestors.
+/// The shared checkpoints, located by the `SharedTestData` target.
 enum FetchTestSharedData {
     /// From SOURCES.md in the shared folder.
     static let g3SHA256 = "da5df689f1d8f278fd1446e73f3a63aa7809206fadc6678bfd7580aad412abde"
-    static let skipMessage: Comment =
-        "shared data not found: set SHUFFLENET_SHARED_DATA to the shufflenet_v1 data folder"
-
-    static let weightsDirectory: String? = {
-        let manager = FileManager.default
-        if let explicit = ProcessInfo.processInfo.environment["SHUFFLENET_SHARED_DATA"] {
-            return manager.fileExists(atPath: explicit + "/weights") ? explicit + "/weights" : nil
-        }
-        var directory = URL(fileURLWithPath: manager.currentDirectoryPath).standardizedFileURL
-        while true {
-            let candidate = directory.appendingPathComponent("../shared/data/shufflenet_v1/weights").standardizedFileURL
-            if manager.fileExists(atPath: candidate.path) { return candidate.path }
-            let parent = directory.deletingLastPathComponent()
-            if parent.path == directory.path { return nil }
-            directory = parent
-        }
-    }()
+    static let skipMessage = Comment(rawValue: SharedTestData.skipMessage)
+    static let weightsDirectory = SharedTestData.weightsDirectory
 }
 
 /// A TCP port on 127.0.0.1 that is bound but not listening, so connecting to it is refused at once.

@@ -1,4 +1,5 @@
 import Foundation
+import SharedTestData
 import Testing
 import TorchCheckpoint
 
@@ -30,28 +31,9 @@ enum Fixtures {
     }
 }
 
+/// The shared Megvii checkpoints, located by the `SharedTestData` target.
 enum SharedData {
-    /// $SHUFFLENET_SHARED_DATA, else the first `../shared/data/shufflenet_v1` found walking up from the
-    /// current directory.
-    static let directory: String? = {
-        let fileManager = FileManager.default
-        if let fromEnvironment = ProcessInfo.processInfo.environment["SHUFFLENET_SHARED_DATA"] {
-            return fileManager.fileExists(atPath: fromEnvironment) ? fromEnvironment : nil
-        }
-        var directory = URL(fileURLWithPath: fileManager.currentDirectoryPath)
-        while true {
-            let candidate = directory.appendingPathComponent("../shared/data/shufflenet_v1").standardized
-            if fileManager.fileExists(atPath: candidate.path) { return candidate.path }
-            let parent = directory.deletingLastPathComponent()
-            if parent.path == directory.path { return nil }
-            directory = parent
-        }
-    }()
-
-    static let missingMessage: Comment =
-        "shared data not found (set SHUFFLENET_SHARED_DATA or keep ../shared/data/shufflenet_v1 above the working directory); skipping"
-
-    static func weights(_ group: String) -> String? {
-        directory.map { "\($0)/weights/megvii_ShuffleNetV1_0.5x_\(group).pth.tar" }
-    }
+    static let directory = SharedTestData.root
+    static let missingMessage = Comment(rawValue: SharedTestData.skipMessage)
+    static func weights(_ group: String) -> String? { SharedTestData.checkpoint(groups: Int(group.dropFirst()) ?? 0) }
 }
