@@ -4,7 +4,8 @@
  * libjpeg reports fatal errors through error_exit, which must never return: we longjmp back to
  * decode_jpeg_guarded. It reports damaged data only as *warnings* and keeps going (a truncated file
  * comes out padded with grey), so the warnings that mean "these pixels are not the file's pixels"
- * are promoted to errors too.
+ * are promoted to errors too, unless the caller allowed truncated files; then they are noted as the
+ * result's warning.
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -16,8 +17,11 @@
 #include "decode_result.h"
 
 /* Real progressive files have about 10 scans. Thousands of tiny scans are a known way to make a
- * small file take minutes to decode, so refuse them (libjpeg-turbo's djpeg offers the same guard). */
-enum { JPEG_MAX_SCANS = 1000 };
+ * small file take minutes to decode, so refuse them (libjpeg-turbo's djpeg offers the same guard).
+ * Each scan walks every block of its components, about 4 ns per block here, so large images get
+ * fewer scans: at most JPEG_SCAN_BLOCK_BUDGET block visits (about 1 s), but always 100 scans. */
+enum { JPEG_MAX_SCANS = 1000, JPEG_MIN_SCAN_LIMIT = 100 };
+#define JPEG_SCAN_BLOCK_BUDGET 300000000.0
 
 typedef struct JpegErrorManager {
     struct jpeg_error_mgr base; /* first member: libjpeg only knows about this part */
@@ -25,14 +29,16 @@ typedef struct JpegErrorManager {
     ImageCodecsStatus status; /* of the failure being carried through longjmp */
     char text[JMSG_LENGTH_MAX];
     ImageCodecsResult *result; /* where recoverable warnings are noted */
+    int allow_damage;          /* options.allow_truncated: damaged-data warnings do not stop decoding */
 } JpegErrorManager;
 
 /* Owned by image_codecs_decode_jpeg, not by the function that calls setjmp, so its contents are
  * reliable after the longjmp (C only guarantees that for objects outside the setjmp caller). */
 typedef struct JpegDecodeState {
-    struct jpeg_decompress_struct info;
+    struct jpeg_decompress_struct info; /* first member: the progress monitor casts back to the state */
     JpegErrorManager errors;
     struct jpeg_progress_mgr progress;
+    int scan_limit; /* set from the frame size once the header is read */
 } JpegDecodeState;
 
 static ImageCodecsStatus status_for_error(int code) {
@@ -47,6 +53,8 @@ static ImageCodecsStatus status_for_error(int code) {
     case JERR_CONVERSION_NOTIMPL: /* e.g. 2-component images */
     case JERR_NOTIMPL:            /* "Requested features are incompatible" */
     case JERR_ARITH_NOTIMPL:
+    case JERR_SOF_UNSUPPORTED:    /* lossless (SOF3) and hierarchical files */
+    case JERR_FRACT_SAMPLE_NOTIMPL: /* legal but unusual sampling ratios, e.g. 3x2 luma over 2x1 chroma */
         return IMAGE_CODECS_UNSUPPORTED;
     default:
         return IMAGE_CODECS_CORRUPT;
@@ -79,6 +87,14 @@ static void escape_with(j_common_ptr info, ImageCodecsStatus status) {
 }
 
 static void jpeg_error_exit(j_common_ptr info) {
+    if (info->err->msg_code == JERR_NO_BACKING_STORE) {
+        /* libjpeg's own text ("Backing store not supported") would not tell the user anything. */
+        JpegErrorManager *errors = (JpegErrorManager *)info->err;
+        errors->status = IMAGE_CODECS_TOO_LARGE;
+        snprintf(errors->text, sizeof errors->text, "its coefficient buffers need more than the %ld MiB allowed",
+                 info->mem->max_memory_to_use >> 20);
+        longjmp(errors->escape, 1);
+    }
     escape_with(info, status_for_error(info->err->msg_code));
 }
 
@@ -86,14 +102,27 @@ static void jpeg_emit_message(j_common_ptr info, int level) {
     if (level >= 0) {
         return; /* trace output, only wanted when debugging libjpeg itself */
     }
+    JpegErrorManager *errors = (JpegErrorManager *)info->err;
     info->err->num_warnings++;
     int code = info->err->msg_code;
     if (warning_is_fatal(code)) {
-        escape_with(info, code == JWRN_JPEG_EOF ? IMAGE_CODECS_TRUNCATED : IMAGE_CODECS_CORRUPT);
+        ImageCodecsStatus status = code == JWRN_JPEG_EOF ? IMAGE_CODECS_TRUNCATED : IMAGE_CODECS_CORRUPT;
+        if (!errors->allow_damage) {
+            escape_with(info, status);
+        }
+        /* The first damage is the one worth reporting; the rest usually follow from it. */
+        if (!errors->result->recovered) {
+            char text[JMSG_LENGTH_MAX];
+            (*info->err->format_message)(info, text);
+            decode_result_note_recovery(errors->result, "%s (%s), decoded anyway: some pixels are grey fill",
+                                        status == IMAGE_CODECS_TRUNCATED ? "truncated JPEG data" : "damaged JPEG data",
+                                        text);
+        }
+        return;
     }
     char text[JMSG_LENGTH_MAX];
     (*info->err->format_message)(info, text);
-    decode_result_note_warning(((JpegErrorManager *)info->err)->result, text);
+    decode_result_note_warning(errors->result, text);
 }
 
 /* The default prints to stderr; a library embedded in someone's program must not. */
@@ -102,13 +131,27 @@ static void jpeg_output_message_nowhere(j_common_ptr info) {
 }
 
 static void jpeg_limit_scans(j_common_ptr info) {
-    j_decompress_ptr decompress = (j_decompress_ptr)info;
-    if (decompress->input_scan_number > JPEG_MAX_SCANS) {
+    JpegDecodeState *state = (JpegDecodeState *)info;
+    if (state->info.input_scan_number > state->scan_limit) {
         JpegErrorManager *errors = (JpegErrorManager *)info->err;
         errors->status = IMAGE_CODECS_CORRUPT;
-        snprintf(errors->text, sizeof errors->text, "more than %d scans", JPEG_MAX_SCANS);
+        snprintf(errors->text, sizeof errors->text, "more than %d scans for a %u x %u image, too slow to decode",
+                 state->scan_limit, state->info.image_width, state->info.image_height);
         longjmp(errors->escape, 1);
     }
+}
+
+/* JPEG_MAX_SCANS, lowered for large images as explained at JPEG_SCAN_BLOCK_BUDGET. */
+static int scan_limit_for(const struct jpeg_decompress_struct *info) {
+    double blocks = 0;
+    for (int i = 0; i < info->num_components; i++) {
+        blocks += (double)info->comp_info[i].width_in_blocks * (double)info->comp_info[i].height_in_blocks;
+    }
+    double limit = blocks > 0 ? JPEG_SCAN_BLOCK_BUDGET / blocks : JPEG_MAX_SCANS;
+    if (limit > JPEG_MAX_SCANS) {
+        return JPEG_MAX_SCANS;
+    }
+    return limit < JPEG_MIN_SCAN_LIMIT ? JPEG_MIN_SCAN_LIMIT : (int)limit;
 }
 
 static const char *describe_failure(ImageCodecsStatus status) {
@@ -143,24 +186,30 @@ static void cmyk_row_to_rgb(const JSAMPLE *cmyk, unsigned char *rgb, JDIMENSION 
 }
 
 static void decode_jpeg_guarded(JpegDecodeState *state, const unsigned char *data, size_t size,
-                                ImageCodecsResult *result) {
+                                const ImageCodecsOptions *options, ImageCodecsResult *result) {
     struct jpeg_decompress_struct *info = &state->info;
     info->err = jpeg_std_error(&state->errors.base);
     state->errors.base.error_exit = jpeg_error_exit;
     state->errors.base.emit_message = jpeg_emit_message;
     state->errors.base.output_message = jpeg_output_message_nowhere;
     state->errors.result = result;
+    state->errors.allow_damage = options->allow_truncated;
     if (setjmp(state->errors.escape)) {
         const char *text = state->errors.text;
         decode_result_fail(result, state->errors.status, "%s (%s)", describe_failure(state->errors.status),
                            without_corrupt_prefix(text));
         return; /* the caller destroys the decompressor, which frees libjpeg's memory */
     }
+    state->scan_limit = JPEG_MAX_SCANS; /* until the frame size is known */
     jpeg_create_decompress(info);
+    /* With no temporary files (jmemnobs), working memory beyond this ends in JERR_NO_BACKING_STORE
+     * when jpeg_start_decompress sizes the coefficient buffers, before they are allocated. */
+    info->mem->max_memory_to_use = (long)options->max_decoder_memory;
     state->progress.progress_monitor = jpeg_limit_scans;
     info->progress = &state->progress;
     jpeg_mem_src(info, data, (unsigned long)size);
     jpeg_read_header(info, TRUE);
+    state->scan_limit = scan_limit_for(info);
 
     int cmyk = info->jpeg_color_space == JCS_CMYK || info->jpeg_color_space == JCS_YCCK;
     switch (info->jpeg_color_space) {
@@ -179,7 +228,7 @@ static void decode_jpeg_guarded(JpegDecodeState *state, const unsigned char *dat
         return;
     }
     /* Checked on the header, before jpeg_start_decompress allocates coefficient buffers. */
-    if (!decode_result_allocate(result, info->image_width, info->image_height, "JPEG")) {
+    if (!decode_result_allocate(result, info->image_width, info->image_height, options, "JPEG")) {
         return;
     }
     jpeg_start_decompress(info);
@@ -206,7 +255,8 @@ static void decode_jpeg_guarded(JpegDecodeState *state, const unsigned char *dat
      * them, so there is no point reading on to the EOI marker. */
 }
 
-void image_codecs_decode_jpeg(const unsigned char *data, size_t size, ImageCodecsResult *result) {
+void image_codecs_decode_jpeg(const unsigned char *data, size_t size, const ImageCodecsOptions *options,
+                              ImageCodecsResult *result) {
     if (result == NULL) {
         return;
     }
@@ -215,9 +265,10 @@ void image_codecs_decode_jpeg(const unsigned char *data, size_t size, ImageCodec
         decode_result_fail(result, IMAGE_CODECS_INVALID_ARGUMENT, "no JPEG data (empty buffer)");
         return;
     }
+    ImageCodecsOptions resolved = decode_options_resolve(options);
     JpegDecodeState state;
     memset(&state, 0, sizeof state);
-    decode_jpeg_guarded(&state, data, size, result);
+    decode_jpeg_guarded(&state, data, size, &resolved, result);
     /* Safe even if jpeg_create_decompress never ran or failed: info.mem is still NULL then. */
     jpeg_destroy_decompress(&state.info);
 }

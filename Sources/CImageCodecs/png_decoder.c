@@ -3,7 +3,8 @@
  *
  * libpng reports errors through an error callback that must not return; ours records the text and
  * longjmps back to decode_png_guarded. Warnings (damaged ancillary chunks and the like, which leave
- * the pixels intact) are kept as a note instead of being printed.
+ * the pixels intact) are kept as a note instead of being printed. CRC errors: fatal in critical
+ * chunks (IHDR, PLTE, IDAT, IEND), a warning in ancillary ones, which libpng then skips.
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -24,6 +25,8 @@ typedef struct PngDecodeState {
     size_t size;
     size_t offset;
     int ran_out_of_data;
+    int reading_pixels; /* set once the output rows exist, so a failure may leave a partial image */
+    ImageCodecsOptions options;
     char text[IMAGE_CODECS_MESSAGE_CAPACITY];
     ImageCodecsResult *result;
 } PngDecodeState;
@@ -31,8 +34,19 @@ typedef struct PngDecodeState {
 static void png_read_from_memory(png_structp png, png_bytep destination, size_t count) {
     PngDecodeState *state = png_get_io_ptr(png);
     if (count > state->size - state->offset) {
+        size_t available = state->size - state->offset;
+        if (state->ran_out_of_data || !state->reading_pixels || !state->options.allow_truncated) {
+            state->ran_out_of_data = 1;
+            png_error(png, "the file ends before its IEND chunk");
+        }
+        /* libpng asks for a whole IDAT chunk at once, so failing here would lose every row of a
+         * cut-short file. Zeros instead make zlib stop at once ("invalid stored block lengths") after
+         * inflating the rows the real bytes hold; the error that follows is then forgiven. */
         state->ran_out_of_data = 1;
-        png_error(png, "the file ends before its IEND chunk");
+        memcpy(destination, state->data + state->offset, available);
+        memset(destination + available, 0, count - available);
+        state->offset = state->size;
+        return;
     }
     memcpy(destination, state->data + state->offset, count);
     state->offset += count;
@@ -80,6 +94,12 @@ static void decode_png_guarded(PngDecodeState *state, ImageCodecsResult *result)
     png_structp png = state->png;
     png_infop info = state->info;
     if (setjmp(png_jmpbuf(png))) {
+        if (state->reading_pixels && state->options.allow_truncated && result->pixels != NULL) {
+            /* Rows libpng never delivered stay black (zeroed below), as in Pillow's truncated loads. */
+            decode_result_note_recovery(result, "%s PNG data (%s), decoded anyway: missing rows are black",
+                                        state->ran_out_of_data ? "truncated" : "damaged", state->text);
+            return;
+        }
         if (state->ran_out_of_data) {
             decode_result_fail(result, IMAGE_CODECS_TRUNCATED, "truncated PNG data (%s)", state->text);
         } else if (strstr(state->text, "memory") != NULL) {
@@ -90,6 +110,9 @@ static void decode_png_guarded(PngDecodeState *state, ImageCodecsResult *result)
         return; /* the caller destroys the libpng structures and frees the row pointers */
     }
     png_set_read_fn(png, state, png_read_from_memory);
+    png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_WARN_DISCARD);
+    png_set_chunk_malloc_max(png, IMAGE_CODECS_MAX_PNG_CHUNK_BYTES);
+    png_set_chunk_cache_max(png, 1000); /* unknown/text chunks kept; more is a denial-of-service file */
     /* libpng's default cap is 1,000,000 per side and reports a breach as a generic error; lifting it
      * lets decode_result_allocate apply our own limits and call the result "too large". */
     png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
@@ -97,7 +120,7 @@ static void decode_png_guarded(PngDecodeState *state, ImageCodecsResult *result)
 
     png_uint_32 width = png_get_image_width(png, info);
     png_uint_32 height = png_get_image_height(png, info);
-    if (!decode_result_allocate(result, width, height, "PNG")) {
+    if (!decode_result_allocate(result, width, height, &state->options, "PNG")) {
         return;
     }
     request_8bit_rgb(png, info);
@@ -117,12 +140,17 @@ static void decode_png_guarded(PngDecodeState *state, ImageCodecsResult *result)
     for (png_uint_32 y = 0; y < height; y++) {
         state->rows[y] = result->pixels + (size_t)y * row_bytes;
     }
+    if (state->options.allow_truncated) {
+        memset(result->pixels, 0, (size_t)height * row_bytes);
+    }
+    state->reading_pixels = 1;
     png_read_image(png, state->rows);
     /* Reads through IEND, so a file cut after its last IDAT byte is still reported as truncated. */
     png_read_end(png, NULL);
 }
 
-void image_codecs_decode_png(const unsigned char *data, size_t size, ImageCodecsResult *result) {
+void image_codecs_decode_png(const unsigned char *data, size_t size, const ImageCodecsOptions *options,
+                             ImageCodecsResult *result) {
     if (result == NULL) {
         return;
     }
@@ -136,6 +164,7 @@ void image_codecs_decode_png(const unsigned char *data, size_t size, ImageCodecs
     state.data = data;
     state.size = size;
     state.result = result;
+    state.options = decode_options_resolve(options);
     state.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state, png_error_handler, png_warning_handler);
     if (state.png != NULL) {
         state.info = png_create_info_struct(state.png);

@@ -9,7 +9,7 @@ struct ShuffleNetCommand: ParsableCommand {
             Exit codes: 0 success; 1 nothing could run (no weights, bad weights file); \
             2 some inputs failed (the others were still processed); 64 bad command-line usage.
             """,
-        subcommands: [ClassifyCommand.self, InspectCommand.self, ConvertCommand.self, BenchCommand.self],
+        subcommands: [ClassifyCommand.self, InspectCommand.self, ConvertCommand.self, BenchCommand.self, PreviewCommand.self],
         defaultSubcommand: nil
     )
 }

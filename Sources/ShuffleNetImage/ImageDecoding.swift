@@ -1,18 +1,51 @@
 import CImageCodecs
 
-/// Turns JPEG and PNG files into 8-bit RGB, whatever colour type they store.
+/// Turns JPEG and PNG files into 8-bit RGB, whatever colour type they store, upright according to
+/// their EXIF orientation.
 ///
 /// The format is chosen from the content, not the file name. The work happens in the C module
 /// `CImageCodecs` (libjpeg-turbo and libpng); nothing is printed, and every failure, including a
 /// truncated file that libjpeg would silently pad with grey, comes back as an `ImageDecodingError`.
+/// Size limits are checked on the header, before pixel memory is allocated (`DecodingOptions`).
+///
+/// Conversions, chosen to match Pillow's `Image.open(p).convert("RGB")` (and OpenCV's `imread`):
+/// alpha and PNG tRNS transparency are dropped, not composited onto a background; 16-bit PNG
+/// samples keep their high byte, `v >> 8`, a scaling of the full range that differs from libpng's
+/// rounding `png_set_scale_16` by at most one level (Scripts/make_hostile_fixtures.py measures it);
+/// no gamma or ICC colour management; Adobe CMYK/YCCK becomes RGB by the naive formula.
 public enum ImageDecoder {
     /// JPEG or PNG according to the first bytes, or nil for anything else.
     public static func detectFormat(_ bytes: some Collection<UInt8>) -> ImageFormat? {
         ImageFormat(signatureOf: bytes)
     }
 
+    /// The EXIF Orientation tag of a JPEG (APP1) or PNG (eXIf) file, or nil when there is none.
+    public static func exifOrientation(of bytes: [UInt8]) -> ImageOrientation? {
+        detectFormat(bytes).flatMap { ExifOrientationTag.orientation(of: bytes, format: $0) }
+    }
+
     /// Decodes a whole file held in memory. `path` only labels errors.
-    public static func decode(data: [UInt8], path: String? = nil) throws(ImageDecodingError) -> RGBImage {
+    public static func decode(data: [UInt8], path: String? = nil,
+                              options: DecodingOptions = .default) throws(ImageDecodingError) -> RGBImage {
+        try decodeWithDetails(data: data, path: path, options: options).image
+    }
+
+    /// Reads and decodes the file at `path`; errors carry the path.
+    public static func decode(contentsOf path: String,
+                              options: DecodingOptions = .default) throws(ImageDecodingError) -> RGBImage {
+        try decodeWithDetails(contentsOf: path, options: options).image
+    }
+
+    /// As `decode(contentsOf:options:)`, plus the orientation found and any warnings.
+    public static func decodeWithDetails(contentsOf path: String,
+                                         options: DecodingOptions = .default) throws(ImageDecodingError) -> DecodedImage {
+        let data = try ImageDecodingFileReader.readAll(path)
+        return try decodeWithDetails(data: data, path: path, options: options)
+    }
+
+    /// As `decode(data:path:options:)`, plus the orientation found and any warnings.
+    public static func decodeWithDetails(data: [UInt8], path: String? = nil,
+                                         options: DecodingOptions = .default) throws(ImageDecodingError) -> DecodedImage {
         guard !data.isEmpty else {
             throw ImageDecodingError(path: path, kind: .empty, message: "empty file (0 bytes)")
         }
@@ -20,44 +53,20 @@ public enum ImageDecoder {
             throw ImageDecodingError(path: path, kind: .unsupportedFormat,
                                      message: ImageFormatUnrecognized.message(for: data))
         }
-        var result = ImageCodecsResult()
-        defer { image_codecs_result_free(&result) }
-        data.withUnsafeBufferPointer { buffer in
-            switch format {
-            case .jpeg: image_codecs_decode_jpeg(buffer.baseAddress, buffer.count, &result)
-            case .png: image_codecs_decode_png(buffer.baseAddress, buffer.count, &result)
-            }
+        guard options.maxPixels > 0, options.maxDecoderMemoryBytes > 0 else {
+            throw ImageDecodingError(path: path, kind: .tooLarge,
+                                     message: "decoding limits must be positive (maxPixels \(options.maxPixels), maxDecoderMemoryBytes \(options.maxDecoderMemoryBytes))")
         }
-        guard result.status == IMAGE_CODECS_OK, let pixels = result.pixels else {
-            throw ImageDecodingError(path: path, kind: errorKind(for: result.status),
-                                     message: messageText(of: result, format: format))
-        }
-        let width = Int(result.width)
-        let height = Int(result.height)
-        let bytes = Array(UnsafeBufferPointer(start: pixels, count: width * height * 3))
-        return RGBImage(width: width, height: height, pixels: bytes)
-    }
-
-    /// Reads and decodes the file at `path`; errors carry the path.
-    public static func decode(contentsOf path: String) throws(ImageDecodingError) -> RGBImage {
-        let data = try ImageDecodingFileReader.readAll(path)
-        return try decode(data: data, path: path)
-    }
-
-    private static func errorKind(for status: ImageCodecsStatus) -> ImageDecodingError.Kind {
-        switch status {
-        case IMAGE_CODECS_INVALID_ARGUMENT: .empty
-        case IMAGE_CODECS_UNSUPPORTED: .unsupportedFormat
-        case IMAGE_CODECS_TOO_LARGE, IMAGE_CODECS_OUT_OF_MEMORY: .tooLarge
-        default: .corrupt  // IMAGE_CODECS_CORRUPT, IMAGE_CODECS_TRUNCATED
-        }
-    }
-
-    /// The C side's NUL-terminated message, with a fallback should it ever be empty.
-    private static func messageText(of result: ImageCodecsResult, format: ImageFormat) -> String {
-        let text = withUnsafeBytes(of: result.message) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        return text.isEmpty ? "could not decode \(format.displayName) data (status \(result.status.rawValue))" : text
+        let orientation = ExifOrientationTag.orientation(of: data, format: format)
+        let applied = options.applyExifOrientation && orientation != nil && orientation != .upright
+        let codecOptions = ImageCodecsDecoding.codecOptions(options)
+        // Upright pictures are decoded straight into the array the RGBImage keeps, so the largest
+        // buffer exists once; turned ones are rotated while being copied out of the C buffer.
+        let decoded = applied
+            ? try ImageCodecsDecoding.decodeAndTurn(data, format: format, options: codecOptions, path: path,
+                                                    orientation: orientation ?? .upright)
+            : try ImageCodecsDecoding.decodeInPlace(data, format: format, options: codecOptions, path: path)
+        return DecodedImage(image: decoded.image, format: format, exifOrientation: orientation, orientationApplied: applied,
+                            recoveredFromDamage: decoded.recovered, warnings: decoded.warning.map { [$0] } ?? [])
     }
 }

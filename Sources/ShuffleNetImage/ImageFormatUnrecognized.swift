@@ -15,7 +15,7 @@ enum ImageFormatUnrecognized {
         ("ZIP", 0, [0x50, 0x4B, 0x03, 0x04]),
     ]
 
-    /// e.g. `not a JPEG or PNG file (starts with 47 49 46 38 39 61 07 00, looks like GIF)`.
+    /// e.g. `unsupported format: not a JPEG or PNG file (starts with 47 49 46 38 39 61 07 00, looks like GIF)`.
     static func message(for bytes: [UInt8]) -> String {
         let head = bytes.prefix(8)
         let hex = head.map { byte in
@@ -23,9 +23,9 @@ enum ImageFormatUnrecognized {
             return digits.count == 1 ? "0" + digits : digits
         }.joined(separator: " ")
         if let guess = guessFormat(bytes) {
-            return "not a JPEG or PNG file (starts with \(hex), looks like \(guess))"
+            return "unsupported format: not a JPEG or PNG file (starts with \(hex), looks like \(guess))"
         }
-        return "not a JPEG or PNG file (starts with \(hex))"
+        return "unsupported format: not a JPEG or PNG file (starts with \(hex))"
     }
 
     private static func guessFormat(_ bytes: [UInt8]) -> String? {

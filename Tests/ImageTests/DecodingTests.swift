@@ -157,7 +157,7 @@ struct DecodingTests {
     func namesOtherFormats(bytes: [UInt8], messagePart: String) throws {
         let error = try #require(throws: ImageDecodingError.self) { try ImageDecoder.decode(data: bytes) }
         #expect(error.kind == .unsupportedFormat)
-        #expect(error.message.hasPrefix("not a JPEG or PNG file"))
+        #expect(error.message.hasPrefix("unsupported format: not a JPEG or PNG file"))
         #expect(error.message.contains(messagePart), "message was: \(error.message)")
     }
 

@@ -7,8 +7,10 @@
  * or a line on stderr.
  *
  * Usage:
+ *     ImageCodecsOptions options;
+ *     image_codecs_default_options(&options);      // then adjust limits if needed
  *     ImageCodecsResult result = {0};
- *     image_codecs_decode_jpeg(bytes, count, &result);
+ *     image_codecs_decode_jpeg(bytes, count, &options, &result);
  *     if (result.status == IMAGE_CODECS_OK) { use result.width, result.height, result.pixels }
  *     else { report result.message }
  *     image_codecs_result_free(&result);   // always, on success and on failure
@@ -31,10 +33,40 @@ typedef enum ImageCodecsStatus {
     IMAGE_CODECS_OUT_OF_MEMORY = 6
 } ImageCodecsStatus;
 
-/* Limits checked against the header before any pixel memory is allocated. The pixel limit is
- * Pillow's decompression-bomb threshold (about 256 MiB of RGB); the side limit is the JPEG maximum. */
+/* Limits checked against the header before any pixel memory is allocated. The default pixel limit
+ * is Pillow's decompression-bomb threshold (about 256 MiB of RGB); the side limit is the JPEG
+ * maximum and cannot be raised. */
 #define IMAGE_CODECS_MAX_SIDE 65535
 #define IMAGE_CODECS_MAX_PIXELS 89478485UL
+/* Default cap on libjpeg's own working memory (coefficient buffers of progressive and multi-scan
+ * files, about 3 bytes per pixel for 4:2:0 and 6 for 4:4:4), on top of the RGB output. Enough for
+ * any 4:2:0 photo under the pixel limit and for 4:4:4 ones up to about 60 M pixels; a file whose
+ * header asks for more is refused as too large instead of being given the memory. */
+#define IMAGE_CODECS_MAX_DECODER_MEMORY (384UL << 20)
+/* Cap on the memory libpng may allocate for one ancillary chunk (ICC profiles, text, EXIF),
+ * compressed or not, so a zTXt/iCCP "zip bomb" stops at this size. */
+#define IMAGE_CODECS_MAX_PNG_CHUNK_BYTES (8UL << 20)
+
+/* What the caller may tune per decode. Fill with image_codecs_default_options, then adjust. */
+typedef struct ImageCodecsOptions {
+    /* Refuse images with more pixels than this, from the header, before allocating. Clamped to
+     * 65535 x 65535; 0 means IMAGE_CODECS_MAX_PIXELS. */
+    unsigned long max_pixels;
+    /* Cap on libjpeg's working memory (bytes); 0 means IMAGE_CODECS_MAX_DECODER_MEMORY. */
+    unsigned long max_decoder_memory;
+    /* 0 (default): damaged or truncated image data is an error. 1: keep what the library can
+     * recover (libjpeg fills missing blocks with grey, missing PNG rows are black) and say so in
+     * `warning`, with `recovered` set. Broken headers are errors either way. */
+    int allow_truncated;
+    /* 1: stop after the header; the result has status OK, width and height, and no pixels. Limits
+     * are still checked. For sizing a caller-owned output buffer. */
+    int header_only;
+    /* When not NULL, pixels are written here instead of into malloc'd memory: the caller owns it,
+     * and it must hold width * height * 3 bytes or decoding fails with INVALID_ARGUMENT. Saves
+     * a copy of the largest buffer involved. result->pixels then points here on success. */
+    unsigned char *output;
+    size_t output_capacity;
+} ImageCodecsOptions;
 
 #define IMAGE_CODECS_MESSAGE_CAPACITY 256
 
@@ -51,21 +83,47 @@ typedef struct ImageCodecsResult {
     /* Set on success when the library warned about something it could recover from
      * (e.g. "iCCP: known incorrect sRGB profile"); the first such warning, for logging only. */
     char warning[IMAGE_CODECS_MESSAGE_CAPACITY];
+    /* 1 when allow_truncated let a damaged or truncated file through: some pixels are made up and
+     * `warning` says why. Always 0 with the default options. */
+    int recovered;
+    /* 1 when pixels point into options->output, which image_codecs_result_free leaves alone. */
+    int caller_owns_pixels;
 } ImageCodecsResult;
 
-/* Decode a whole JPEG file held in memory. Grayscale becomes RGB; Adobe CMYK/YCCK is converted to
- * RGB. A truncated or corrupt entropy-coded segment is an error, not a grey-filled image.
- * Overwrites every field of *result (free an earlier result first). */
-void image_codecs_decode_jpeg(const unsigned char *data, size_t size, ImageCodecsResult *result);
+/* The defaults described above: Pillow's pixel limit, the memory cap, damaged data refused. */
+void image_codecs_default_options(ImageCodecsOptions *options);
+
+/* Decode a whole JPEG file held in memory. Baseline, progressive, arithmetic-coded and restart
+ * intervals are decoded; grayscale becomes RGB; Adobe CMYK/YCCK is converted to RGB. 12-bit and
+ * lossless files are reported as IMAGE_CODECS_UNSUPPORTED (this libjpeg build is 8-bit only). A
+ * truncated or corrupt entropy-coded segment is an error, not a grey-filled image, unless
+ * options->allow_truncated. options may be NULL (defaults). Overwrites every field of *result (free
+ * an earlier result first). */
+void image_codecs_decode_jpeg(const unsigned char *data, size_t size, const ImageCodecsOptions *options,
+                              ImageCodecsResult *result);
 
 /* Decode a whole PNG file held in memory. Palette, grayscale, 1/2/4/16-bit and alpha variants all
- * become 8-bit RGB (16-bit keeps the high byte, alpha is dropped, not composited); Adam7 interlacing
- * is handled. A file cut short anywhere before IEND is an error. Overwrites every field of *result
- * (free an earlier result first). */
-void image_codecs_decode_png(const unsigned char *data, size_t size, ImageCodecsResult *result);
+ * become 8-bit RGB (16-bit keeps the high byte, i.e. floor(v / 256), as Pillow and OpenCV do;
+ * alpha and tRNS are dropped, not composited, as Pillow's convert("RGB") does); Adam7 interlacing
+ * is handled. A CRC error in a critical chunk is an error (a damaged ancillary chunk is skipped with
+ * a warning). A file cut short anywhere before IEND is an error unless options->allow_truncated.
+ * options may be NULL (defaults). Overwrites every field of *result (free an earlier result first). */
+void image_codecs_decode_png(const unsigned char *data, size_t size, const ImageCodecsOptions *options,
+                             ImageCodecsResult *result);
 
-/* Frees the pixels (if any) and clears the result. Safe to call twice and on a zeroed result. */
+/* Frees the pixels (if any, unless the caller owns them) and clears the result. Safe to call twice
+ * and on a zeroed result. */
 void image_codecs_result_free(ImageCodecsResult *result);
+
+/* Encodes width x height 8-bit RGB pixels (rows top to bottom, no padding) as a PNG in memory.
+ * On success returns IMAGE_CODECS_OK and sets *png (malloc'd, release with
+ * image_codecs_encoded_free) and *png_size; otherwise returns a failure status, leaves *png NULL
+ * and writes a NUL-terminated reason into message (IMAGE_CODECS_MESSAGE_CAPACITY bytes). */
+ImageCodecsStatus image_codecs_encode_png(const unsigned char *pixels, int width, int height,
+                                          unsigned char **png, size_t *png_size, char *message);
+
+/* Frees a buffer returned by image_codecs_encode_png. Accepts NULL. */
+void image_codecs_encoded_free(unsigned char *png);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,54 @@
+import ArgumentParser
+import ShuffleNetImage
+
+/// `shufflenet preview IMAGE -o crop.png`: writes the 224x224 RGB crop the network sees (after EXIF
+/// orientation, resize and centre crop, before normalisation), for when a result looks wrong.
+struct PreviewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preview",
+        abstract: "Write the 224x224 crop the network sees for an image, as a PNG.",
+        discussion: "The crop is taken after EXIF orientation, resize and centre crop, before channel reordering and normalisation. Decoding options are those of classify."
+    )
+
+    @Argument(help: ArgumentHelp("A JPEG or PNG file (recognised by content).", valueName: "image"))
+    var image: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The PNG file to write.", valueName: "crop.png"))
+    var output: String
+
+    @Option(name: .long, help: "Preprocessing to show: megvii (OpenCV resize, the published weights) or torchvision (Pillow resize).")
+    var preprocessing: String = PreprocessingStyle.megvii.rawValue
+
+    @Flag(name: .long, help: "Do not turn the image according to its EXIF orientation.")
+    var ignoreExif = false
+
+    @Flag(name: .long, help: "Accept truncated or damaged image data (missing parts come out grey or black), with a warning.")
+    var allowTruncated = false
+
+    @Option(name: .long, help: "Refuse images with more pixels than this (checked on the header).")
+    var maxPixels: Int = DecodingOptions.defaultMaxPixels
+
+    func validate() throws {
+        guard PreprocessingStyle(rawValue: preprocessing) != nil else {
+            throw ValidationError("--preprocessing must be one of \(PreprocessingStyle.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive") }
+    }
+
+    func run() throws {
+        let options = DecodingOptions(applyExifOrientation: !ignoreExif, allowTruncated: allowTruncated, maxPixels: maxPixels)
+        do {
+            let decoded = try ImageDecoder.decodeWithDetails(contentsOf: image, options: options)
+            for warning in decoded.warnings {
+                Diagnostics.note("warning: \(image): \(warning)")
+            }
+            let crop = Preprocessor(style: PreprocessingStyle(rawValue: preprocessing) ?? .megvii).crop(decoded.image)
+            try PNGWriter.write(crop, to: output)
+            let turned = decoded.orientationApplied ? ", \(decoded.exifOrientation.map(String.init(describing:)) ?? "") applied" : ""
+            Diagnostics.note("wrote \(output): \(crop.width)x\(crop.height) crop of \(decoded.image.width)x\(decoded.image.height) \(decoded.format.rawValue)\(turned)")
+        } catch {
+            Diagnostics.error("\(error)")
+            throw ExitStatus.nothingRan
+        }
+    }
+}

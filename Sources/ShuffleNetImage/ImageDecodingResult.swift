@@ -1,0 +1,16 @@
+/// A decoded file with what the decoder noticed on the way, for callers that log or report more
+/// than the pixels (`ImageDecoder.decodeWithDetails`).
+public struct DecodedImage: Sendable, Equatable {
+    /// Upright when `DecodingOptions.applyExifOrientation` (the default) is on.
+    public let image: RGBImage
+    public let format: ImageFormat
+    /// The EXIF Orientation tag found in the file (nil without one), whether or not it was applied.
+    public let exifOrientation: ImageOrientation?
+    /// Whether `image` has been turned according to `exifOrientation`.
+    public let orientationApplied: Bool
+    /// True when `allowTruncated` let damaged data through: some pixels are made up.
+    public let recoveredFromDamage: Bool
+    /// One line each, for people: the damage accepted under `allowTruncated`, or a harmless
+    /// oddity the library reported (e.g. "iCCP: known incorrect sRGB profile").
+    public let warnings: [String]
+}
