@@ -25,11 +25,22 @@ public final class BatchClassifier: Sendable {
         /// Most inputs between the walk and the output at once (default 8 per thread): each costs one
         /// decoded photo at most while in a worker, and a short record once done.
         public var window: Int?
+        /// Where to write each input's 224x224 crop as PNG (`classify --save-crops`); nil: not kept.
+        public var cropDirectory: String?
+        /// Receives decoder warnings (recovered damage and the like), one line each, from any worker thread.
+        public var warn: (@Sendable (String) -> Void)?
         public init() {}
     }
 
     public let classifier: ImageClassifier
     public let settings: Settings
+
+    /// The crop's file name: the input path with its separators flattened (`a/b/c.jpg` -> `a_b_c.jpg.png`),
+    /// so inputs with the same base name in different folders do not overwrite each other.
+    public static func cropFileName(for path: String) -> String {
+        let trimmed = path.drop { $0 == "/" || $0 == "." }
+        return (trimmed.isEmpty ? "input" : trimmed.replacingOccurrences(of: "/", with: "_")) + ".png"
+    }
 
     public init(classifier: ImageClassifier, settings: Settings = Settings()) {
         self.classifier = classifier
@@ -103,8 +114,15 @@ public final class BatchClassifier: Sendable {
                 outcome = .failure("\(item.path): \(problem)")
             } else {
                 do {
-                    try tensor.withUnsafeMutableBufferPointer { buffer throws(ClassifierError) in
+                    let prepared = try tensor.withUnsafeMutableBufferPointer { buffer throws(ClassifierError) in
                         try classifier.writeInput(forImageAt: item.path, into: buffer)
+                    }
+                    prepared.warnings.forEach { settings.warn?($0) }
+                    if let directory = settings.cropDirectory {
+                        let file = (directory as NSString).appendingPathComponent(Self.cropFileName(for: item.path))
+                        do { try PNGWriter.write(prepared.crop, to: file) } catch {
+                            settings.warn?("\(item.path): crop not saved: \(error)")
+                        }
                     }
                     let t1 = DispatchTime.now().uptimeNanoseconds
                     decodeNanoseconds += t1 - t0

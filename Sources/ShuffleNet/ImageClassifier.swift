@@ -17,25 +17,29 @@ public final class ImageClassifier: @unchecked Sendable {
     public let model: ShuffleNetModel
     public let preprocessor: Preprocessor
     public let labels: [String]
+    /// How files are decoded: EXIF orientation, truncated data, pixel limit.
+    public let decodingOptions: DecodingOptions
     private let workspace: Workspace
     private let lock = NSLock()
 
-    public convenience init(weightsAt path: String) throws(ClassifierError) {
+    public convenience init(weightsAt path: String, decodingOptions: DecodingOptions = .default) throws(ClassifierError) {
         let weights: ShuffleNetWeights
         do {
             weights = try ShuffleNetWeights(contentsOf: path)
         } catch {
             throw .weights(error)
         }
-        try self.init(weights: weights, source: path)
+        try self.init(weights: weights, source: path, decodingOptions: decodingOptions)
     }
 
-    public init(weights: ShuffleNetWeights, source: String = "weights") throws(ClassifierError) {
+    public init(weights: ShuffleNetWeights, source: String = "weights",
+                decodingOptions: DecodingOptions = .default) throws(ClassifierError) {
         let styleName = weights.metadata[ShuffleNetWeights.MetadataKey.preprocessing] ?? ""
         guard let style = PreprocessingStyle(rawValue: styleName) else {
             throw .unsupportedWeights(path: source, "metadata preprocessing \"\(styleName)\" is not one of \(PreprocessingStyle.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.weights = weights
+        self.decodingOptions = decodingOptions
         model = ShuffleNetModel(weights: weights, inputSize: Preprocessor.cropSize)
         preprocessor = Preprocessor(style: style)
         workspace = model.makeWorkspace()
@@ -56,21 +60,31 @@ public final class ImageClassifier: @unchecked Sendable {
         return Self.topPredictions(logits: logits(forInput: input), labels: labels, k: topK)
     }
 
+    /// What `writeInput` learned on the way: decoder warnings (e.g. recovered truncated data) and the
+    /// 224x224 crop the network saw.
+    public struct PreparedInput: Sendable {
+        public let warnings: [String]
+        public let crop: RGBImage
+    }
+
     /// Decodes the file and writes the network input (`Preprocessor.tensorCount` floats) into `buffer`: the one
     /// path from a file to the network, shared by `classify(imageAt:)` and batch classification, so both
     /// always see the same pixels.
-    public func writeInput(forImageAt path: String, into buffer: UnsafeMutableBufferPointer<Float>) throws(ClassifierError) {
-        let image: RGBImage
+    @discardableResult
+    public func writeInput(forImageAt path: String, into buffer: UnsafeMutableBufferPointer<Float>) throws(ClassifierError) -> PreparedInput {
+        let decoded: DecodedImage
         do {
-            image = try ImageDecoder.decode(contentsOf: path)
+            decoded = try ImageDecoder.decodeWithDetails(contentsOf: path, options: decodingOptions)
         } catch {
             throw .image(error)
         }
+        let crop = preprocessor.crop(decoded.image)
         do {
-            try preprocessor.writeTensor(from: image, into: buffer)
+            try preprocessor.writeTensor(fromCrop: crop, into: buffer)
         } catch {
             throw .preprocessing(path: path, error)
         }
+        return PreparedInput(warnings: decoded.warnings.map { "\(path): \($0)" }, crop: crop)
     }
 
     public func classify(_ image: RGBImage, topK: Int = 5) -> [Prediction] {

@@ -59,6 +59,11 @@ struct ClassifyCommand: ParsableCommand {
     @Option(name: .long, help: "Worker threads, each decoding and classifying (default: the number of cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @OptionGroup var decoding: DecodingFlags
+
+    @Option(name: .long, help: ArgumentHelp("Also write each input's 224x224 crop (what the network sees) as PNG into this directory.", valueName: "dir"))
+    var saveCrops: String?
+
     func validate() throws {
         guard (1...1000).contains(topK) else { throw ValidationError("--top-k must be between 1 and 1000") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
@@ -79,7 +84,14 @@ struct ClassifyCommand: ParsableCommand {
         let filter: InputFilter
         let encoder = BatchRecordEncoder(format: format, topK: topK)
         do {
-            classifier = try ImageClassifier(weightsAt: try weightsOptions.resolve())
+            classifier = try ImageClassifier(weightsAt: try weightsOptions.resolve(), decodingOptions: decoding.options)
+            if let saveCrops {
+                do {
+                    try FileManager.default.createDirectory(atPath: saveCrops, withIntermediateDirectories: true)
+                } catch {
+                    throw BatchError.outputUnwritable(path: saveCrops, reason: error.localizedDescription)
+                }
+            }
             shardSelection = try shard.map { text throws(BatchError) in try ShardSelection(parsing: text) }
             filter = try input.filter()
             alreadyDone = resume ? try output.map { path throws(BatchError) in try ResumeLog.read(contentsOf: path, encoder: encoder) } : nil
@@ -111,6 +123,8 @@ struct ClassifyCommand: ParsableCommand {
         var settings = BatchClassifier.Settings()
         settings.threads = threads
         settings.topK = topK
+        settings.cropDirectory = saveCrops
+        settings.warn = { [quiet] line in if !quiet { bar.note("warning: \(line)") } }
         let summary: BatchSummary
         do {
             summary = try BatchClassifier(classifier: classifier, settings: settings).run(next: { inputs.next() }) { record throws(BatchError) in

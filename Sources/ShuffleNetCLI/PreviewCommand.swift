@@ -19,26 +19,17 @@ struct PreviewCommand: ParsableCommand {
     @Option(name: .long, help: "Preprocessing to show: megvii (OpenCV resize, the published weights) or torchvision (Pillow resize).")
     var preprocessing: String = PreprocessingStyle.megvii.rawValue
 
-    @Flag(name: .long, help: "Do not turn the image according to its EXIF orientation.")
-    var ignoreExif = false
-
-    @Flag(name: .long, help: "Accept truncated or damaged image data (missing parts come out grey or black), with a warning.")
-    var allowTruncated = false
-
-    @Option(name: .long, help: "Refuse images with more pixels than this (checked on the header).")
-    var maxPixels: Int = DecodingOptions.defaultMaxPixels
+    @OptionGroup var decoding: DecodingFlags
 
     func validate() throws {
         guard PreprocessingStyle(rawValue: preprocessing) != nil else {
             throw ValidationError("--preprocessing must be one of \(PreprocessingStyle.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be positive") }
     }
 
     func run() throws {
-        let options = DecodingOptions(applyExifOrientation: !ignoreExif, allowTruncated: allowTruncated, maxPixels: maxPixels)
         do {
-            let decoded = try ImageDecoder.decodeWithDetails(contentsOf: image, options: options)
+            let decoded = try ImageDecoder.decodeWithDetails(contentsOf: image, options: decoding.options)
             for warning in decoded.warnings {
                 Diagnostics.note("warning: \(image): \(warning)")
             }

@@ -45,6 +45,15 @@ public struct Preprocessor: Sendable {
         guard output.count == Self.tensorCount else {
             throw .tensorBufferSize(expected: Self.tensorCount, actual: output.count)
         }
-        layout.write(crop(image), into: output)
+        try writeTensor(fromCrop: crop(image), into: output)
+    }
+
+    /// Writes the network input for a crop already made by `crop(_:)`, for callers that also keep the crop.
+    public func writeTensor(fromCrop crop: RGBImage,
+                            into output: UnsafeMutableBufferPointer<Float>) throws(PreprocessingError) {
+        guard output.count == Self.tensorCount else {
+            throw .tensorBufferSize(expected: Self.tensorCount, actual: output.count)
+        }
+        layout.write(crop, into: output)
     }
 }
