@@ -22,8 +22,11 @@ let package = Package(
         .target(name: "ShuffleNetImage", dependencies: ["CImageCodecs"]),
         // Reader for PyTorch's torch.save files (legacy pickle stream and zip), no Python needed.
         .target(name: "TorchCheckpoint"),
+        // The hot kernels in C, one variant per instruction set (AVX-512F, AVX2+FMA, portable) chosen at run time,
+        // so that dependents get full speed without any -target-cpu flag.
+        .target(name: "CKernels"),
         // Network plan, safetensors weights, kernels. Knows nothing about images or files on disk beyond weights.
-        .target(name: "ShuffleNetEngine"),
+        .target(name: "ShuffleNetEngine", dependencies: ["CKernels"]),
         // The embeddable classifier: labels, default weights, checkpoint conversion.
         .target(name: "ShuffleNet", dependencies: ["ShuffleNetImage", "ShuffleNetEngine", "TorchCheckpoint"]),
         // Thin CLI: maps arguments to configurations, one file per command.

@@ -1,3 +1,5 @@
+import CKernels
+
 /// What happens to a pointwise convolution's result before it is stored: fused so the data is touched once.
 public enum PointwiseEpilogue {
     /// `y = conv + bias` (a linear layer, e.g. before a residual add done elsewhere).
@@ -12,10 +14,10 @@ public enum PointwiseEpilogue {
 ///
 ///     out[o][p] = epilogue(bias[o] + sum_i weights[o][i] * in[group(o) * K + i][p]),   K = inputs / groups
 ///
-/// Within a group this is a matrix product `W_g (outputs/g x K) * X_g (K x pixels)`. The micro-kernel keeps a
-/// 4 x 64 block of outputs (16 vector accumulators) in registers and streams over K, so every input vector it
-/// loads feeds four FMAs and every weight it broadcasts feeds four. Planes are channel-major with a stride,
-/// so concatenation is just an output pointer offset.
+/// Within a group this is a matrix product `W_g (outputs/g x K) * X_g (K x pixels)`. The C micro-kernels
+/// (`sn_pointwise` in CKernels) keep a block of 4 output channels x 64 (AVX-512) or 16 pixels in registers and
+/// stream over K, so every input vector they load feeds four FMAs. Planes are channel-major with a stride, so
+/// concatenation is just an output pointer offset.
 public struct PointwiseConvolution: Sendable {
     public let inputChannels: Int
     public let outputChannels: Int
@@ -35,123 +37,51 @@ public struct PointwiseConvolution: Sendable {
     /// Runs on `pixels` pixels per plane, rounded up to a multiple of 16: every plane (input, output, residual)
     /// must have room for that many floats.
     /// Only output channels in `outputs` are computed (default: all), so threads can split the work.
+    /// Uses `KernelVariant.active`; a convolution whose arrays do not match its shape computes nothing (the
+    /// throwing `run(on:...)` says why).
     public func run(input: UnsafePointer<Float>, inputPlaneStride: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
                     pixels: Int, epilogue: PointwiseEpilogue, outputs: Range<Int>? = nil) {
+        try? run(on: .active, input: input, inputPlaneStride: inputPlaneStride, output: output,
+                 outputPlaneStride: outputPlaneStride, pixels: pixels, epilogue: epilogue, outputs: outputs)
+    }
+
+    /// `run` on an explicitly chosen kernel variant (tests and benchmarks compare them).
+    public func run(on variant: KernelVariant, input: UnsafePointer<Float>, inputPlaneStride: Int,
+                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
+                    pixels: Int, epilogue: PointwiseEpilogue, outputs: Range<Int>? = nil) throws(KernelCallError) {
+        let name = "pointwise convolution"
+        try KernelCallError.require(groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0 && outputChannels > 0,
+                                    kernel: name, "\(inputChannels) inputs and \(outputChannels) outputs do not split into \(groups) groups")
         let k = inputChannels / groups
-        let outPerGroup = outputChannels / groups
-        let paddedPixels = roundUpToVector(pixels)
-        let range = outputs ?? 0..<outputChannels
-        weights.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in
-                for g in (range.lowerBound / outPerGroup)..<min(groups, (range.upperBound + outPerGroup - 1) / outPerGroup) {
-                    let x = input + g * k * inputPlaneStride
-                    var o = max(g * outPerGroup, range.lowerBound)
-                    let end = min((g + 1) * outPerGroup, range.upperBound)
-                    while o + 4 <= end {
-                        rows4(x: x, xStride: inputPlaneStride, k: k, w: w.baseAddress! + o * k, b: b.baseAddress! + o,
-                              o: o, out: output, outStride: outputPlaneStride, pixels: paddedPixels, epilogue: epilogue)
-                        o += 4
-                    }
-                    while o < end {
-                        row1(x: x, xStride: inputPlaneStride, k: k, w: w.baseAddress! + o * k, bias: b[o],
-                             o: o, out: output, outStride: outputPlaneStride, pixels: paddedPixels, epilogue: epilogue)
-                        o += 1
-                    }
-                }
-            }
-        }
-    }
-
-    @inline(__always)
-    private func finish(_ acc: Vector, bias: Float, o: Int, p: Int, out: UnsafeMutablePointer<Float>,
-                        outStride: Int, epilogue: PointwiseEpilogue) {
-        var v = acc + Vector(repeating: bias)
+        try KernelCallError.require(weights.count == outputChannels * k && bias.count == outputChannels, kernel: name,
+                                    "\(weights.count) weights and \(bias.count) biases for \(outputChannels) outputs x \(k) inputs per group")
+        let range = (outputs ?? 0..<outputChannels).clamped(to: 0..<outputChannels)
+        var args = sn_pointwise_args()
+        args.input = input
+        args.input_plane_stride = inputPlaneStride
+        args.output = output
+        args.output_plane_stride = outputPlaneStride
+        args.inputs_per_group = k
+        args.outputs_per_group = outputChannels / groups
+        args.output_begin = range.lowerBound
+        args.output_end = range.upperBound
+        args.pixels = roundUpToVector(pixels)
         switch epilogue {
-        case .linear: break
-        case .relu: v = v.replacing(with: 0, where: v .< 0)
+        case .linear: args.epilogue = SN_EPILOGUE_LINEAR
+        case .relu: args.epilogue = SN_EPILOGUE_RELU
         case .addResidualThenReLU(let residual, let stride):
-            v += load(residual + o * stride + p)
-            v = v.replacing(with: 0, where: v .< 0)
+            args.epilogue = SN_EPILOGUE_ADD_RESIDUAL_RELU
+            args.residual = residual
+            args.residual_plane_stride = stride
         }
-        store(v, out + o * outStride + p)
-    }
-
-    /// 64 consecutive pixels of one output channel.
-    @inline(__always)
-    private func finishRow(_ v0: Vector, _ v1: Vector, _ v2: Vector, _ v3: Vector, bias: Float, o: Int, p: Int,
-                           out: UnsafeMutablePointer<Float>, outStride: Int, epilogue: PointwiseEpilogue) {
-        finish(v0, bias: bias, o: o, p: p, out: out, outStride: outStride, epilogue: epilogue)
-        finish(v1, bias: bias, o: o, p: p + 16, out: out, outStride: outStride, epilogue: epilogue)
-        finish(v2, bias: bias, o: o, p: p + 32, out: out, outStride: outStride, epilogue: epilogue)
-        finish(v3, bias: bias, o: o, p: p + 48, out: out, outStride: outStride, epilogue: epilogue)
-    }
-
-    /// Four output channels at once: 4 x 64 pixels, then 4 x 16 for the rest.
-    @inline(__always)
-    private func rows4(x: UnsafePointer<Float>, xStride: Int, k: Int, w: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                       o: Int, out: UnsafeMutablePointer<Float>, outStride: Int, pixels: Int, epilogue: PointwiseEpilogue) {
-        let w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k
-        var p = 0
-        while p + 64 <= pixels {
-            var a00 = Vector(), a01 = Vector(), a02 = Vector(), a03 = Vector()
-            var a10 = Vector(), a11 = Vector(), a12 = Vector(), a13 = Vector()
-            var a20 = Vector(), a21 = Vector(), a22 = Vector(), a23 = Vector()
-            var a30 = Vector(), a31 = Vector(), a32 = Vector(), a33 = Vector()
-            var xp = x + p
-            for i in 0..<k {
-                let x0 = load(xp), x1 = load(xp + 16), x2 = load(xp + 32), x3 = load(xp + 48)
-                let c0 = Vector(repeating: w0[i]), c1 = Vector(repeating: w1[i])
-                let c2 = Vector(repeating: w2[i]), c3 = Vector(repeating: w3[i])
-                a00 = a00.addingProduct(x0, c0); a01 = a01.addingProduct(x1, c0)
-                a02 = a02.addingProduct(x2, c0); a03 = a03.addingProduct(x3, c0)
-                a10 = a10.addingProduct(x0, c1); a11 = a11.addingProduct(x1, c1)
-                a12 = a12.addingProduct(x2, c1); a13 = a13.addingProduct(x3, c1)
-                a20 = a20.addingProduct(x0, c2); a21 = a21.addingProduct(x1, c2)
-                a22 = a22.addingProduct(x2, c2); a23 = a23.addingProduct(x3, c2)
-                a30 = a30.addingProduct(x0, c3); a31 = a31.addingProduct(x1, c3)
-                a32 = a32.addingProduct(x2, c3); a33 = a33.addingProduct(x3, c3)
-                xp += xStride
+        let code = weights.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                args.weights = w.baseAddress
+                args.bias = b.baseAddress
+                return sn_pointwise_variant(variant.cValue, &args)
             }
-            finishRow(a00, a01, a02, a03, bias: b[0], o: o, p: p, out: out, outStride: outStride, epilogue: epilogue)
-            finishRow(a10, a11, a12, a13, bias: b[1], o: o + 1, p: p, out: out, outStride: outStride, epilogue: epilogue)
-            finishRow(a20, a21, a22, a23, bias: b[2], o: o + 2, p: p, out: out, outStride: outStride, epilogue: epilogue)
-            finishRow(a30, a31, a32, a33, bias: b[3], o: o + 3, p: p, out: out, outStride: outStride, epilogue: epilogue)
-            p += 64
         }
-        while p < pixels {
-            var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
-            var xp = x + p
-            for i in 0..<k {
-                let x0 = load(xp)
-                a0 = a0.addingProduct(x0, Vector(repeating: w0[i]))
-                a1 = a1.addingProduct(x0, Vector(repeating: w1[i]))
-                a2 = a2.addingProduct(x0, Vector(repeating: w2[i]))
-                a3 = a3.addingProduct(x0, Vector(repeating: w3[i]))
-                xp += xStride
-            }
-            finish(a0, bias: b[0], o: o, p: p, out: out, outStride: outStride, epilogue: epilogue)
-            finish(a1, bias: b[1], o: o + 1, p: p, out: out, outStride: outStride, epilogue: epilogue)
-            finish(a2, bias: b[2], o: o + 2, p: p, out: out, outStride: outStride, epilogue: epilogue)
-            finish(a3, bias: b[3], o: o + 3, p: p, out: out, outStride: outStride, epilogue: epilogue)
-            p += 16
-        }
-    }
-
-    /// One output channel (the remainder when a group's outputs are not a multiple of 4).
-    @inline(__always)
-    private func row1(x: UnsafePointer<Float>, xStride: Int, k: Int, w: UnsafePointer<Float>, bias: Float,
-                      o: Int, out: UnsafeMutablePointer<Float>, outStride: Int, pixels: Int, epilogue: PointwiseEpilogue) {
-        var p = 0
-        while p < pixels {
-            var a = Vector()
-            var xp = x + p
-            for i in 0..<k {
-                a = a.addingProduct(load(xp), Vector(repeating: w[i]))
-                xp += xStride
-            }
-            finish(a, bias: bias, o: o, p: p, out: out, outStride: outStride, epilogue: epilogue)
-            p += 16
-        }
+        try KernelCallError.check(code, variant: variant, kernel: name)
     }
 }

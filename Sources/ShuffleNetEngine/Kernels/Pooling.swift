@@ -1,3 +1,5 @@
+import CKernels
+
 /// Pooling kernels on channel planes (`[C][H][W]` with a plane stride).
 public enum Pooling {
     /// 3x3 max pool, stride 2, padding 1 (the padding never wins, as in PyTorch).
@@ -81,21 +83,33 @@ public struct DenseLayer: Sendable {
     }
 
     /// Only outputs in `outputRange` are computed (default: all), so threads can split the work.
+    /// Uses `KernelVariant.active`; a layer whose arrays do not match its shape computes nothing (the throwing
+    /// `run(on:...)` says why).
     public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputRange: Range<Int>? = nil) {
-        weights.withUnsafeBufferPointer { w in
-            let vectorEnd = inputs & ~15
-            for o in outputRange ?? 0..<outputs {
-                let row = w.baseAddress! + o * inputs
-                var acc = Vector()
-                var i = 0
-                while i < vectorEnd {
-                    acc = acc.addingProduct(load(row + i), load(input + i))
-                    i += 16
-                }
-                var sum = acc.sum()
-                while i < inputs { sum += row[i] * input[i]; i += 1 }
-                output[o] = sum + (bias?[o] ?? 0)
+        try? run(on: .active, input: input, output: output, outputRange: outputRange)
+    }
+
+    /// `run` on an explicitly chosen kernel variant (tests and benchmarks compare them).
+    public func run(on variant: KernelVariant, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                    outputRange: Range<Int>? = nil) throws(KernelCallError) {
+        let name = "dense layer"
+        try KernelCallError.require(weights.count == inputs * outputs && (bias?.count ?? outputs) == outputs, kernel: name,
+                                    "\(weights.count) weights and \(bias?.count ?? 0) biases for \(outputs) outputs x \(inputs) inputs")
+        let range = (outputRange ?? 0..<outputs).clamped(to: 0..<outputs)
+        var args = sn_dense_args()
+        args.input = input
+        args.output = output
+        args.inputs = inputs
+        args.output_begin = range.lowerBound
+        args.output_end = range.upperBound
+        let code = weights.withUnsafeBufferPointer { w in
+            args.weights = w.baseAddress
+            guard let bias else { return sn_dense_variant(variant.cValue, &args) }
+            return bias.withUnsafeBufferPointer { b in
+                args.bias = b.baseAddress
+                return sn_dense_variant(variant.cValue, &args)
             }
         }
+        try KernelCallError.check(code, variant: variant, kernel: name)
     }
 }

@@ -1,4 +1,8 @@
 /// Sixteen floats: one AVX-512 register, or two AVX2 / four SSE registers on other x86 CPUs.
+///
+/// Only the data-movement kernels stay in Swift (max pool, im2col): loads, stores, shuffles and compares compile
+/// to fast code for baseline x86-64 too. Anything that multiplies and adds lives in C (CKernels), because Swift's
+/// `addingProduct` becomes a call to `fmaf` per lane unless the module is built with `-target-cpu`.
 typealias Vector = SIMD16<Float>
 
 /// Activation planes are padded to a multiple of this many floats so that SIMD loops over pixels need no

@@ -1,0 +1,148 @@
+// The hot loops of the ShuffleNet engine, in C so that they can be compiled for several instruction sets in one
+// binary: each variant is built with a per-function `target(...)` attribute and the fastest one the CPU supports is
+// picked at run time. Swift cannot do this (its SIMD `addingProduct` becomes a call to `fmaf` unless the whole
+// module is built with `-target-cpu`), and a package cannot ask its dependents for compiler flags.
+//
+// Layout conventions are those of the Swift kernels: channel planes of floats, each plane `*_plane_stride` floats
+// apart. Nothing here allocates, and every function is safe to call from several threads at once.
+#ifndef SHUFFLENET_KERNELS_H
+#define SHUFFLENET_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// One implementation of every kernel. The numeric values are stable (Swift mirrors them).
+typedef enum sn_kernel_variant {
+    /// Portable C, vectorised by the compiler for the baseline of the target (SSE2 on x86-64, NEON on arm64).
+    SN_KERNELS_GENERIC = 0,
+    /// 8-lane AVX2 + FMA intrinsics (x86-64 since Haswell / Zen).
+    SN_KERNELS_AVX2 = 1,
+    /// 16-lane AVX-512F intrinsics (x86-64 since Skylake-SP / Zen 4).
+    SN_KERNELS_AVX512 = 2,
+} sn_kernel_variant;
+
+/// Number of variants (for iterating over them).
+#define SN_KERNEL_VARIANT_COUNT 3
+
+/// Whether this CPU (and OS: the wide registers must be saved on context switches) can run `variant`.
+int sn_kernels_supported(sn_kernel_variant variant);
+
+/// The variant every non-`_variant` entry point uses: the one `SHUFFLENET_KERNELS` (avx512, avx2 or generic)
+/// names if this CPU supports it, else the fastest supported. Resolved once, on first use; thread-safe.
+sn_kernel_variant sn_kernels_active(void);
+
+/// What `SHUFFLENET_KERNELS` asked for when the active variant was resolved: a variant (>= 0), -1 when the variable
+/// is unset or empty, -2 when its value is not a variant name. Lets callers report a request that was not honoured.
+int sn_kernels_requested(void);
+
+/// "generic", "avx2" or "avx512" (NULL for a value outside the enum).
+const char *sn_kernels_name(sn_kernel_variant variant);
+
+/// What a pointwise convolution does to `bias + sum` before storing it.
+typedef enum sn_pointwise_epilogue {
+    SN_EPILOGUE_LINEAR = 0,
+    SN_EPILOGUE_RELU = 1,
+    /// `max(bias + sum + residual, 0)`, the residual read from `residual` with `residual_plane_stride`.
+    SN_EPILOGUE_ADD_RESIDUAL_RELU = 2,
+} sn_pointwise_epilogue;
+
+/// A grouped 1x1 convolution (BatchNorm folded in), for output channels `output_begin ..< output_end`:
+///
+///     out[o][p] = epilogue(bias[o] + sum_{i < inputs_per_group} weights[o][i] * input[group(o) * inputs_per_group + i][p])
+///
+/// with group(o) = o / outputs_per_group. `pixels` must be a multiple of 16: every plane (input, output,
+/// residual) has room for that many floats, the padding computed like real pixels.
+typedef struct sn_pointwise_args {
+    const float *input;
+    ptrdiff_t input_plane_stride;
+    float *output;
+    ptrdiff_t output_plane_stride;
+    /// `[outputs][inputs_per_group]`.
+    const float *weights;
+    /// `[outputs]`.
+    const float *bias;
+    /// Only read by SN_EPILOGUE_ADD_RESIDUAL_RELU.
+    const float *residual;
+    ptrdiff_t residual_plane_stride;
+    ptrdiff_t inputs_per_group;
+    ptrdiff_t outputs_per_group;
+    ptrdiff_t output_begin;
+    ptrdiff_t output_end;
+    ptrdiff_t pixels;
+    sn_pointwise_epilogue epilogue;
+} sn_pointwise_args;
+
+/// Row length, in floats, of the zero-bordered scratch plane for inputs `width` pixels wide: room for the left
+/// border and for the widest read past the last pixel (stride 2 reads 16 outputs x 2 + 2 columns from `2x`).
+ptrdiff_t sn_padded_row(ptrdiff_t width);
+
+/// Floats of scratch one `height x width` plane needs (rows of `sn_padded_row(width)`, plus slack after the last).
+ptrdiff_t sn_padded_plane_count(ptrdiff_t height, ptrdiff_t width);
+
+/// Copies a `height x width` plane to position (1, 1) of `scratch` (rows of `sn_padded_row(width)` floats) and
+/// zeroes everything around it: exactly the padding a 3x3 window needs, without clearing the whole scratch.
+void sn_copy_with_zero_border(const float *source, ptrdiff_t height, ptrdiff_t width, float *scratch);
+
+/// A 3x3 depthwise convolution, padding 1, stride 1 or 2 (BatchNorm folded in), for channels
+/// `channel_begin ..< channel_end`. Channel `c` is read from input plane `c` and written, row-major
+/// `output_height x output_width`, to output plane `destinations[c]` (how the channel shuffle is applied).
+/// Each channel is first copied into `scratch` with `sn_copy_with_zero_border`, so the taps need no bounds checks.
+typedef struct sn_depthwise_args {
+    const float *input;
+    ptrdiff_t input_plane_stride;
+    ptrdiff_t height;
+    ptrdiff_t width;
+    float *output;
+    ptrdiff_t output_plane_stride;
+    /// `[channels]`: the output plane of each channel.
+    const ptrdiff_t *destinations;
+    /// `[channels][3][3]`.
+    const float *weights;
+    /// `[channels]`.
+    const float *bias;
+    ptrdiff_t channel_begin;
+    ptrdiff_t channel_end;
+    /// `sn_padded_plane_count(height, width)` floats, owned by the calling thread.
+    float *scratch;
+    /// 1 or 2.
+    int stride;
+} sn_depthwise_args;
+
+/// A fully connected layer for outputs `output_begin ..< output_end`: `y[o] = bias[o] + sum_i weights[o][i] * x[i]`.
+typedef struct sn_dense_args {
+    const float *input;
+    float *output;
+    /// `[outputs][inputs]`.
+    const float *weights;
+    /// NULL for no bias.
+    const float *bias;
+    ptrdiff_t inputs;
+    ptrdiff_t output_begin;
+    ptrdiff_t output_end;
+} sn_dense_args;
+
+/// Return codes of the entry points.
+#define SN_KERNELS_OK 0
+/// The variant asked for cannot run on this CPU (or is not compiled for this architecture).
+#define SN_KERNELS_UNSUPPORTED_VARIANT (-1)
+/// The arguments break the contract above (e.g. pixels not a multiple of 16, stride not 1 or 2).
+#define SN_KERNELS_INVALID_ARGUMENT (-2)
+
+/// The kernels on the active variant.
+int sn_pointwise(const sn_pointwise_args *args);
+int sn_depthwise3x3(const sn_depthwise_args *args);
+int sn_dense(const sn_dense_args *args);
+
+/// The kernels on an explicitly chosen variant (tests, benchmarks). Nothing is run when it is unsupported.
+int sn_pointwise_variant(sn_kernel_variant variant, const sn_pointwise_args *args);
+int sn_depthwise3x3_variant(sn_kernel_variant variant, const sn_depthwise_args *args);
+int sn_dense_variant(sn_kernel_variant variant, const sn_dense_args *args);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

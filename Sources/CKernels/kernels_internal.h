@@ -1,0 +1,50 @@
+// The per-variant implementations behind the dispatching entry points of shufflenet_kernels.h. Arguments are
+// validated by the entry points (dispatch.c) before any of these run.
+#ifndef SHUFFLENET_KERNELS_INTERNAL_H
+#define SHUFFLENET_KERNELS_INTERNAL_H
+
+#include "shufflenet_kernels.h"
+
+/// One channel of a depthwise convolution, already copied into a zero-bordered scratch plane:
+/// `padded[(y + 1) * padded_row + x + 1]` is input pixel (y, x). Writes `output_height x output_width` floats.
+typedef struct sn_depthwise_plane_args {
+    const float *padded;
+    ptrdiff_t padded_row;
+    /// The nine taps, row-major.
+    const float *taps;
+    float bias;
+    float *output;
+    ptrdiff_t output_height;
+    ptrdiff_t output_width;
+    int stride;
+} sn_depthwise_plane_args;
+
+typedef void (*sn_depthwise_plane_kernel)(const sn_depthwise_plane_args *args);
+
+#if defined(__x86_64__) || defined(__i386__)
+#define SN_KERNELS_X86 1
+#else
+#define SN_KERNELS_X86 0
+#endif
+
+void sn_pointwise_generic(const sn_pointwise_args *args);
+void sn_depthwise_plane_generic(const sn_depthwise_plane_args *args);
+void sn_dense_generic(const sn_dense_args *args);
+
+#if SN_KERNELS_X86
+void sn_pointwise_avx2(const sn_pointwise_args *args);
+void sn_depthwise_plane_avx2(const sn_depthwise_plane_args *args);
+void sn_dense_avx2(const sn_dense_args *args);
+
+void sn_pointwise_avx512(const sn_pointwise_args *args);
+void sn_depthwise_plane_avx512(const sn_depthwise_plane_args *args);
+void sn_dense_avx512(const sn_dense_args *args);
+#endif
+
+/// The first group and one past the last group that output channels `begin ..< end` touch.
+static inline void sn_group_span(const sn_pointwise_args *a, ptrdiff_t *first, ptrdiff_t *last) {
+    *first = a->output_begin / a->outputs_per_group;
+    *last = (a->output_end + a->outputs_per_group - 1) / a->outputs_per_group;
+}
+
+#endif

@@ -1,0 +1,34 @@
+import CKernels
+
+/// Why a kernel asked to run on an explicit `KernelVariant` did not run.
+public enum KernelCallError: Error, CustomStringConvertible, Equatable {
+    /// The CPU (or this build's architecture) cannot run that variant.
+    case unsupportedVariant(KernelVariant, kernel: String)
+    /// The kernel's arrays or arguments do not fit together (e.g. fewer weights than the shape needs), so running
+    /// it would read or write out of bounds.
+    case invalidArguments(kernel: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unsupportedVariant(let variant, let kernel):
+            "CKernels (\(kernel)): the \(variant) variant cannot run on this CPU; supported: "
+                + KernelVariant.supported.map(\.rawValue).joined(separator: ", ")
+        case .invalidArguments(let kernel, let reason):
+            "CKernels (\(kernel)): invalid arguments: \(reason)"
+        }
+    }
+
+    /// Maps a return code of the C entry points (see shufflenet_kernels.h).
+    static func check(_ code: Int32, variant: KernelVariant, kernel: String) throws(KernelCallError) {
+        switch code {
+        case SN_KERNELS_OK: return
+        case SN_KERNELS_UNSUPPORTED_VARIANT: throw .unsupportedVariant(variant, kernel: kernel)
+        default: throw .invalidArguments(kernel: kernel, reason: "rejected by the C kernel (code \(code))")
+        }
+    }
+
+    /// Throws `.invalidArguments` unless `condition` holds.
+    static func require(_ condition: Bool, kernel: String, _ reason: @autoclosure () -> String) throws(KernelCallError) {
+        if !condition { throw .invalidArguments(kernel: kernel, reason: reason()) }
+    }
+}

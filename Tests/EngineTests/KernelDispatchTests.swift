@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+import ShuffleNetEngine
+
+/// Every C kernel variant this CPU can run, called explicitly (not only the one dispatch picked), against the
+/// naive reference kernels, on shapes that hit every block size and tail of the 16-, 8- and 1-lane code paths.
+@Suite struct KernelDispatchTests {
+    @Test func activeVariantIsSupportedAndHonoursTheEnvironment() {
+        #expect(KernelVariant.generic.isSupported)
+        #expect(KernelVariant.active.isSupported)
+        #expect(KernelVariant.summary.hasPrefix(KernelVariant.active.rawValue))
+        // When the suite is run with SHUFFLENET_KERNELS forced, make sure that variant is really the one tested.
+        if let forced = ProcessInfo.processInfo.environment["SHUFFLENET_KERNELS"], let wanted = KernelVariant(rawValue: forced),
+           wanted.isSupported {
+            #expect(KernelVariant.active == wanted)
+        } else if ProcessInfo.processInfo.environment["SHUFFLENET_KERNELS"] == nil {
+            // Unforced, dispatch picks the widest variant the CPU has.
+            #expect(KernelVariant.active == KernelVariant.supported.last)
+        }
+    }
+
+    @Test(arguments: KernelVariant.supported)
+    func pointwiseMatchesReference(variant: KernelVariant) throws {
+        var rng = TestRandom(100)
+        for groups in [1, 2, 3, 4, 8] {
+            // Outputs per group 1...13 (row remainders 0-3), pixels from 1 to 225 (one 64-pixel block plus 16-pixel tails).
+            for (inPerGroup, outPerGroup, side) in [(1, 1, 1), (3, 5, 7), (7, 6, 9), (10, 13, 11), (2, 4, 15), (24, 9, 8)] {
+                let inputs = inPerGroup * groups, outputs = outPerGroup * groups, pixels = side * side
+                let x = rng.array(inputs * pixels), w = rng.array(outputs * inPerGroup), b = rng.array(outputs)
+                let residual = rng.array(outputs * pixels)
+                let linear = ReferenceKernels.convolution(x, channels: inputs, height: side, width: side, weights: w,
+                                                          outputChannels: outputs, kernel: 1, stride: 1, padding: 0,
+                                                          groups: groups, bias: b).values
+                let conv = PointwiseConvolution(weights: w, bias: b, inputChannels: inputs, outputChannels: outputs, groups: groups)
+                // A wider input stride than the output's proves the two strides are not mixed up.
+                let input = padded(x, channels: inputs, pixels: pixels, extraStride: 32)
+                let res = padded(residual, channels: outputs, pixels: pixels, extraStride: 16)
+                let outStride = (pixels + 15) / 16 * 16
+                // Split the outputs at a point that is not a multiple of 4 or of the group size.
+                let split = outputs / 2 + (outputs > 2 ? 1 : 0)
+                for mode in 0..<3 {
+                    var out = [Float](repeating: .nan, count: outputs * outStride)
+                    try input.buffer.withUnsafeBufferPointer { xp in
+                        try res.buffer.withUnsafeBufferPointer { rp in
+                            try out.withUnsafeMutableBufferPointer { op in
+                                let epilogue: PointwiseEpilogue = mode == 0 ? .linear : mode == 1 ? .relu
+                                    : .addResidualThenReLU(rp.baseAddress!, planeStride: res.stride)
+                                for part in [0..<split, split..<outputs] {
+                                    try conv.run(on: variant, input: xp.baseAddress!, inputPlaneStride: input.stride, output: op.baseAddress!,
+                                                 outputPlaneStride: outStride, pixels: pixels, epilogue: epilogue, outputs: part)
+                                }
+                            }
+                        }
+                    }
+                    let expected: [Float] = switch mode {
+                    case 0: linear
+                    case 1: ReferenceKernels.relu(linear)
+                    default: ReferenceKernels.relu(zip(linear, residual).map { $0 + $1 })
+                    }
+                    let got = unpadded(out, channels: outputs, pixels: pixels, stride: outStride)
+                    #expect(relativeError(got, expected) < 1e-5, "\(variant) g=\(groups) in=\(inputs) out=\(outputs) \(side)x\(side) mode \(mode)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: KernelVariant.supported)
+    func pointwiseLeavesChannelsOutsideItsRangeAlone(variant: KernelVariant) throws {
+        var rng = TestRandom(7)
+        let conv = PointwiseConvolution(weights: rng.array(12 * 6), bias: rng.array(12), inputChannels: 18, outputChannels: 12, groups: 3)
+        let x = rng.array(18 * 16)
+        var out = [Float](repeating: .nan, count: 12 * 16)
+        try x.withUnsafeBufferPointer { xp in
+            try out.withUnsafeMutableBufferPointer { op in
+                try conv.run(on: variant, input: xp.baseAddress!, inputPlaneStride: 16, output: op.baseAddress!, outputPlaneStride: 16,
+                             pixels: 16, epilogue: .linear, outputs: 3..<9)
+            }
+        }
+        for channel in 0..<12 {
+            let plane = out[(channel * 16)..<(channel * 16 + 16)]
+            #expect(plane.allSatisfy { $0.isNaN } == !(3..<9).contains(channel), "\(variant) channel \(channel)")
+        }
+    }
+
+    @Test(arguments: KernelVariant.supported)
+    func depthwiseMatchesReference(variant: KernelVariant) throws {
+        var rng = TestRandom(200)
+        for stride in [1, 2] {
+            // Widths around the 8- and 16-lane block sizes, so every masked tail length appears.
+            for (height, width) in [(1, 1), (2, 3), (7, 7), (3, 8), (5, 9), (4, 15), (6, 16), (3, 17), (2, 31), (5, 33), (9, 40), (28, 28)] {
+                let channels = 3, pixels = height * width
+                let x = rng.array(channels * pixels), w = rng.array(channels * 9), b = rng.array(channels)
+                let reference = ReferenceKernels.convolution(x, channels: channels, height: height, width: width, weights: w,
+                                                             outputChannels: channels, kernel: 3, stride: stride, padding: 1,
+                                                             groups: channels, bias: b)
+                let destinations = [2, 0, 1]
+                let kernel = DepthwiseConvolution3x3(weights: w, bias: b, channels: channels, stride: stride, destinations: destinations)
+                let input = padded(x, channels: channels, pixels: pixels, extraStride: 0)
+                let outPixels = reference.height * reference.width
+                let outStride = (outPixels + 15) / 16 * 16
+                var out = [Float](repeating: .nan, count: channels * outStride)
+                var scratch = [Float](repeating: .nan, count: DepthwiseConvolution3x3.scratchCount(height: height, width: width))
+                try input.buffer.withUnsafeBufferPointer { xp in
+                    try out.withUnsafeMutableBufferPointer { op in
+                        try scratch.withUnsafeMutableBufferPointer { sp in
+                            for part in [0..<1, 1..<channels] {
+                                try kernel.run(on: variant, input: xp.baseAddress!, inputPlaneStride: input.stride, height: height, width: width,
+                                               output: op.baseAddress!, outputPlaneStride: outStride, scratch: sp.baseAddress!, channelRange: part)
+                            }
+                        }
+                    }
+                }
+                for c in 0..<channels {
+                    let plane = Array(out[(destinations[c] * outStride)..<(destinations[c] * outStride + outPixels)])
+                    let expected = Array(reference.values[(c * outPixels)..<((c + 1) * outPixels)])
+                    #expect(relativeError(plane, expected) < 1e-5, "\(variant) stride \(stride) \(height)x\(width) channel \(c)")
+                    // The padding after the last pixel of the plane is never written (partial blocks are masked).
+                    let padding = out[(destinations[c] * outStride + outPixels)..<((destinations[c] + 1) * outStride)]
+                    #expect(padding.allSatisfy { $0.isNaN }, "\(variant) stride \(stride) \(height)x\(width) wrote past the plane")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: KernelVariant.supported)
+    func denseMatchesReference(variant: KernelVariant) throws {
+        var rng = TestRandom(300)
+        for inputs in [1, 7, 8, 9, 15, 16, 17, 31, 33, 240, 1001] {
+            for withBias in [true, false] {
+                let outputs = 5
+                let x = rng.array(inputs), w = rng.array(inputs * outputs), b = withBias ? rng.array(outputs) : nil
+                let layer = DenseLayer(weights: w, bias: b, inputs: inputs, outputs: outputs)
+                var y = [Float](repeating: .nan, count: outputs)
+                try x.withUnsafeBufferPointer { xp in
+                    try y.withUnsafeMutableBufferPointer { yp in
+                        try layer.run(on: variant, input: xp.baseAddress!, output: yp.baseAddress!, outputRange: 0..<2)
+                        try layer.run(on: variant, input: xp.baseAddress!, output: yp.baseAddress!, outputRange: 2..<outputs)
+                    }
+                }
+                let expected = ReferenceKernels.linear(x, weights: w, outputs: outputs, bias: b)
+                #expect(relativeError(y, expected) < 1e-5, "\(variant) inputs \(inputs) bias \(withBias)")
+            }
+        }
+    }
+
+    @Test func unsupportedVariantsThrowInsteadOfRunning() {
+        let layer = DenseLayer(weights: [1, 2], bias: nil, inputs: 2, outputs: 1)
+        let x: [Float] = [3, 4]
+        var y: [Float] = [.nan]
+        for variant in KernelVariant.allCases where !variant.isSupported {
+            let outcome = x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    Result { () throws(KernelCallError) in try layer.run(on: variant, input: xp.baseAddress!, output: yp.baseAddress!) }
+                }
+            }
+            #expect(throws: KernelCallError.unsupportedVariant(variant, kernel: "dense layer")) { try outcome.get() }
+            #expect(y[0].isNaN)
+        }
+    }
+
+    @Test func mismatchedShapesThrowWithTheKernelsName() {
+        // 5 weights cannot be a 2 x 3 matrix; a stride of 3 is not implemented.
+        let conv = PointwiseConvolution(weights: [Float](repeating: 1, count: 5), bias: [0, 0], inputChannels: 3, outputChannels: 2, groups: 1)
+        let depthwise = DepthwiseConvolution3x3(weights: [Float](repeating: 1, count: 9), bias: [0], channels: 1, stride: 3)
+        var buffer = [Float](repeating: 0, count: 1024)
+        buffer.withUnsafeMutableBufferPointer { p in
+            let base = p.baseAddress!
+            do throws(KernelCallError) {
+                try conv.run(on: .generic, input: base, inputPlaneStride: 16, output: base + 512, outputPlaneStride: 16,
+                             pixels: 16, epilogue: .relu)
+                Issue.record("5 weights for a 2x3 pointwise convolution were accepted")
+            } catch {
+                #expect(error.description.contains("pointwise") && error.description.contains("5 weights"), "\(error)")
+            }
+            do throws(KernelCallError) {
+                try depthwise.run(on: .generic, input: base, inputPlaneStride: 16, height: 4, width: 4, output: base + 512,
+                                  outputPlaneStride: 16, scratch: base + 256)
+                Issue.record("stride 3 was accepted")
+            } catch {
+                #expect(error.description.contains("depthwise") && error.description.contains("stride 3"), "\(error)")
+            }
+        }
+    }
+}
+
+/// Like `padded(_:channels:pixels:)` with `extraStride` more floats between planes, garbage-filled.
+private func padded(_ values: [Float], channels: Int, pixels: Int, extraStride: Int) -> (buffer: [Float], stride: Int) {
+    let stride = (pixels + 15) / 16 * 16 + extraStride
+    var buffer = [Float](repeating: 12345, count: channels * stride)
+    for c in 0..<channels {
+        for p in 0..<pixels { buffer[c * stride + p] = values[c * pixels + p] }
+    }
+    return (buffer, stride)
+}
