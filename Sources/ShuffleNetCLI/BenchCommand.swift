@@ -184,6 +184,7 @@ enum BenchReport {
             parameters      \(r.parameters) (\(String(format: "%.2f", Double(r.parameters) / 1e6)) M)
             multiply-adds   \(r.multiplyAdds) (\(String(format: "%.1f", Double(r.multiplyAdds) / 1e6)) M per image)
             batch \(r.settings.batch), threads \(r.settings.threads), \(r.latencies.count) timed runs after \(r.settings.warmup) warm-up
+            kernels         \(KernelVariant.summary)
             first run       \(ms(r.firstMilliseconds)) ms
             latency (ms)    min \(ms(r.latencies.first ?? 0))  p50 \(ms(r.percentile(50)))  p90 \(ms(r.percentile(90)))  p99 \(ms(r.percentile(99)))  max \(ms(r.latencies.last ?? 0))  mean \(ms(r.mean))
             throughput      \(String(format: "%.1f", r.imagesPerSecond)) images/s, \(String(format: "%.1f", r.gigaflopsPerSecond)) GFLOP/s (at p50)
@@ -193,6 +194,6 @@ enum BenchReport {
     static func json(_ r: Benchmark.Result) -> String {
         func n(_ v: Double) -> String { String(format: "%.4f", v) }
         let latency = "{\"min\":\(n(r.latencies.first ?? 0)),\"p50\":\(n(r.percentile(50))),\"p90\":\(n(r.percentile(90))),\"p99\":\(n(r.percentile(99))),\"max\":\(n(r.latencies.last ?? 0)),\"mean\":\(n(r.mean))}"
-        return "{\"scale\":\(r.configuration.scale),\"groups\":\(r.configuration.groups),\"batch\":\(r.settings.batch),\"threads\":\(r.settings.threads),\"params\":\(r.parameters),\"macs\":\(r.multiplyAdds),\"first_ms\":\(n(r.firstMilliseconds)),\"latency_ms\":\(latency),\"images_per_second\":\(n(r.imagesPerSecond)),\"gflops\":\(n(r.gigaflopsPerSecond)),\"iterations\":\(r.latencies.count)}"
+        return "{\"scale\":\(r.configuration.scale),\"groups\":\(r.configuration.groups),\"batch\":\(r.settings.batch),\"threads\":\(r.settings.threads),\"params\":\(r.parameters),\"macs\":\(r.multiplyAdds),\"first_ms\":\(n(r.firstMilliseconds)),\"latency_ms\":\(latency),\"images_per_second\":\(n(r.imagesPerSecond)),\"gflops\":\(n(r.gigaflopsPerSecond)),\"iterations\":\(r.latencies.count),\"kernels\":\"\(KernelVariant.active)\"}"
     }
 }
