@@ -1,26 +1,11 @@
 import Foundation
+import ShuffleNetEngine
 
 /// Quoting for the machine-readable formats, written here rather than with a serialiser so that every row
 /// is built in one string and written with one call (a row is either all there or torn at the end).
 public enum BatchTextEscaping {
     /// A JSON string literal (RFC 8259): quotes, backslashes and control characters escaped.
-    public static func json(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    public static func json(_ text: String) -> String { jsonStringLiteral(text) }
 
     /// Shortest round-tripping decimal; JSON has no NaN or infinity, so those become `null`.
     public static func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "null" }

@@ -88,12 +88,7 @@ struct BenchCommand: ParsableCommand {
                 throw ExitStatus.nothingRan
             }
         }
-        var settings = Benchmark.Settings()
-        settings.batch = batch
-        settings.threads = threads
-        settings.warmup = warmup
-        settings.iterations = iterations
-        settings.duration = duration
+        var settings = self.settings
         if let input {
             guard let data = FileManager.default.contents(atPath: input), data.count == batch * 3 * 224 * 224 * 4 else {
                 Diagnostics.error("\(input): need exactly \(batch * 3 * 224 * 224 * 4) bytes (batch x 3 x 224 x 224 float32)")
@@ -118,13 +113,18 @@ struct BenchCommand: ParsableCommand {
 }
 
 extension BenchCommand {
-    func runSweep() throws -> String {
+    /// The timing settings the options describe.
+    var settings: Benchmark.Settings {
         var settings = Benchmark.Settings()
         settings.batch = batch
         settings.threads = threads
         settings.warmup = warmup
         settings.iterations = iterations
         settings.duration = duration
+        return settings
+    }
+
+    func runSweep() throws -> String {
         var rows: [Benchmark.Result] = []
         for s in [0.5, 1.0, 2.0] {
             for g in ShuffleNetConfiguration.supportedGroups {

@@ -197,13 +197,13 @@ public struct SafeTensorsWriter {
         var header = "{"
         var items: [String] = []
         if !metadata.isEmpty {
-            let fields = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            let fields = metadata.keys.sorted().map { "\(jsonStringLiteral($0)):\(jsonStringLiteral(metadata[$0]!))" }
             items.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
         }
         var offset = 0
         for tensor in tensors {
             let end = offset + 4 * tensor.values.count
-            items.append("\(jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            items.append("\(jsonStringLiteral(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         header += items.joined(separator: ",") + "}"
@@ -241,8 +241,9 @@ public struct SafeTensorsWriter {
     }
 }
 
-/// JSON string literal with the escapes JSON requires.
-func jsonString(_ text: String) -> String {
+/// A JSON string literal (RFC 8259): quotes, backslashes and control characters escaped. Used for the
+/// safetensors header and, by the CLI's batch formats, for result rows.
+public func jsonStringLiteral(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
         switch scalar {

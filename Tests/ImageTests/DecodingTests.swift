@@ -5,64 +5,20 @@ import Testing
 // Fixtures and their expected pixels come from Scripts/make_decode_fixtures.py (Pillow / OpenCV),
 // never from this decoder's own output.
 
-/// One decodable fixture as listed in Fixtures/decode/expected.json.
-private struct DecodeFixture: Decodable, CustomStringConvertible {
-    let file: String
-    let width: Int
-    let height: Int
-    let expectedRGB: String
-    let reference: String
-    let maxAbsDifference: Int
-    var description: String { file }
-}
-
-private enum DecodeFixtures {
-    static func directory() throws -> URL {
-        let resources = try #require(Bundle.module.resourceURL, "test bundle has no resources")
-        return resources.appendingPathComponent("Fixtures/decode")
-    }
-
-    static func path(_ name: String) throws -> String {
-        try directory().appendingPathComponent(name).path
-    }
-
-    static func bytes(_ name: String) throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: directory().appendingPathComponent(name)))
-    }
-
-    static func manifest() throws -> [DecodeFixture] {
-        try JSONDecoder().decode([DecodeFixture].self, from: Data(contentsOf: directory().appendingPathComponent("expected.json")))
-    }
-}
-
-/// Largest per-byte difference, or nil when the lengths differ.
-private func maxAbsDifference(_ a: [UInt8], _ b: [UInt8]) -> Int? {
-    guard a.count == b.count else { return nil }
-    return zip(a, b).reduce(0) { worst, pair in max(worst, abs(Int(pair.0) - Int(pair.1))) }
-}
-
 @Suite("Decoding JPEG and PNG to RGB")
 struct DecodingTests {
     @Test("every decodable fixture gives the reference library's pixels")
     func fixturesMatchReference() throws {
-        let fixtures = try DecodeFixtures.manifest()
+        let fixtures = try ImageFixtures.referenceFixtures("expected.json", in: "decode")
         #expect(fixtures.count >= 14, "expected.json lists too few fixtures")
-        for fixture in fixtures {
-            let image = try ImageDecoder.decode(contentsOf: DecodeFixtures.path(fixture.file))
-            #expect(image.width == fixture.width && image.height == fixture.height,
-                    "\(fixture.file): \(image.width)x\(image.height), want \(fixture.width)x\(fixture.height)")
-            let expected = try DecodeFixtures.bytes(fixture.expectedRGB)
-            let difference = maxAbsDifference(image.pixels, expected)
-            #expect((difference ?? Int.max) <= fixture.maxAbsDifference,
-                    "\(fixture.file) vs \(fixture.reference): max difference \(difference.map(String.init) ?? "size mismatch")")
-        }
+        try ImageFixtures.expectReferencePixels(fixtures, in: "decode")
     }
 
     @Test("decoding from memory equals decoding from the file")
     func memoryEqualsFile() throws {
-        for fixture in try DecodeFixtures.manifest() {
-            let fromFile = try ImageDecoder.decode(contentsOf: DecodeFixtures.path(fixture.file))
-            let fromMemory = try ImageDecoder.decode(data: DecodeFixtures.bytes(fixture.file))
+        for fixture in try ImageFixtures.referenceFixtures("expected.json", in: "decode") {
+            let fromFile = try ImageDecoder.decode(contentsOf: ImageFixtures.path(fixture.file, in: "decode"))
+            let fromMemory = try ImageDecoder.decode(data: ImageFixtures.bytes(fixture.file, in: "decode"))
             #expect(fromFile == fromMemory, "\(fixture.file)")
         }
     }
@@ -78,7 +34,7 @@ struct DecodingTests {
         ("not_an_image.txt", .unsupportedFormat, "looks like text"),
     ])
     func badFile(name: String, kind: ImageDecodingError.Kind, messagePart: String) throws {
-        let path = try DecodeFixtures.path(name)
+        let path = try ImageFixtures.path(name, in: "decode")
         let error = try #require(throws: ImageDecodingError.self) { try ImageDecoder.decode(contentsOf: path) }
         #expect(error.kind == kind)
         #expect(error.path == path)
@@ -88,12 +44,12 @@ struct DecodingTests {
 
     @Test("a missing file, a directory and an empty file are told apart")
     func fileSystemErrors() throws {
-        let missing = try DecodeFixtures.path("no_such_photo.jpg")
+        let missing = try ImageFixtures.path("no_such_photo.jpg", in: "decode")
         let missingError = try #require(throws: ImageDecodingError.self) { try ImageDecoder.decode(contentsOf: missing) }
         #expect(missingError.kind == .fileNotFound)
         #expect(missingError.description.hasPrefix(missing))
 
-        let directory = try DecodeFixtures.directory().path
+        let directory = try ImageFixtures.directory("decode").path
         let directoryError = try #require(throws: ImageDecodingError.self) { try ImageDecoder.decode(contentsOf: directory) }
         #expect(directoryError.kind == .unreadable)
         #expect(directoryError.message.contains("directory"))
@@ -109,7 +65,7 @@ struct DecodingTests {
     @Test("errors from a memory buffer carry no path")
     func memoryBufferErrors() throws {
         let error = try #require(throws: ImageDecodingError.self) {
-            try ImageDecoder.decode(data: DecodeFixtures.bytes("truncated.png"))
+            try ImageDecoder.decode(data: ImageFixtures.bytes("truncated.png", in: "decode"))
         }
         #expect(error.path == nil)
         #expect(error.kind == .corrupt)
@@ -125,7 +81,7 @@ struct DecodingTests {
     @Test("every cut-short copy of a valid file is refused",
           arguments: ["baseline.jpg", "progressive.jpg", "gray.jpg", "rgb.png", "interlaced.png", "rgb_16bit.png"])
     func everyPrefixIsRefused(name: String) throws {
-        let whole = try DecodeFixtures.bytes(name)
+        let whole = try ImageFixtures.bytes(name, in: "decode")
         let complete = try ImageDecoder.decode(data: whole)
         let endMarkerStart = whole.suffix(2) == [0xFF, 0xD9] ? whole.count - 2 : whole.count
         for length in 0..<whole.count {
@@ -139,7 +95,7 @@ struct DecodingTests {
     /// marker"; the pixels are unaffected, so the decoder accepts it (as Pillow does).
     @Test("junk bytes between JPEG header segments are tolerated")
     func extraneousBytesBetweenSegments() throws {
-        let whole = try DecodeFixtures.bytes("baseline.jpg")
+        let whole = try ImageFixtures.bytes("baseline.jpg", in: "decode")
         #expect(whole[2] == 0xFF && whole[3] == 0xE0, "baseline.jpg should start with SOI, APP0")
         let afterFirstSegment = 4 + (Int(whole[4]) << 8 | Int(whole[5]))
         let withJunk = Array(whole[..<afterFirstSegment]) + [0x00, 0x42, 0x17] + Array(whole[afterFirstSegment...])
@@ -168,8 +124,8 @@ struct DecodingTests {
         #expect(ImageDecoder.detectFormat([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A]) == nil)  // cut signature
         #expect(ImageDecoder.detectFormat([UInt8]()) == nil)
         #expect(ImageDecoder.detectFormat(Array("GIF89a".utf8)) == nil)
-        #expect(ImageDecoder.detectFormat(try DecodeFixtures.bytes("png_named.jpg")) == .png)
-        #expect(ImageDecoder.detectFormat(try DecodeFixtures.bytes("baseline.jpg")[...]) == .jpeg)  // any Collection
+        #expect(ImageDecoder.detectFormat(try ImageFixtures.bytes("png_named.jpg", in: "decode")) == .png)
+        #expect(ImageDecoder.detectFormat(try ImageFixtures.bytes("baseline.jpg", in: "decode")[...]) == .jpeg)  // any Collection
     }
 }
 

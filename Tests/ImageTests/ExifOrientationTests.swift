@@ -9,24 +9,24 @@ struct ExifOrientationTests {
     @Test("the Orientation tag is found in every fixture", arguments: files)
     func tagIsRead(name: String) throws {
         let value = try #require(Int(name.dropFirst(5).prefix(1)))
-        #expect(ImageDecoder.exifOrientation(of: try HostileFixtures.bytes(name))?.rawValue == value)
+        #expect(ImageDecoder.exifOrientation(of: try ImageFixtures.bytes(name))?.rawValue == value)
     }
 
     @Test("big-endian EXIF and eXIf after the image data are found too")
     func otherLayouts() throws {
-        #expect(ImageDecoder.exifOrientation(of: try HostileFixtures.bytes("exif_6_big_endian.jpg")) == .rotate90Clockwise)
-        #expect(ImageDecoder.exifOrientation(of: try HostileFixtures.bytes("exif_8_after_idat.png")) == .rotate90CounterClockwise)
-        #expect(ImageDecoder.exifOrientation(of: try HostileFixtures.bytes("baseline.jpg", in: "decode")) == nil)
-        #expect(ImageDecoder.exifOrientation(of: try HostileFixtures.bytes("rgb.png", in: "decode")) == nil)
+        #expect(ImageDecoder.exifOrientation(of: try ImageFixtures.bytes("exif_6_big_endian.jpg")) == .rotate90Clockwise)
+        #expect(ImageDecoder.exifOrientation(of: try ImageFixtures.bytes("exif_8_after_idat.png")) == .rotate90CounterClockwise)
+        #expect(ImageDecoder.exifOrientation(of: try ImageFixtures.bytes("baseline.jpg", in: "decode")) == nil)
+        #expect(ImageDecoder.exifOrientation(of: try ImageFixtures.bytes("rgb.png", in: "decode")) == nil)
     }
 
     /// The stored pixels (before orientation) are the same in all eight files; exif_1's expected
     /// pixels are them.
     @Test("ignoring EXIF gives the stored pixels, and says what it skipped")
     func ignoreExif() throws {
-        let stored = try HostileFixtures.bytes("exif_1.jpg.rgb")
+        let stored = try ImageFixtures.bytes("exif_1.jpg.rgb")
         for value in 2...8 {
-            let decoded = try ImageDecoder.decodeWithDetails(data: HostileFixtures.bytes("exif_\(value).jpg"),
+            let decoded = try ImageDecoder.decodeWithDetails(data: ImageFixtures.bytes("exif_\(value).jpg"),
                                                              options: DecodingOptions(applyExifOrientation: false))
             #expect(decoded.image.width == 9 && decoded.image.height == 5)
             #expect(decoded.image.pixels == stored, "exif_\(value).jpg with EXIF ignored")
@@ -38,7 +38,7 @@ struct ExifOrientationTests {
     @Test("orientations 5 to 8 swap width and height")
     func dimensionsSwap() throws {
         for value in 1...8 {
-            let decoded = try ImageDecoder.decodeWithDetails(data: HostileFixtures.bytes("exif_\(value).png"))
+            let decoded = try ImageDecoder.decodeWithDetails(data: ImageFixtures.bytes("exif_\(value).png"))
             let swapped = value >= 5
             #expect(decoded.image.width == (swapped ? 5 : 9) && decoded.image.height == (swapped ? 9 : 5), "exif_\(value).png")
             #expect(decoded.orientationApplied == (value != 1))
@@ -48,7 +48,7 @@ struct ExifOrientationTests {
     /// Hand-made damage to the EXIF block: the image still decodes, upright as stored.
     @Test("a damaged EXIF block is ignored, not fatal")
     func damagedExif() throws {
-        let original = try HostileFixtures.bytes("exif_6_big_endian.jpg")
+        let original = try ImageFixtures.bytes("exif_6_big_endian.jpg")
         // Layout written by the fixture script: SOI, APP1 marker + length, "Exif\0\0", then TIFF.
         let tiff = 2 + 4 + 6
         #expect(Array(original[tiff..<(tiff + 4)]) == [0x4D, 0x4D, 0x00, 0x2A])
@@ -61,12 +61,12 @@ struct ExifOrientationTests {
         badType[tiff + 8 + 2 + 3] = 0x05  // RATIONAL: not how an orientation is stored
         var badByteOrder = original
         badByteOrder[tiff] = 0x58
-        let stored = try HostileFixtures.bytes("exif_1.jpg.rgb")
+        let stored = try ImageFixtures.bytes("exif_1.jpg.rgb")
         for damaged in [badOffset, badValue, badType, badByteOrder] {
             #expect(ImageDecoder.exifOrientation(of: damaged) == nil)
             let image = try ImageDecoder.decode(data: damaged)
             #expect(image.width == 9 && image.height == 5)
-            #expect(HostileFixtures.maxAbsDifference(image.pixels, stored) == 0)
+            #expect(ImageFixtures.maxAbsDifference(image.pixels, stored) == 0)
         }
     }
 

@@ -6,27 +6,19 @@ import Testing
 struct HostileDecodingTests {
     @Test("arithmetic, restart, every subsampling and EXIF-oriented files match the reference")
     func decodableFixtures() throws {
-        let fixtures = try HostileFixtures.decodable()
+        let fixtures = try ImageFixtures.decodable()
         #expect(fixtures.count >= 25, "decodable.json lists too few fixtures")
-        for fixture in fixtures {
-            let image = try ImageDecoder.decode(contentsOf: HostileFixtures.path(fixture.file))
-            #expect(image.width == fixture.width && image.height == fixture.height,
-                    "\(fixture.file): \(image.width)x\(image.height), want \(fixture.width)x\(fixture.height)")
-            let expected = try HostileFixtures.bytes(fixture.expectedRGB)
-            let difference = HostileFixtures.maxAbsDifference(image.pixels, expected)
-            #expect((difference ?? Int.max) <= fixture.maxAbsDifference,
-                    "\(fixture.file) vs \(fixture.reference): max difference \(difference.map(String.init) ?? "size mismatch")")
-        }
+        try ImageFixtures.expectReferencePixels(fixtures, in: "hostile")
     }
 
     @Test("refused files give the right kind, a message naming the problem, and fail fast")
     func refusedFixtures() throws {
-        let fixtures = try HostileFixtures.refused()
+        let fixtures = try ImageFixtures.refused()
         #expect(fixtures.count >= 15, "refused.json lists too few fixtures")
         for fixture in fixtures {
-            let path = try HostileFixtures.path(fixture.file)
+            let path = try ImageFixtures.path(fixture.file)
             var caught: ImageDecodingError?
-            let seconds = HostileFixtures.seconds {
+            let seconds = ImageFixtures.seconds {
                 do throws(ImageDecodingError) {
                     _ = try ImageDecoder.decode(contentsOf: path)
                 } catch {
@@ -44,11 +36,11 @@ struct HostileDecodingTests {
 
     @Test("files that are not JPEG or PNG say 'unsupported format' whatever their name")
     func unsupportedByContent() throws {
-        let foreign = try HostileFixtures.refused().filter { $0.kind == "unsupportedFormat" && $0.file.contains("_named.") }
+        let foreign = try ImageFixtures.refused().filter { $0.kind == "unsupportedFormat" && $0.file.contains("_named.") }
         #expect(foreign.count >= 6)
         for fixture in foreign {
             let error = try #require(throws: ImageDecodingError.self) {
-                try ImageDecoder.decode(data: HostileFixtures.bytes(fixture.file))
+                try ImageDecoder.decode(data: ImageFixtures.bytes(fixture.file))
             }
             #expect(error.message.hasPrefix("unsupported format: not a JPEG or PNG file"), "\(fixture.file): \(error.message)")
         }
@@ -57,7 +49,7 @@ struct HostileDecodingTests {
     @Test("allowTruncated accepts truncated files with a warning; the default refuses them",
           arguments: ["truncated.jpg", "truncated.png", "corrupt_scan.jpg"])
     func allowTruncated(name: String) throws {
-        let bytes = try HostileFixtures.bytes(name, in: "decode")
+        let bytes = try ImageFixtures.bytes(name, in: "decode")
         #expect(throws: ImageDecodingError.self) { try ImageDecoder.decode(data: bytes) }
         let options = DecodingOptions(allowTruncated: true)
         let decoded = try ImageDecoder.decodeWithDetails(data: bytes, options: options)
@@ -65,7 +57,7 @@ struct HostileDecodingTests {
         #expect(decoded.warnings.count == 1)
         #expect(decoded.warnings.first.map { $0.contains("decoded anyway") } == true, "\(decoded.warnings)")
         let intactName = name.hasSuffix(".png") ? "rgb.png" : "baseline.jpg"
-        let intact = try ImageDecoder.decode(data: HostileFixtures.bytes(intactName, in: "decode"))
+        let intact = try ImageDecoder.decode(data: ImageFixtures.bytes(intactName, in: "decode"))
         #expect(decoded.image.width == intact.width && decoded.image.height == intact.height)
         #expect(decoded.image != intact, "\(name): damaged file decoded to the intact pixels")
     }
@@ -74,7 +66,7 @@ struct HostileDecodingTests {
     /// (16 stored rows) comes well before the cut, so it must be the intact file's pixels.
     @Test("with allowTruncated, the rows before the cut are the real pixels")
     func recoveredRowsAreReal() throws {
-        let whole = try HostileFixtures.bytes("preview_exif6.jpg")
+        let whole = try ImageFixtures.bytes("preview_exif6.jpg")
         let stored = DecodingOptions(applyExifOrientation: false)
         let intact = try ImageDecoder.decode(data: whole, options: stored)
         let cut = Array(whole.prefix(whole.count * 6 / 10))
@@ -88,7 +80,7 @@ struct HostileDecodingTests {
 
     @Test("a valid file gives no warnings and is not marked as recovered")
     func cleanFileHasNoWarnings() throws {
-        let decoded = try ImageDecoder.decodeWithDetails(data: HostileFixtures.bytes("baseline.jpg", in: "decode"),
+        let decoded = try ImageDecoder.decodeWithDetails(data: ImageFixtures.bytes("baseline.jpg", in: "decode"),
                                                          options: DecodingOptions(allowTruncated: true))
         #expect(!decoded.recoveredFromDamage)
         #expect(decoded.warnings.isEmpty)
@@ -97,14 +89,14 @@ struct HostileDecodingTests {
 
     @Test("the pixel limit is configurable and checked against the header")
     func pixelLimit() throws {
-        let bytes = try HostileFixtures.bytes("baseline.jpg", in: "decode")  // 17 x 11 = 187 pixels
+        let bytes = try ImageFixtures.bytes("baseline.jpg", in: "decode")  // 17 x 11 = 187 pixels
         let error = try #require(throws: ImageDecodingError.self) {
             try ImageDecoder.decode(data: bytes, options: DecodingOptions(maxPixels: 186))
         }
         #expect(error.kind == .tooLarge)
         #expect(error.message.contains("17 x 11") && error.message.contains("186"), "\(error.message)")
         #expect(try ImageDecoder.decode(data: bytes, options: DecodingOptions(maxPixels: 187)).width == 17)
-        let png = try HostileFixtures.bytes("rgb.png", in: "decode")  // 16 x 9
+        let png = try ImageFixtures.bytes("rgb.png", in: "decode")  // 16 x 9
         #expect(throws: ImageDecodingError.self) { try ImageDecoder.decode(data: png, options: DecodingOptions(maxPixels: 143)) }
         #expect(throws: ImageDecodingError.self) { try ImageDecoder.decode(data: png, options: DecodingOptions(maxPixels: 0)) }
     }
@@ -112,7 +104,7 @@ struct HostileDecodingTests {
     /// 256 x 256 progressive 4:2:0 holds 1.5 x 65536 coefficients of 2 bytes (192 KiB) in memory.
     @Test("a progressive JPEG needing more decoder memory than allowed is refused as too large")
     func decoderMemoryCap() throws {
-        let bytes = try HostileFixtures.bytes("progressive_256x256.jpg")
+        let bytes = try ImageFixtures.bytes("progressive_256x256.jpg")
         let error = try #require(throws: ImageDecodingError.self) {
             try ImageDecoder.decode(data: bytes, options: DecodingOptions(maxDecoderMemoryBytes: 128 << 10))
         }
@@ -125,7 +117,7 @@ struct HostileDecodingTests {
     @Test("cut-short arithmetic, restart-marker and EXIF files are refused",
           arguments: ["arithmetic.jpg", "restart_blocks.jpg", "arithmetic_progressive.jpg", "exif_6.png", "exif_6.jpg"])
     func everyPrefixIsRefused(name: String) throws {
-        let whole = try HostileFixtures.bytes(name)
+        let whole = try ImageFixtures.bytes(name)
         let complete = try ImageDecoder.decode(data: whole)
         let endMarkerStart = whole.suffix(2) == [0xFF, 0xD9] ? whole.count - 2 : whole.count
         for length in 0..<whole.count {
@@ -141,7 +133,7 @@ struct HostileDecodingTests {
     @Test("every single-byte corruption of small files decodes or throws, never crashes",
           arguments: ["arithmetic.jpg", "sampling_411.jpg", "exif_5.png"])
     func singleByteCorruptions(name: String) throws {
-        let whole = try HostileFixtures.bytes(name)
+        let whole = try ImageFixtures.bytes(name)
         for options in [DecodingOptions(), DecodingOptions(allowTruncated: true)] {
             for index in whole.indices {
                 var damaged = whole

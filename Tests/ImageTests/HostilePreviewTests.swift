@@ -8,11 +8,11 @@ struct HostilePreviewTests {
     /// applies the orientation). Compared as 8x8 block means, which is what the fixture keeps.
     @Test("preview crop of an EXIF-rotated photo matches OpenCV's pipeline")
     func previewCropMatchesOpenCV() throws {
-        let image = try ImageDecoder.decode(contentsOf: HostileFixtures.path("preview_exif6.jpg"))
+        let image = try ImageDecoder.decode(contentsOf: ImageFixtures.path("preview_exif6.jpg"))
         #expect(image.width == 320 && image.height == 240)
         let crop = Preprocessor(style: .megvii).crop(image)
         #expect(crop.width == 224 && crop.height == 224)
-        let expected = try HostileFixtures.bytes("preview_exif6.crop_blocks8.rgb")
+        let expected = try ImageFixtures.bytes("preview_exif6.crop_blocks8.rgb")
         #expect(expected.count == 28 * 28 * 3)
         var worst = 0.0
         for by in 0..<28 {
@@ -32,7 +32,7 @@ struct HostilePreviewTests {
 
     @Test("a PNG written by PNGWriter decodes to the same pixels")
     func pngRoundTrip() throws {
-        let image = try ImageDecoder.decode(contentsOf: HostileFixtures.path("sampling_411.jpg"))
+        let image = try ImageDecoder.decode(contentsOf: ImageFixtures.path("sampling_411.jpg"))
         let png = try PNGWriter.encode(image)
         #expect(ImageDecoder.detectFormat(png) == .png)
         #expect(try ImageDecoder.decode(data: png) == image)

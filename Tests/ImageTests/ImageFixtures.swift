@@ -2,11 +2,12 @@ import Foundation
 import ShuffleNetImage
 import Testing
 
-// Fixtures and expectations come from Scripts/make_hostile_fixtures.py (Pillow, OpenCV, libjpeg-turbo's
+// Fixtures and expectations come from Scripts/make_decode_fixtures.py and Scripts/make_hostile_fixtures.py (Pillow, OpenCV, libjpeg-turbo's
 // cjpeg/djpeg), never from this decoder's own output.
 
-/// A file that must decode, as listed in Fixtures/hostile/decodable.json.
-struct HostileDecodable: Decodable, CustomStringConvertible, Sendable {
+/// A file that must decode to a reference library's pixels, as listed in Fixtures/decode/expected.json and
+/// Fixtures/hostile/decodable.json.
+struct ReferenceFixture: Decodable, CustomStringConvertible, Sendable {
     let file: String
     let width: Int
     let height: Int
@@ -34,7 +35,7 @@ struct HostileRefused: Decodable, CustomStringConvertible, Sendable {
     }
 }
 
-enum HostileFixtures {
+enum ImageFixtures {
     static func directory(_ folder: String = "hostile") throws -> URL {
         let resources = try #require(Bundle.module.resourceURL, "test bundle has no resources")
         return resources.appendingPathComponent("Fixtures/\(folder)")
@@ -48,8 +49,22 @@ enum HostileFixtures {
         [UInt8](try Data(contentsOf: directory(folder).appendingPathComponent(name)))
     }
 
-    static func decodable() throws -> [HostileDecodable] {
-        try JSONDecoder().decode([HostileDecodable].self, from: Data(bytes("decodable.json")))
+    static func referenceFixtures(_ manifest: String, in folder: String) throws -> [ReferenceFixture] {
+        try JSONDecoder().decode([ReferenceFixture].self, from: Data(bytes(manifest, in: folder)))
+    }
+
+    static func decodable() throws -> [ReferenceFixture] { try referenceFixtures("decodable.json", in: "hostile") }
+
+    /// Every fixture decodes to its reference's size and pixels (within the fixture's stated tolerance).
+    static func expectReferencePixels(_ fixtures: [ReferenceFixture], in folder: String) throws {
+        for fixture in fixtures {
+            let image = try ImageDecoder.decode(contentsOf: path(fixture.file, in: folder))
+            #expect(image.width == fixture.width && image.height == fixture.height,
+                    "\(fixture.file): \(image.width)x\(image.height), want \(fixture.width)x\(fixture.height)")
+            let difference = maxAbsDifference(image.pixels, try bytes(fixture.expectedRGB, in: folder))
+            #expect((difference ?? Int.max) <= fixture.maxAbsDifference,
+                    "\(fixture.file) vs \(fixture.reference): max difference \(difference.map(String.init) ?? "size mismatch")")
+        }
     }
 
     static func refused() throws -> [HostileRefused] {
