@@ -1,0 +1,465 @@
+"""Times `shufflenet bench` against ONNX Runtime and OpenVINO on the same weights and input, side by side.
+
+Prints (and with --output writes) a markdown table: config, threads, batch, median ms per inference for ONNX
+Runtime, OpenVINO and shufflenet, shufflenet / best peer, images/s, and how far the outputs are apart; with the
+date, CPU, load, versions and the method. Normally run through Scripts/compare-runtimes, which builds shufflenet
+and sets up the venv:
+    Scripts/compare-runtimes [--quick] [--configs 0.5x-g3,1x-g3] [--threads 1,2] [--batches 1,32]
+                             [--wait-for-quiet SECONDS] [--output FILE]
+or directly:
+    .venv/bin/python Scripts/compare_runtimes.py --shufflenet .build/release/shufflenet [options]
+
+Method (why it is fair):
+* Same weights: 0.5x-g3 uses Megvii's real checkpoint (converted by `shufflenet convert`) when the shared data is
+  there; the other configs use `shufflenet bench --export-weights` random weights. Scripts/export_onnx.py turns the
+  file into ONNX (BatchNorm folded, as shufflenet folds it at load), with the batch size fixed in the graph.
+* Same input: one seeded random 0..255 float32 batch, fed to all three (shufflenet via `bench --input`).
+* Interleaved: each cell (config, threads, batch) runs R rounds; a round is one block per runtime in rotating
+  order; a block is W warm-up + N timed inferences (same W and N for all three, N chosen so that a block lasts
+  about --block-seconds). A block's value is its median; the table shows the median over the rounds.
+* Only inference is timed: ORT session.run and OpenVINO InferRequest.infer (input tensor bound once) around
+  time.perf_counter_ns; shufflenet's own in-process p50 from `bench --format json`, so neither its process
+  start nor its weight loading counts.
+* Other processes disturb timings (a busy neighbour halves 2-thread results on 2 cores): each cell reports the
+  cores other processes used meanwhile (/proc/stat), and --wait-for-quiet waits for calm before each cell.
+* Outputs are checked on every block: max |x - ORT| / max |ORT logit| for OpenVINO and for shufflenet's
+  `--save-logits` must stay under 1e-4 (OpenVINO's bf16 default would not pass); otherwise the script fails.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnx
+import onnxruntime
+import openvino
+import openvino.properties as ov_properties
+import openvino.properties.hint as ov_hints
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export_onnx import NetworkWeights, WeightsFileError, build_model  # noqa: E402
+from safetensors_numpy import SafetensorsFormatError  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ALL_CONFIGS = ("0.5x-g3", "1x-g3", "1x-g8", "2x-g3")
+REAL_CHECKPOINTS = {"0.5x-g3": "megvii_ShuffleNetV1_0.5x_g3.pth.tar"}  # Configs with a published checkpoint.
+TOLERANCE = 1e-4  # Max |difference| relative to the largest |logit| (float32 kernels differ by ~1e-6).
+INPUT_SEED = 2024
+PAUSE_BETWEEN_BLOCKS = 0.1  # Seconds: lets the previous runtime's idle worker threads stop spinning.
+RUNTIMES = ("ORT", "OpenVINO", "shufflenet")
+
+
+class ComparisonError(Exception):
+    """A step of the comparison failed; the message names the file or command and the problem."""
+
+    def __init__(self, what, problem):
+        super().__init__(f"{what}: {problem}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Preparing weights, ONNX files and inputs
+# ---------------------------------------------------------------------------------------------
+
+def parse_config(name):
+    """`0.5x-g3` -> (0.5, 3)."""
+    try:
+        scale, groups = name.split("-")
+        if not (scale.endswith("x") and groups.startswith("g")):
+            raise ValueError
+        return float(scale[:-1]), int(groups[1:])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"config {name!r}: expected SCALEx-gGROUPS, e.g. 1x-g3") from None
+
+
+def run_command(command):
+    """Runs a command, returns its stdout; a failure raises with the command and its stderr."""
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ComparisonError(" ".join(command), f"exit status {result.returncode}: {result.stderr.strip()[-500:]}")
+    return result.stdout
+
+
+def prepare_weights(shufflenet, config, shared_data, workdir):
+    """Returns (weights file, description): the real checkpoint converted when present, else random weights."""
+    path = os.path.join(workdir, f"{config}.safetensors")
+    checkpoint = os.path.join(shared_data, "weights", REAL_CHECKPOINTS.get(config, "")) if shared_data else ""
+    if config in REAL_CHECKPOINTS and os.path.isfile(checkpoint):
+        run_command([shufflenet, "convert", checkpoint, "-o", path])
+        return path, "Megvii"
+    scale, groups = parse_config(config)
+    run_command([shufflenet, "bench", "--scale", str(scale), "--groups", str(groups), "--warmup", "0",
+                 "--iterations", "1", "--export-weights", path])
+    return path, "random"
+
+
+def write_input(path, batch):
+    """The shared input: seeded uniform 0..255 (the range of Megvii's BGR preprocessing), raw float32 LE."""
+    images = np.random.default_rng(INPUT_SEED).uniform(0, 255, (batch, 3, 224, 224)).astype("<f4")
+    images.tofile(path)
+    return images
+
+
+def relative_difference(logits, reference):
+    return float(np.max(np.abs(logits.astype(np.float64) - reference)) / np.max(np.abs(reference)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The three runtimes: each `block(warmup, iterations)` returns (median ms, logits of the last run)
+# ---------------------------------------------------------------------------------------------
+
+def timed_block(infer, warmup, iterations):
+    for _ in range(warmup):
+        infer()
+    samples = []
+    for _ in range(iterations):
+        start = time.perf_counter_ns()
+        infer()
+        samples.append((time.perf_counter_ns() - start) / 1e6)
+    return statistics.median(samples)
+
+
+class OnnxRuntimeRunner:
+    def __init__(self, model_path, images, threads):
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(model_path, options, providers=["CPUExecutionProvider"])
+        self.feed = {"input": images}
+        self.logits = None
+
+    def infer(self):
+        (self.logits,) = self.session.run(None, self.feed)
+
+    def block(self, warmup, iterations):
+        return timed_block(self.infer, warmup, iterations), self.logits
+
+
+class OpenVinoRunner:
+    def __init__(self, core, model_path, images, threads):
+        # f32 forced: on CPUs with AVX-512 BF16 / AMX OpenVINO otherwise runs in bf16 (about 1e-2 error).
+        # LATENCY: one stream, one request of the whole batch, the same work split as the other two.
+        config = {ov_hints.inference_precision: openvino.Type.f32, ov_properties.inference_num_threads: threads,
+                  ov_hints.performance_mode: ov_hints.PerformanceMode.LATENCY}
+        self.compiled = core.compile_model(core.read_model(model_path), "CPU", config)
+        precision = self.compiled.get_property("INFERENCE_PRECISION_HINT")
+        if precision != openvino.Type.f32:
+            raise ComparisonError(model_path, f"OpenVINO compiled for {precision}, not f32")
+        self.request = self.compiled.create_infer_request()
+        # Bound once, sharing the NumPy buffer, so that infer() times the network only.
+        self.request.set_input_tensor(openvino.Tensor(images, shared_memory=True))
+
+    def block(self, warmup, iterations):
+        median = timed_block(self.request.infer, warmup, iterations)
+        return median, self.request.get_output_tensor().data.copy()
+
+
+class ShuffleNetRunner:
+    def __init__(self, binary, weights_path, input_path, batch, threads, workdir):
+        self.command = [binary, "bench", "--weights", weights_path, "--batch", str(batch), "--threads", str(threads),
+                        "--input", input_path, "--format", "json"]
+        self.logits_path = os.path.join(workdir, f"logits-b{batch}-t{threads}.f32")
+        self.batch = batch
+
+    def block(self, warmup, iterations):
+        output = run_command(self.command + ["--warmup", str(warmup), "--iterations", str(iterations),
+                                             "--save-logits", self.logits_path])
+        try:
+            report = json.loads(output)
+            median = float(report["latency_ms"]["p50"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+            raise ComparisonError(" ".join(self.command),
+                                  f"unexpected JSON report ({error}): {output[:200]}") from error
+        logits = np.fromfile(self.logits_path, dtype="<f4")
+        if logits.size % self.batch:
+            raise ComparisonError(self.logits_path, f"{logits.size} floats is not a whole batch of {self.batch}")
+        return median, logits.reshape(self.batch, -1)
+
+
+# ---------------------------------------------------------------------------------------------
+# One cell: interleaved rounds
+# ---------------------------------------------------------------------------------------------
+
+class OtherProcessesMeter:
+    """CPU used by OTHER processes while measuring, in cores: the machine's busy time (/proc/stat) minus this
+    process's and its finished children's (os.times). Why: load average lags by minutes and counts us too."""
+
+    def __init__(self):
+        self.start = self._sample()
+
+    @staticmethod
+    def _sample():
+        try:
+            with open("/proc/stat", encoding="ascii") as f:
+                fields = [int(v) for v in f.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None
+        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+        busy = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+        own = os.times()
+        return busy, own.user + own.system + own.children_user + own.children_system, time.monotonic()
+
+    def cores(self):
+        """Average number of cores other processes kept busy since construction, or None if unknown."""
+        end = self._sample()
+        if self.start is None or end is None or end[2] <= self.start[2]:
+            return None
+        others = (end[0] - self.start[0]) - (end[1] - self.start[1])
+        return max(0.0, others / (end[2] - self.start[2]))
+
+
+def wait_for_quiet(max_seconds, log, threshold=0.1, sample_seconds=2.0):
+    """Waits (at most max_seconds) until other processes use under `threshold` cores over one sample.
+    Why: on a shared 2-core machine one busy neighbour halves the 2-thread results."""
+    deadline = time.monotonic() + max_seconds
+    while True:
+        meter = OtherProcessesMeter()
+        time.sleep(sample_seconds)
+        cores = meter.cores()
+        if cores is None or cores < threshold:
+            return
+        if time.monotonic() >= deadline:
+            log(f"    still {cores:.2f} cores busy elsewhere after waiting {max_seconds:g} s: measuring anyway")
+            return
+
+
+def measure_cell(runners, reference, settings, log):
+    """Returns ({runtime: median ms over rounds}, {runtime: max relative difference to ORT's first output},
+    cores used by other processes meanwhile, a one-line summary of the blocks)."""
+    # Calibration: a few ORT runs give the per-inference time from which N is chosen (the same N for all).
+    estimate, _ = runners["ORT"].block(1, 3)
+    wanted = settings.block_seconds * 1000 / estimate
+    iterations = int(min(settings.max_iterations, max(settings.min_iterations, wanted)))
+    warmup = max(1, iterations // 5)
+    blocks = {name: [] for name in RUNTIMES}
+    differences = {name: 0.0 for name in RUNTIMES}
+    meter = OtherProcessesMeter()
+    for round_index in range(settings.rounds):
+        shift = round_index % len(RUNTIMES)
+        for name in RUNTIMES[shift:] + RUNTIMES[:shift]:
+            time.sleep(PAUSE_BETWEEN_BLOCKS)
+            median, logits = runners[name].block(warmup, iterations)
+            if logits.shape != reference.shape:
+                raise ComparisonError(name, f"logits of shape {logits.shape}, expected {reference.shape}")
+            blocks[name].append(median)
+            differences[name] = max(differences[name], relative_difference(logits, reference))
+    others = meter.cores()
+    summary = (f"{iterations} timed + {warmup} warm-up per block; block medians (ms) in round order: "
+               + "; ".join(f"{name} " + " ".join(f"{v:.3f}" for v in blocks[name]) for name in RUNTIMES))
+    log(f"    {summary}")
+    medians = {name: statistics.median(values) for name, values in blocks.items()}
+    return medians, differences, others, summary
+
+
+def run_comparison(args, log):
+    workdir = tempfile.mkdtemp(prefix="compare-runtimes-")
+    core = openvino.Core()
+    rows = []
+    try:
+        for config in args.configs:
+            weights_path, weights_kind = prepare_weights(args.shufflenet, config, args.shared_data, workdir)
+            weights = NetworkWeights(weights_path)
+            for batch in args.batches:
+                model_path = os.path.join(workdir, f"{config}-b{batch}.onnx")
+                onnx.save(build_model(weights, batch), model_path)
+                input_path = os.path.join(workdir, f"input-b{batch}.f32")
+                images = write_input(input_path, batch)
+                reference = None
+                for threads in args.threads:
+                    log(f"  {config} ({weights_kind} weights), batch {batch}, {threads} thread(s)")
+                    runners = {"ORT": OnnxRuntimeRunner(model_path, images, threads),
+                               "OpenVINO": OpenVinoRunner(core, model_path, images, threads),
+                               "shufflenet": ShuffleNetRunner(args.shufflenet, weights_path, input_path, batch,
+                                                              threads, workdir)}
+                    if reference is None:
+                        # ORT with one fixed input is the yardstick for this (config, batch).
+                        runners["ORT"].infer()
+                        reference = runners["ORT"].logits.astype(np.float64)
+                    if args.wait_for_quiet > 0:
+                        wait_for_quiet(args.wait_for_quiet, log)
+                    medians, differences, others, summary = measure_cell(runners, reference, args, log)
+                    rows.append({"config": config, "weights": weights_kind, "threads": threads, "batch": batch,
+                                 "ms": medians, "differences": differences, "others": others, "blocks": summary})
+                    del runners  # Frees the sessions' thread pools before the next cell.
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------------
+
+def cpu_model():
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def source_revision():
+    """The git commit of the tree shufflenet was built from, marked `+local changes` when the tree is dirty."""
+    try:
+        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (commit or "unknown") + (" +local changes" if dirty else "")
+
+
+def other_load(cores):
+    return "?" if cores is None else f"{cores:.2f} cores"
+
+
+def worst_difference(row):
+    return max(row["differences"].values())
+
+
+def format_table(rows):
+    lines = ["| config | weights | threads | batch | ORT ms | OpenVINO ms | shufflenet ms | shufflenet / best peer "
+             "| images/s ORT / OpenVINO / shufflenet | max rel. diff to ORT: OpenVINO / shufflenet | other CPU load |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        ms = row["ms"]
+        ratio = ms["shufflenet"] / min(ms["ORT"], ms["OpenVINO"])
+        rates = " / ".join(f"{1000 * row['batch'] / ms[name]:.0f}" for name in RUNTIMES) if row["batch"] > 1 else ""
+        differences = " / ".join(f"{row['differences'][name]:.1e}" for name in ("OpenVINO", "shufflenet"))
+        flag = "" if worst_difference(row) < TOLERANCE else " **FAIL**"
+        lines.append(f"| {row['config']} | {row['weights']} | {row['threads']} | {row['batch']} | {ms['ORT']:.3f} "
+                     f"| {ms['OpenVINO']:.3f} | {ms['shufflenet']:.3f} | {ratio:.2f} | {rates} "
+                     f"| {differences}{flag} | {other_load(row['others'])} |")
+    return "\n".join(lines)
+
+
+def format_report(rows, args, started, load_before, load_after, elapsed):
+    return "\n".join([
+        f"## shufflenet vs ONNX Runtime vs OpenVINO ({started:%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"- CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; load average (1/5/15 min) before "
+        f"{'/'.join(f'{v:.2f}' for v in load_before)}, after {'/'.join(f'{v:.2f}' for v in load_after)}",
+        f"- ONNX Runtime {onnxruntime.__version__} (CPUExecutionProvider, ORT_ENABLE_ALL, ORT_SEQUENTIAL, "
+        f"intra-op = threads, inter-op 1); OpenVINO {openvino.__version__} (CPU, f32 forced, "
+        f"INFERENCE_NUM_THREADS = threads, PERFORMANCE_HINT LATENCY: one request of the whole batch); "
+        f"shufflenet {source_revision()} (`{os.path.relpath(args.shufflenet, ROOT)}`); "
+        f"Python {platform.python_version()}",
+        f"- Method: per cell, {args.rounds} interleaved rounds of one block per runtime (rotating order); a block is "
+        f"warm-up + N timed inferences, N sized to ~{args.block_seconds} s (at least {args.min_iterations}); the "
+        "value is the median over rounds of each block's median. Peers: only session.run / infer is timed; "
+        "shufflenet: its in-process p50 (`bench --format json`), so process start and loading do not count.",
+        f"- Same weights (ONNX exported by Scripts/export_onnx.py, BatchNorm folded) and the same seeded 0..255 input "
+        f"for all three; max rel. diff = max |logits - ORT| / max |ORT logit| over every block "
+        f"(must be < {TOLERANCE:g}).",
+        "- other CPU load = cores kept busy by other processes during the cell (/proc/stat minus this run's "
+        "own CPU time); above ~0.2 the 2-thread rows are disturbed.",
+        f"- ms = milliseconds per inference of the whole batch; shufflenet / best peer below 1 means shufflenet "
+        f"is faster than both; total run {elapsed:.0f} s.",
+        "",
+        format_table(rows),
+        "",
+        "Spread (every block, to judge the noise):",
+        "",
+        *(f"- {row['config']} t{row['threads']} b{row['batch']}: {row['blocks']}" for row in rows),
+        "",
+    ])
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+def config_list(text):
+    names = [item for item in text.split(",") if item]
+    for name in names:
+        parse_config(name)
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected configs like {','.join(ALL_CONFIGS)}")
+    return names
+
+
+def positive_int_list(text):
+    try:
+        values = [int(item) for item in text.split(",") if item]
+    except ValueError:
+        values = []
+    if not values or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a comma-separated list of positive integers")
+    return values
+
+
+def parse_arguments(argv):
+    default_shared = os.environ.get("SHUFFLENET_SHARED_DATA",
+                                    os.path.join(os.path.dirname(ROOT), "shared", "data", "shufflenet_v1"))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shufflenet", required=True, help="the shufflenet executable (release build)")
+    parser.add_argument("--quick", action="store_true",
+                        help="short run: 0.5x-g3 and 1x-g3 at batch 1, 3 rounds of ~0.3 s blocks")
+    parser.add_argument("--configs", type=config_list,
+                        help=f"SCALEx-gGROUPS list (default {','.join(ALL_CONFIGS)})")
+    parser.add_argument("--threads", type=positive_int_list, help="default 1,2")
+    parser.add_argument("--batches", type=positive_int_list, help="default 1,32")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds per cell (default 5, quick 3)")
+    parser.add_argument("--block-seconds", type=float, help="target length of one block (default 0.75, quick 0.3)")
+    parser.add_argument("--min-iterations", type=int, default=5, help="timed inferences per block, at least")
+    parser.add_argument("--max-iterations", type=int, default=400, help="timed inferences per block, at most")
+    parser.add_argument("--wait-for-quiet", type=float, default=0, metavar="SECONDS",
+                        help="before each cell, wait up to this long for other processes to use < 0.1 core")
+    parser.add_argument("--shared-data", default=default_shared,
+                        help="folder with weights/megvii_*.pth.tar (default $SHUFFLENET_SHARED_DATA or ../shared/...)")
+    parser.add_argument("--output", help="also write the markdown report to this file")
+    args = parser.parse_args(argv)
+    args.configs = args.configs or (["0.5x-g3", "1x-g3"] if args.quick else list(ALL_CONFIGS))
+    args.threads = args.threads or [1, 2]
+    args.batches = args.batches or ([1] if args.quick else [1, 32])
+    args.rounds = args.rounds or (3 if args.quick else 5)
+    args.block_seconds = args.block_seconds or (0.3 if args.quick else 0.75)
+    if args.rounds < 1 or args.block_seconds <= 0 or not 1 <= args.min_iterations <= args.max_iterations:
+        parser.error("--rounds must be >= 1, --block-seconds > 0 and 1 <= --min-iterations <= --max-iterations")
+    if not os.access(args.shufflenet, os.X_OK):
+        parser.error(f"--shufflenet {args.shufflenet}: not an executable file")
+    args.shufflenet = os.path.abspath(args.shufflenet)
+    return args
+
+
+def main(argv):
+    args = parse_arguments(argv)
+    def log(message):
+        print(message, file=sys.stderr, flush=True)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_before = os.getloadavg()
+    log(f"compare-runtimes: configs {','.join(args.configs)}, threads {args.threads}, batches {args.batches}")
+    try:
+        rows = run_comparison(args, log)
+    except (OSError, ComparisonError, SafetensorsFormatError, WeightsFileError, onnx.checker.ValidationError) as error:
+        log(f"compare-runtimes: {error}")
+        return 1
+    report = format_report(rows, args, started, load_before, os.getloadavg(),
+                           (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds())
+    print(report)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(report)
+    failures = [row for row in rows if not worst_difference(row) < TOLERANCE]
+    if failures:
+        log(f"compare-runtimes: FAILED: outputs disagree by {TOLERANCE:g} or more of the largest logit in "
+            + ", ".join(f"{r['config']} t{r['threads']} b{r['batch']} ({worst_difference(r):.2e})" for r in failures))
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
