@@ -7,7 +7,7 @@ public final class ShuffleNetModel: Sendable {
         let compress: PointwiseConvolution      // 1x1 GConv + BN + ReLU
         let depthwise: DepthwiseConvolution3x3  // 3x3 DWConv + BN, storing shuffled
         let expand: PointwiseConvolution        // 1x1 GConv + BN (+ residual) + ReLU
-        let shortcut: DepthwiseConvolution3x3?  // 3x3 average pool for stride 2
+        let shortcut: AveragePool3x3Stride2?    // 3x3 average pool for stride 2
     }
 
     public let plan: NetworkPlan

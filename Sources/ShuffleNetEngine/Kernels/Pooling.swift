@@ -49,10 +49,9 @@ public enum Pooling {
     public static func scratchCount(width: Int) -> Int { roundUpToVector(width) + 64 }
 
     /// The 3x3, stride-2, padding-1 average pool of the stride-2 shortcut (Fig. 2c), dividing by 9 even at the
-    /// border (PyTorch's `count_include_pad=True`): a depthwise convolution whose taps are all 1/9.
-    public static func average3x3Stride2(channels: Int) -> DepthwiseConvolution3x3 {
-        DepthwiseConvolution3x3(weights: [Float](repeating: 1.0 / 9.0, count: 9 * channels),
-                                bias: [Float](repeating: 0, count: channels), channels: channels, stride: 2)
+    /// border (PyTorch's `count_include_pad=True`).
+    public static func average3x3Stride2(channels: Int) -> AveragePool3x3Stride2 {
+        AveragePool3x3Stride2(channels: channels)
     }
 
     /// Mean of each plane's first `pixels` values.
@@ -111,5 +110,56 @@ public struct DenseLayer: Sendable {
             }
         }
         try KernelCallError.check(code, variant: variant, kernel: name)
+    }
+}
+
+/// 3x3 average pool, stride 2, padding 1, dividing by 9 everywhere (PyTorch's `count_include_pad=True`).
+///
+/// Separable: per output row, the sum of the (up to) three input rows into a scratch row with a zero border
+/// (contiguous vector adds, no copy of the plane), then the sum of columns 2x, 2x+1, 2x+2 of that row,
+/// sixteen outputs per vector.
+public struct AveragePool3x3Stride2: Sendable {
+    public let channels: Int
+
+    public init(channels: Int) { self.channels = channels }
+
+    /// Same calling convention as `DepthwiseConvolution3x3.run`; `scratch` needs `Pooling.scratchCount(width:)`.
+    public func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
+                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, scratch: UnsafeMutablePointer<Float>,
+                    channelRange: Range<Int>? = nil) {
+        let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1
+        let rowSum = scratch + 1  // rowSum[-1] is the left padding
+        scratch.update(repeating: 0, count: Pooling.scratchCount(width: width))
+        let vectorEnd = width & ~15
+        let ninth = Vector(repeating: 1 / 9)
+        for c in channelRange ?? 0..<channels {
+            let src = input + c * inputPlaneStride, dst = output + c * outputPlaneStride
+            for y in 0..<outH {
+                let first = max(2 * y - 1, 0), last = min(2 * y + 1, height - 1)
+                var x = 0
+                while x < vectorEnd {
+                    var sum = load(src + first * width + x)
+                    var row = first + 1
+                    while row <= last { sum += load(src + row * width + x); row += 1 }
+                    store(sum, rowSum + x)
+                    x += 16
+                }
+                while x < width {
+                    var sum = src[first * width + x]
+                    var row = first + 1
+                    while row <= last { sum += src[row * width + x]; row += 1 }
+                    rowSum[x] = sum
+                    x += 1
+                }
+                var o = 0
+                while o < outW {
+                    // Output o covers rowSum columns 2o-1, 2o, 2o+1, i.e. scratch columns 2o, 2o+1, 2o+2.
+                    let m = (loadEven(scratch + 2 * o) + loadEven(scratch + 2 * o + 1) + loadEven(scratch + 2 * o + 2)) * ninth
+                    let out = dst + y * outW + o
+                    if o + 16 <= outW { store(m, out) } else { for i in 0..<(outW - o) { out[i] = m[i] } }
+                    o += 16
+                }
+            }
+        }
     }
 }
