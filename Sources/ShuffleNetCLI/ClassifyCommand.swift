@@ -144,13 +144,16 @@ struct ClassifyCommand: ParsableCommand {
             throw ExitStatus.nothingRan
         }
         bar.finish()
-        if !quiet { Diagnostics.note(summaryLine(summary, skipped: inputs.skippedAsDone, output: writer.name)) }
+        // A single photo needs no batch summary; a batch, or any failure, gets one.
+        if !quiet, summary.records != 1 || summary.failures > 0 {
+            Diagnostics.note(summaryLine(summary, skipped: inputs.skippedAsDone, output: writer.name))
+        }
         if summary.failures > 0 { throw ExitStatus.someInputsFailed }
     }
 
     /// "1000 files, 2 errors, 4.1 s, 243.9 files/s; ..." with the per-stage times that explain the rate.
     private func summaryLine(_ s: BatchSummary, skipped: Int, output: String) -> String {
-        var parts = ["\(s.records) files, \(s.failures) error\(s.failures == 1 ? "" : "s"), \(String(format: "%.1f", s.seconds)) s, \(String(format: "%.1f", s.filesPerSecond)) files/s"]
+        var parts = ["\(s.records) file\(s.records == 1 ? "" : "s"), \(s.failures) error\(s.failures == 1 ? "" : "s"), \(String(format: "%.1f", s.seconds)) s, \(String(format: "%.1f", s.filesPerSecond)) files/s"]
         if s.records > s.failures {
             parts.append(String(format: "per file on one thread: read+decode+preprocess %.2f ms, network %.2f ms; %d thread(s)",
                                 s.decodeMillisecondsPerFile, s.inferenceMillisecondsPerFile, s.threads))
