@@ -10,35 +10,48 @@ public enum Pooling {
     public static func max3x3Stride2(input: UnsafePointer<Float>, inputPlaneStride: Int, channels: Int,
                                      height: Int, width: Int, output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
                                      scratch: UnsafeMutablePointer<Float>, channelRange: Range<Int>? = nil) {
+        separable3x3Stride2(MaximumWindow.self, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
+                            output: output, outputPlaneStride: outputPlaneStride, scratch: scratch,
+                            channels: channelRange ?? 0..<channels)
+    }
+
+    /// A 3x3, stride-2, padding-1 window reduction done separably: per output row, the (up to) three input
+    /// rows combined lane by lane into a scratch row bordered with the reduction's padding value, then
+    /// columns 2x, 2x+1, 2x+2 of that row combined, sixteen outputs per vector (even-lane loads).
+    static func separable3x3Stride2<R: WindowReduction>(_: R.Type, input: UnsafePointer<Float>, inputPlaneStride: Int,
+                                                        height: Int, width: Int, output: UnsafeMutablePointer<Float>,
+                                                        outputPlaneStride: Int, scratch: UnsafeMutablePointer<Float>,
+                                                        channels: Range<Int>) {
         let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1
-        let rowMax = scratch + 1  // rowMax[-1] is the left padding
-        scratch.update(repeating: -.infinity, count: scratchCount(width: width))
+        let combined = scratch + 1  // combined[-1] is the left padding
+        scratch.update(repeating: R.padding, count: scratchCount(width: width))
         let vectorEnd = width & ~15
-        for c in channelRange ?? 0..<channels {
+        for c in channels {
             let src = input + c * inputPlaneStride, dst = output + c * outputPlaneStride
             for y in 0..<outH {
                 let first = max(2 * y - 1, 0), last = min(2 * y + 1, height - 1)
                 var x = 0
                 while x < vectorEnd {
-                    var m = load(src + first * width + x)
+                    var v = load(src + first * width + x)
                     var row = first + 1
-                    while row <= last { m = fastMax(m, load(src + row * width + x)); row += 1 }
-                    store(m, rowMax + x)
+                    while row <= last { v = R.combine(v, load(src + row * width + x)); row += 1 }
+                    store(v, combined + x)
                     x += 16
                 }
                 while x < width {
-                    var m = src[first * width + x]
+                    var v = src[first * width + x]
                     var row = first + 1
-                    while row <= last { m = Swift.max(m, src[row * width + x]); row += 1 }
-                    rowMax[x] = m
+                    while row <= last { v = R.combine(v, src[row * width + x]); row += 1 }
+                    combined[x] = v
                     x += 1
                 }
                 var o = 0
                 while o < outW {
-                    // Output o covers rowMax columns 2o-1, 2o, 2o+1, i.e. scratch columns 2o, 2o+1, 2o+2.
-                    let m = fastMax(fastMax(loadEven(scratch + 2 * o), loadEven(scratch + 2 * o + 1)), loadEven(scratch + 2 * o + 2))
+                    // Output o covers combined columns 2o-1, 2o, 2o+1, i.e. scratch columns 2o, 2o+1, 2o+2.
+                    let v = R.finish(R.combine(R.combine(loadEven(scratch + 2 * o), loadEven(scratch + 2 * o + 1)),
+                                               loadEven(scratch + 2 * o + 2)))
                     let out = dst + y * outW + o
-                    if o + 16 <= outW { store(m, out) } else { for i in 0..<(outW - o) { out[i] = m[i] } }
+                    if o + 16 <= outW { store(v, out) } else { for i in 0..<(outW - o) { out[i] = v[i] } }
                     o += 16
                 }
             }
@@ -113,11 +126,8 @@ public struct DenseLayer: Sendable {
     }
 }
 
-/// 3x3 average pool, stride 2, padding 1, dividing by 9 everywhere (PyTorch's `count_include_pad=True`).
-///
-/// Separable: per output row, the sum of the (up to) three input rows into a scratch row with a zero border
-/// (contiguous vector adds, no copy of the plane), then the sum of columns 2x, 2x+1, 2x+2 of that row,
-/// sixteen outputs per vector.
+/// 3x3 average pool, stride 2, padding 1, dividing by 9 everywhere (PyTorch's `count_include_pad=True`):
+/// the separable window of `Pooling` with sums, so no plane is copied.
 public struct AveragePool3x3Stride2: Sendable {
     public let channels: Int
 
@@ -127,39 +137,32 @@ public struct AveragePool3x3Stride2: Sendable {
     public func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, scratch: UnsafeMutablePointer<Float>,
                     channelRange: Range<Int>? = nil) {
-        let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1
-        let rowSum = scratch + 1  // rowSum[-1] is the left padding
-        scratch.update(repeating: 0, count: Pooling.scratchCount(width: width))
-        let vectorEnd = width & ~15
-        let ninth = Vector(repeating: 1 / 9)
-        for c in channelRange ?? 0..<channels {
-            let src = input + c * inputPlaneStride, dst = output + c * outputPlaneStride
-            for y in 0..<outH {
-                let first = max(2 * y - 1, 0), last = min(2 * y + 1, height - 1)
-                var x = 0
-                while x < vectorEnd {
-                    var sum = load(src + first * width + x)
-                    var row = first + 1
-                    while row <= last { sum += load(src + row * width + x); row += 1 }
-                    store(sum, rowSum + x)
-                    x += 16
-                }
-                while x < width {
-                    var sum = src[first * width + x]
-                    var row = first + 1
-                    while row <= last { sum += src[row * width + x]; row += 1 }
-                    rowSum[x] = sum
-                    x += 1
-                }
-                var o = 0
-                while o < outW {
-                    // Output o covers rowSum columns 2o-1, 2o, 2o+1, i.e. scratch columns 2o, 2o+1, 2o+2.
-                    let m = (loadEven(scratch + 2 * o) + loadEven(scratch + 2 * o + 1) + loadEven(scratch + 2 * o + 2)) * ninth
-                    let out = dst + y * outW + o
-                    if o + 16 <= outW { store(m, out) } else { for i in 0..<(outW - o) { out[i] = m[i] } }
-                    o += 16
-                }
-            }
-        }
+        Pooling.separable3x3Stride2(SumWindow.self, input: input, inputPlaneStride: inputPlaneStride, height: height,
+                                    width: width, output: output, outputPlaneStride: outputPlaneStride, scratch: scratch,
+                                    channels: channelRange ?? 0..<channels)
     }
+}
+
+/// How a 3x3 window combines its values; a protocol so each pooling gets its own specialised loop.
+protocol WindowReduction {
+    /// The padding value, which must never change the result (max: -inf; sum: 0).
+    static var padding: Float { get }
+    static func combine(_ a: Vector, _ b: Vector) -> Vector
+    static func combine(_ a: Float, _ b: Float) -> Float
+    static func finish(_ v: Vector) -> Vector
+}
+
+enum MaximumWindow: WindowReduction {
+    static var padding: Float { -.infinity }
+    @inline(__always) static func combine(_ a: Vector, _ b: Vector) -> Vector { fastMax(a, b) }
+    @inline(__always) static func combine(_ a: Float, _ b: Float) -> Float { Swift.max(a, b) }
+    @inline(__always) static func finish(_ v: Vector) -> Vector { v }
+}
+
+enum SumWindow: WindowReduction {
+    static var padding: Float { 0 }
+    @inline(__always) static func combine(_ a: Vector, _ b: Vector) -> Vector { a + b }
+    @inline(__always) static func combine(_ a: Float, _ b: Float) -> Float { a + b }
+    /// Divide by the full window of 9, padding included.
+    @inline(__always) static func finish(_ v: Vector) -> Vector { v * Vector(repeating: 1 / 9) }
 }
