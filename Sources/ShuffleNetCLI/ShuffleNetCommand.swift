@@ -6,8 +6,9 @@ struct ShuffleNetCommand: ParsableCommand {
         commandName: "shufflenet",
         abstract: "Classify photos with ShuffleNet v1 on the CPU.",
         discussion: """
-            Exit codes: 0 success; 1 nothing could run (no weights, bad weights file); \
-            2 some inputs failed (the others were still processed); 64 bad command-line usage.
+            Exit codes: 0 success; 1 nothing could run (no weights, bad weights file, unwritable output); \
+            2 some inputs failed (the others were still processed) or --fail-fast stopped the run; \
+            64 bad command-line usage.
             """,
         subcommands: [ClassifyCommand.self, InspectCommand.self, ConvertCommand.self, BenchCommand.self, PreviewCommand.self],
         defaultSubcommand: nil
