@@ -4,10 +4,14 @@
 
 #include <string.h>
 
-/// Slack after a row's pixels and after the last row: a block of 16 stride-2 outputs reads 34 columns.
+/// Slack after the last row: a block of 16 stride-2 outputs reads 34 columns from its row's start.
 enum { SLACK = 64 };
 
-ptrdiff_t sn_padded_row(ptrdiff_t width) { return (width + 15) / 16 * 16 + SLACK; }
+/// Rows hold the left pad, the pixels and the right pad, nothing more: copying a plane then writes little
+/// beyond its pixels. Vector reads that run past a row's right pad into the next row only feed output lanes
+/// past the row's end, which are never stored (an output x reads columns x..x+2, or 2x..2x+2 at stride 2,
+/// all at most width + 1), and the last row's over-read lands in the slack.
+ptrdiff_t sn_padded_row(ptrdiff_t width) { return width + 2; }
 
 ptrdiff_t sn_padded_plane_count(ptrdiff_t height, ptrdiff_t width) { return (height + 2) * sn_padded_row(width) + SLACK; }
 

@@ -96,7 +96,7 @@ import ShuffleNetEngine
             let maxRef = ReferenceKernels.pool3x3Stride2(x, channels: channels, height: height, width: width, maximum: true)
             #expect(unpadded(out, channels: channels, pixels: outH * outW, stride: outStride) == maxRef.values)
             // Average pool, dividing by 9 at the border too.
-            var scratch = [Float](repeating: 0, count: DepthwiseConvolution3x3.scratchCount(height: height, width: width))
+            var scratch = [Float](repeating: .nan, count: Pooling.scratchCount(width: width))
             input.buffer.withUnsafeBufferPointer { xp in
                 out.withUnsafeMutableBufferPointer { op in
                     scratch.withUnsafeMutableBufferPointer { sp in
