@@ -91,17 +91,22 @@ public final class ShuffleNetModel: Sendable {
         let c = configuration
         let inSize = plan.inputSize, stemSize = plan.stemOutputSize
         profile?.start()
-        // conv1: 3x3 stride 2 as im2col + the pointwise kernel.
-        pool.run(chunks: 3) { channel, thread in
-            Im2col.threeByThreeStride2(input: input, channels: 3, height: inSize, width: inSize, output: w.im2col,
-                                       outputPlaneStride: w.stemPlaneStride, scratch: w.scratch(thread), channelRange: channel..<(channel + 1))
+        // conv1 in bands of output rows: each band's 27 im2col rows are built in the thread's scratch and
+        // consumed at once, so they never leave the cache (the whole im2col matrix would be 1.3 MB).
+        let paddedPlane = Im2col.paddedPlaneCount(height: inSize, width: inSize)
+        pool.run(chunks: 3) { channel, _ in
+            DepthwiseConvolution3x3.copyWithZeroBorder(input + channel * inSize * inSize, height: inSize, width: inSize,
+                                                       into: w.paddedInput + channel * paddedPlane)
         }
-        profile?.record("conv1 im2col", kind: .stem)
-        pool.run(chunks: w.chunks(c.stemChannels)) { chunk, _ in
-            stem.run(input: w.im2col, inputPlaneStride: w.stemPlaneStride, output: w.stemOutput, outputPlaneStride: w.stemPlaneStride,
-                     pixels: stemSize * stemSize, epilogue: .relu, outputs: w.range(chunk, of: c.stemChannels))
+        pool.run(chunks: Im2col.bands(outputHeight: stemSize)) { band, thread in
+            let firstRow = band * Im2col.bandRows, rows = min(Im2col.bandRows, stemSize - firstRow)
+            let tileStride = Im2col.bandRows * stemSize  // a multiple of 16: bands start on vector boundaries
+            Im2col.band(paddedInput: w.paddedInput, paddedPlane: paddedPlane, channels: 3, width: inSize,
+                        firstRow: firstRow, rows: rows, output: w.scratch(thread), outputPlaneStride: tileStride)
+            stem.run(input: w.scratch(thread), inputPlaneStride: tileStride, output: w.stemOutput + firstRow * stemSize,
+                     outputPlaneStride: w.stemPlaneStride, pixels: rows * stemSize, epilogue: .relu)
         }
-        profile?.record("conv1 matrix product", kind: .stem)
+        profile?.record("conv1", kind: .stem)
         pool.run(chunks: w.chunks(c.stemChannels, alignment: 1)) { chunk, thread in
             Pooling.max3x3Stride2(input: w.stemOutput, inputPlaneStride: w.stemPlaneStride, channels: c.stemChannels,
                                   height: stemSize, width: stemSize, output: w.ping, outputPlaneStride: w.planeStride(plan.poolOutputSize),
@@ -164,7 +169,7 @@ public final class ShuffleNetModel: Sendable {
 public final class Workspace: @unchecked Sendable {
     public let pool: WorkerPool
     let stemPlaneStride: Int
-    let im2col: UnsafeMutablePointer<Float>
+    let paddedInput: UnsafeMutablePointer<Float>
     let stemOutput: UnsafeMutablePointer<Float>
     let ping: UnsafeMutablePointer<Float>
     let pong: UnsafeMutablePointer<Float>
@@ -201,7 +206,7 @@ public final class Workspace: @unchecked Sendable {
         stemPlaneStride = roundUpToVector(plan.stemOutputSize * plan.stemOutputSize)
         var activation = c.stemChannels * roundUpToVector(plan.poolOutputSize * plan.poolOutputSize)
         var bottleneck = 0
-        var scratchCount = max(Im2col.scratchCount(height: plan.inputSize, width: plan.inputSize),
+        var scratchCount = max(Im2col.bandCount(channels: 3, width: plan.inputSize),
                                Pooling.scratchCount(width: plan.stemOutputSize))
         for u in plan.units {
             let inPlane = roundUpToVector(u.inputSize * u.inputSize)
@@ -218,7 +223,7 @@ public final class Workspace: @unchecked Sendable {
             allocations.append((p, count))
             return p
         }
-        im2col = allocate(27 * stemPlaneStride)
+        paddedInput = allocate(3 * Im2col.paddedPlaneCount(height: plan.inputSize, width: plan.inputSize))
         stemOutput = allocate(c.stemChannels * stemPlaneStride)
         ping = allocate(activation)
         pong = allocate(activation)
@@ -237,28 +242,37 @@ public final class Workspace: @unchecked Sendable {
     }
 }
 
-/// Unfolds 3x3, stride-2, padding-1 patches into rows, so conv1 becomes a matrix product.
+/// Unfolds 3x3, stride-2, padding-1 patches into rows, so conv1 becomes a matrix product, one band of
+/// output rows at a time.
 enum Im2col {
-    static func scratchCount(height: Int, width: Int) -> Int {
+    /// Output rows per band: 16 rows of any width is a whole number of 16-float vectors.
+    static let bandRows = 16
+
+    static func bands(outputHeight: Int) -> Int { (outputHeight + bandRows - 1) / bandRows }
+
+    /// Floats of one zero-bordered input plane (see `DepthwiseConvolution3x3.copyWithZeroBorder`).
+    static func paddedPlaneCount(height: Int, width: Int) -> Int {
         DepthwiseConvolution3x3.scratchCount(height: height, width: width)
     }
 
-    /// Row `(c * 9 + ky * 3 + kx)` holds, for every output pixel, the input value under tap (ky, kx) of
-    /// channel c (zero outside the image), matching the `[O][C][3][3]` weight layout. Each channel is first
-    /// copied into a zero-bordered scratch plane; then every row of taps is sixteen even-column loads.
-    static func threeByThreeStride2(input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-                                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
-                                    scratch: UnsafeMutablePointer<Float>, channelRange: Range<Int>? = nil) {
-        let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1
+    /// Scratch one band needs: `9 * channels` rows of `bandRows * outputWidth` floats.
+    static func bandCount(channels: Int, width: Int) -> Int { 9 * channels * bandRows * ((width - 1) / 2 + 1) }
+
+    /// Row `(c * 9 + ky * 3 + kx)` of the band holds, for output rows `firstRow ..< firstRow + rows`, the input
+    /// value under tap (ky, kx) of channel c (zero outside the image), matching the `[O][C][3][3]` weight
+    /// layout: sixteen even-column loads from the zero-bordered input planes per vector.
+    static func band(paddedInput: UnsafePointer<Float>, paddedPlane: Int, channels: Int, width: Int,
+                     firstRow: Int, rows: Int, output: UnsafeMutablePointer<Float>, outputPlaneStride: Int) {
+        let outW = (width - 1) / 2 + 1
         let row = DepthwiseConvolution3x3.paddedRow(width)
-        for c in channelRange ?? 0..<channels {
-            DepthwiseConvolution3x3.copyWithZeroBorder(input + c * height * width, height: height, width: width, into: scratch)
+        for c in 0..<channels {
+            let plane = paddedInput + c * paddedPlane
             for ky in 0..<3 {
                 for kx in 0..<3 {
                     let dst = output + (c * 9 + ky * 3 + kx) * outputPlaneStride
-                    for y in 0..<outH {
-                        let padded = scratch + (2 * y + ky) * row + kx
-                        let out = dst + y * outW
+                    for r in 0..<rows {
+                        let padded = plane + (2 * (firstRow + r) + ky) * row + kx
+                        let out = dst + r * outW
                         var x = 0
                         while x < outW {
                             let v = loadEven(padded + 2 * x)
