@@ -20,15 +20,15 @@ SN_INLINE void finish(const sn_pointwise_args *a, __m512 sum, __m512 bias, ptrdi
     _mm512_storeu_ps(a->output + o * a->output_plane_stride + p, v);
 }
 
-/// Output channels o .. o+3 of one group. The 4 x 64 block keeps 16 accumulators in registers while streaming
-/// over the group's inputs: each input vector loaded feeds four FMAs, and so does each broadcast weight.
-SN_INLINE void rows4(const sn_pointwise_args *a, const float *x, ptrdiff_t o) {
+/// Output channels o .. o+3 of one group, pixels p .. end-1. The 4 x 64 block keeps 16 accumulators in
+/// registers while streaming over the group's inputs: each input vector loaded feeds four FMAs, and so does
+/// each broadcast weight.
+SN_INLINE void rows4(const sn_pointwise_args *a, const float *x, ptrdiff_t o, ptrdiff_t p, ptrdiff_t end) {
     const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride;
     const float *w = a->weights + o * k;
     __m512 bias[4];
     for (int r = 0; r < 4; r++) bias[r] = _mm512_set1_ps(a->bias[o + r]);
-    ptrdiff_t p = 0;
-    for (; p + 64 <= a->pixels; p += 64) {
+    for (; p + 64 <= end; p += 64) {
         __m512 acc[4][4];
         for (int r = 0; r < 4; r++)
             for (int j = 0; j < 4; j++) acc[r][j] = _mm512_setzero_ps();
@@ -44,7 +44,7 @@ SN_INLINE void rows4(const sn_pointwise_args *a, const float *x, ptrdiff_t o) {
         for (int r = 0; r < 4; r++)
             for (int j = 0; j < 4; j++) finish(a, acc[r][j], bias[r], o + r, p + 16 * j);
     }
-    for (; p < a->pixels; p += 16) {
+    for (; p < end; p += 16) {
         __m512 acc[4];
         for (int r = 0; r < 4; r++) acc[r] = _mm512_setzero_ps();
         const float *xp = x + p;
@@ -57,11 +57,11 @@ SN_INLINE void rows4(const sn_pointwise_args *a, const float *x, ptrdiff_t o) {
 }
 
 /// One output channel: the remainder when a group's slice of outputs is not a multiple of 4.
-SN_INLINE void row1(const sn_pointwise_args *a, const float *x, ptrdiff_t o) {
+SN_INLINE void row1(const sn_pointwise_args *a, const float *x, ptrdiff_t o, ptrdiff_t p, ptrdiff_t end) {
     const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride;
     const float *w = a->weights + o * k;
     const __m512 bias = _mm512_set1_ps(a->bias[o]);
-    for (ptrdiff_t p = 0; p < a->pixels; p += 16) {
+    for (; p < end; p += 16) {
         __m512 acc = _mm512_setzero_ps();
         const float *xp = x + p;
         for (ptrdiff_t i = 0; i < k; i++, xp += xs) acc = _mm512_fmadd_ps(_mm512_loadu_ps(xp), _mm512_set1_ps(w[i]), acc);
@@ -76,8 +76,16 @@ SN_TARGET void sn_pointwise_avx512(const sn_pointwise_args *a) {
         const float *x = a->input + g * a->inputs_per_group * a->input_plane_stride;
         ptrdiff_t o = g * a->outputs_per_group > a->output_begin ? g * a->outputs_per_group : a->output_begin;
         const ptrdiff_t end = (g + 1) * a->outputs_per_group < a->output_end ? (g + 1) * a->outputs_per_group : a->output_end;
-        for (; o + 4 <= end; o += 4) rows4(a, x, o);
-        for (; o < end; o++) row1(a, x, o);
+        // Pixel tiles outermost: a tile of the group's inputs (K planes x tile pixels) stays in L1 while every
+        // row block of the group uses it, instead of the whole input streaming from L2 once per row block.
+        ptrdiff_t tile = a->inputs_per_group > 0 ? (24 * 1024 / ((ptrdiff_t)sizeof(float) * a->inputs_per_group)) / 64 * 64 : a->pixels;
+        if (tile < 64) tile = 64;
+        for (ptrdiff_t p = 0; p < a->pixels; p += tile) {
+            const ptrdiff_t pend = p + tile < a->pixels ? p + tile : a->pixels;
+            ptrdiff_t r = o;
+            for (; r + 4 <= end; r += 4) rows4(a, x, r, p, pend);
+            for (; r < end; r++) row1(a, x, r, p, pend);
+        }
     }
 }
 
