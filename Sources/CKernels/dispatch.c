@@ -94,6 +94,18 @@ static int dense_args_valid(const sn_dense_args *a) {
         && a->output_begin >= 0 && a->output_end >= a->output_begin;
 }
 
+static int conv3x3s2_args_valid(const sn_conv3x3s2_args *a) {
+    return a != NULL && a->padded != NULL && a->output != NULL && a->weights != NULL && a->bias != NULL
+        && a->input_channels >= 1 && a->height >= 1 && a->width >= 1 && a->outputs >= 0 && a->row_begin >= 0
+        && a->row_end >= a->row_begin && a->row_end <= (a->height - 1) / 2 + 1;
+}
+
+static int pool3x3s2_args_valid(const sn_pool3x3s2_args *a) {
+    return a != NULL && a->input != NULL && a->output != NULL && a->height >= 1 && a->width >= 1
+        && a->channel_begin >= 0 && a->channel_end >= a->channel_begin
+        && (a->kind == SN_POOL_MAX || a->kind == SN_POOL_AVERAGE);
+}
+
 int sn_pointwise_variant(sn_kernel_variant variant, const sn_pointwise_args *args) {
     if (!sn_kernels_supported(variant)) return SN_KERNELS_UNSUPPORTED_VARIANT;
     if (!pointwise_args_valid(args)) return SN_KERNELS_INVALID_ARGUMENT;
@@ -145,6 +157,34 @@ int sn_dense_variant(sn_kernel_variant variant, const sn_dense_args *args) {
     return SN_KERNELS_OK;
 }
 
+int sn_conv3x3s2_variant(sn_kernel_variant variant, const sn_conv3x3s2_args *args) {
+    if (!sn_kernels_supported(variant)) return SN_KERNELS_UNSUPPORTED_VARIANT;
+    if (!conv3x3s2_args_valid(args)) return SN_KERNELS_INVALID_ARGUMENT;
+    switch (variant) {
+#if SN_KERNELS_X86
+    case SN_KERNELS_AVX512: sn_conv3x3s2_avx512(args); break;
+    case SN_KERNELS_AVX2: sn_conv3x3s2_avx2(args); break;
+#endif
+    default: sn_conv3x3s2_generic(args); break;
+    }
+    return SN_KERNELS_OK;
+}
+
+int sn_pool3x3s2_variant(sn_kernel_variant variant, const sn_pool3x3s2_args *args) {
+    if (!sn_kernels_supported(variant)) return SN_KERNELS_UNSUPPORTED_VARIANT;
+    if (!pool3x3s2_args_valid(args)) return SN_KERNELS_INVALID_ARGUMENT;
+    switch (variant) {
+#if SN_KERNELS_X86
+    case SN_KERNELS_AVX512: sn_pool3x3s2_avx512(args); break;
+#endif
+    // Pooling only moves data; the portable loop, vectorised by the compiler, serves AVX2 as well.
+    default: sn_pool3x3s2_generic(args); break;
+    }
+    return SN_KERNELS_OK;
+}
+
 int sn_pointwise(const sn_pointwise_args *args) { return sn_pointwise_variant(sn_kernels_active(), args); }
 int sn_depthwise3x3(const sn_depthwise_args *args) { return sn_depthwise3x3_variant(sn_kernels_active(), args); }
 int sn_dense(const sn_dense_args *args) { return sn_dense_variant(sn_kernels_active(), args); }
+int sn_conv3x3s2(const sn_conv3x3s2_args *args) { return sn_conv3x3s2_variant(sn_kernels_active(), args); }
+int sn_pool3x3s2(const sn_pool3x3s2_args *args) { return sn_pool3x3s2_variant(sn_kernels_active(), args); }

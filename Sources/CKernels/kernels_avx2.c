@@ -152,4 +152,60 @@ SN_TARGET void sn_dense_avx2(const sn_dense_args *a) {
         a->output[o] = horizontal_sum(_mm256_add_ps(acc0, acc1)) + (a->bias ? a->bias[o] : 0.0f);
     }
 }
+/// `p[0], p[2], ..., p[14]`: the stride-2 window's columns for 8 outputs.
+SN_INLINE __m256 load_even8(const float *p) {
+    const __m256 pairs = _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), _MM_SHUFFLE(2, 0, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(pairs), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+/// Output channels o ..< o + n (a constant at each call) for 8 pixels of output row y from column x.
+SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, ptrdiff_t o, const int n, ptrdiff_t y, ptrdiff_t x,
+                               ptrdiff_t row, ptrdiff_t plane, ptrdiff_t out_w) {
+    const float *w = a->weights + o;  // advanced by `outputs` per tap: weights are [C][3][3][outputs]
+    __m256 acc[12];
+    // Every loop over the block fully unrolled, so that the accumulators are registers, not a stack array.
+#pragma clang loop unroll(full)
+    for (int r = 0; r < n; r++) acc[r] = _mm256_set1_ps(a->bias[o + r]);
+    for (ptrdiff_t c = 0; c < a->input_channels; c++) {
+        const float *base = a->padded + c * plane + 2 * y * row + 2 * x;
+#pragma clang loop unroll(full)
+        for (int t = 0; t < 9; t++) {
+            const __m256 v = load_even8(base + (t / 3) * row + t % 3);
+#pragma clang loop unroll(full)
+            for (int r = 0; r < n; r++) acc[r] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(w + r), acc[r]);
+            w += a->outputs;
+        }
+    }
+    const ptrdiff_t left = out_w - x;
+#pragma clang loop unroll(full)
+    for (int r = 0; r < n; r++) {
+        float *dst = a->output + (o + r) * a->output_plane_stride + y * out_w + x;
+        const __m256 v = _mm256_max_ps(acc[r], _mm256_setzero_ps());
+        if (left >= 8) {
+            _mm256_storeu_ps(dst, v);
+        } else {
+            _mm256_maskstore_ps(dst, lanes_mask(left), v);
+        }
+    }
+}
+
+SN_TARGET void sn_conv3x3s2_avx2(const sn_conv3x3s2_args *a) {
+    static const int sizes[] = {12, 8, 4, 1};
+    const ptrdiff_t row = sn_padded_row(a->width), plane = sn_padded_plane_count(a->height, a->width);
+    const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
+    for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
+        for (ptrdiff_t x = 0; x < out_w; x += 8) {
+            for (ptrdiff_t o = 0; o < a->outputs;) {
+                const int n = sn_channel_block(a->outputs - o, sizes);
+                switch (n) {
+                case 12: conv3x3s2_block(a, o, 12, y, x, row, plane, out_w); break;
+                case 8: conv3x3s2_block(a, o, 8, y, x, row, plane, out_w); break;
+                case 4: conv3x3s2_block(a, o, 4, y, x, row, plane, out_w); break;
+                default: conv3x3s2_block(a, o, 1, y, x, row, plane, out_w); break;
+                }
+                o += n;
+            }
+        }
+    }
+}
 #endif

@@ -91,3 +91,73 @@ void sn_dense_generic(const sn_dense_args *a) {
         a->output[o] = sum + (a->bias ? a->bias[o] : 0.0f);
     }
 }
+
+void sn_conv3x3s2_generic(const sn_conv3x3s2_args *a) {
+    const ptrdiff_t row = sn_padded_row(a->width), plane = sn_padded_plane_count(a->height, a->width);
+    const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
+    for (ptrdiff_t o = 0; o < a->outputs; o++) {
+        const float *w = a->weights + o;  // tap t of input channel c at w[(9 * c + t) * outputs]
+        for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
+            // The output row is its own accumulator: one tap at a time over the whole row, a loop with a
+            // stride-2 load the compiler can vectorise.
+            float *dst = a->output + o * a->output_plane_stride + y * out_w;
+            for (ptrdiff_t x = 0; x < out_w; x++) dst[x] = a->bias[o];
+            for (ptrdiff_t c = 0; c < a->input_channels; c++) {
+                for (int ky = 0; ky < 3; ky++) {
+                    for (int kx = 0; kx < 3; kx++) {
+                        const float *src = a->padded + c * plane + (2 * y + ky) * row + kx;
+                        const float tap = w[(9 * c + 3 * ky + kx) * a->outputs];
+                        for (ptrdiff_t x = 0; x < out_w; x++) dst[x] += src[2 * x] * tap;
+                    }
+                }
+            }
+            for (ptrdiff_t x = 0; x < out_w; x++) dst[x] = dst[x] > 0 ? dst[x] : 0;
+        }
+    }
+}
+
+/// Outputs per chunk of a pooled row: the chunk's columns, combined down the window's rows, fit a stack array.
+enum { POOL_CHUNK = 32 };
+
+void sn_pool3x3s2_generic(const sn_pool3x3s2_args *a) {
+    const ptrdiff_t height = a->height, width = a->width;
+    const ptrdiff_t out_h = (height - 1) / 2 + 1, out_w = (width - 1) / 2 + 1;
+    const int is_max = a->kind == SN_POOL_MAX;
+    const float padding = is_max ? -__builtin_inff() : 0.0f;
+    for (ptrdiff_t c = a->channel_begin; c < a->channel_end; c++) {
+        const float *src = a->input + c * a->input_plane_stride;
+        float *dst = a->output + c * a->output_plane_stride;
+        for (ptrdiff_t y = 0; y < out_h; y++) {
+            // Rows 2y-1 .. 2y+1 that exist (2y always does).
+            const float *rows[3];
+            int n = 0;
+            for (ptrdiff_t r = 2 * y - 1; r <= 2 * y + 1; r++) {
+                if (r >= 0 && r < height) rows[n++] = src + r * width;
+            }
+            for (ptrdiff_t o0 = 0; o0 < out_w; o0 += POOL_CHUNK) {
+                const ptrdiff_t count = out_w - o0 < POOL_CHUNK ? out_w - o0 : POOL_CHUNK;
+                // column[j]: input column 2*o0 - 1 + j combined over the rows (the padding value outside the plane).
+                float column[2 * POOL_CHUNK + 1];
+                for (ptrdiff_t j = 0; j < 2 * count + 1; j++) {
+                    const ptrdiff_t x = 2 * o0 - 1 + j;
+                    float v = padding;
+                    if (x >= 0 && x < width) {
+                        v = rows[0][x];
+                        for (int i = 1; i < n; i++) v = is_max ? (rows[i][x] > v ? rows[i][x] : v) : v + rows[i][x];
+                    }
+                    column[j] = v;
+                }
+                float *out = dst + y * out_w + o0;
+                for (ptrdiff_t i = 0; i < count; i++) {
+                    const float l = column[2 * i], m = column[2 * i + 1], r = column[2 * i + 2];
+                    if (is_max) {
+                        const float lm = l > m ? l : m;
+                        out[i] = lm > r ? lm : r;
+                    } else {
+                        out[i] = (l + m + r) * (1.0f / 9.0f);
+                    }
+                }
+            }
+        }
+    }
+}

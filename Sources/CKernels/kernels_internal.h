@@ -30,16 +30,29 @@ typedef void (*sn_depthwise_plane_kernel)(const sn_depthwise_plane_args *args);
 void sn_pointwise_generic(const sn_pointwise_args *args);
 void sn_depthwise_plane_generic(const sn_depthwise_plane_args *args);
 void sn_dense_generic(const sn_dense_args *args);
+void sn_conv3x3s2_generic(const sn_conv3x3s2_args *args);
+void sn_pool3x3s2_generic(const sn_pool3x3s2_args *args);
 
 #if SN_KERNELS_X86
 void sn_pointwise_avx2(const sn_pointwise_args *args);
 void sn_depthwise_plane_avx2(const sn_depthwise_plane_args *args);
 void sn_dense_avx2(const sn_dense_args *args);
+void sn_conv3x3s2_avx2(const sn_conv3x3s2_args *args);
 
 void sn_pointwise_avx512(const sn_pointwise_args *args);
 void sn_depthwise_plane_avx512(const sn_depthwise_plane_args *args);
 void sn_dense_avx512(const sn_dense_args *args);
+void sn_conv3x3s2_avx512(const sn_conv3x3s2_args *args);
+void sn_pool3x3s2_avx512(const sn_pool3x3s2_args *args);
 #endif
+
+/// Output channels handled together by the conv3x3s2 kernels: the largest of `sizes` (descending, ending in 1)
+/// that fits in what is left, so each block size is a compile-time constant in its own loop.
+static inline int sn_channel_block(ptrdiff_t left, const int *sizes) {
+    int i = 0;
+    while (sizes[i] > left) i++;
+    return sizes[i];
+}
 
 /// The first group and one past the last group that output channels `begin ..< end` touch.
 static inline void sn_group_span(const sn_pointwise_args *a, ptrdiff_t *first, ptrdiff_t *last) {

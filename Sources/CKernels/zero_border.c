@@ -1,4 +1,4 @@
-// The zero-bordered scratch plane shared by the depthwise kernels and by conv1's im2col (in Swift): one copy of
+// The zero-bordered scratch plane shared by the depthwise kernels and by the stride-2 stem convolution: one copy of
 // the layout rules, so the kernels' reads past the last pixel always land in memory the scratch owns.
 #include "shufflenet_kernels.h"
 

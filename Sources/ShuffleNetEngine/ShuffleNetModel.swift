@@ -12,7 +12,7 @@ public final class ShuffleNetModel: Sendable {
 
     public let plan: NetworkPlan
     public var configuration: ShuffleNetConfiguration { plan.configuration }
-    let stem: PointwiseConvolution
+    let stem: StemConvolution
     let units: [Unit]
     let classifier: DenseLayer
 
@@ -27,10 +27,9 @@ public final class ShuffleNetModel: Sendable {
                                mean: weights.tensor("\(bnPrefix).running_mean"),
                                variance: weights.tensor("\(bnPrefix).running_var"), epsilon: eps)
         }
-        // conv1 runs as a 1x1 convolution over the 27 rows of its im2col matrix.
         let stemFolded = folded("first_conv.0.weight", "first_conv.1", outputs: c.stemChannels)
-        stem = PointwiseConvolution(weights: stemFolded.weights, bias: stemFolded.bias, inputChannels: 27,
-                                    outputChannels: c.stemChannels, groups: 1)
+        stem = StemConvolution(weights: stemFolded.weights, bias: stemFolded.bias, inputChannels: 3,
+                               outputChannels: c.stemChannels)
         units = plan.units.map { u in
             let p = "features.\(u.index)"
             let a = folded("\(p).branch_main_1.0.weight", "\(p).branch_main_1.1", outputs: u.bottleneckChannels)
@@ -91,26 +90,21 @@ public final class ShuffleNetModel: Sendable {
         let c = configuration
         let inSize = plan.inputSize, stemSize = plan.stemOutputSize
         profile?.start()
-        // conv1 in bands of output rows: each band's 27 im2col rows are built in the thread's scratch and
-        // consumed at once, so they never leave the cache (the whole im2col matrix would be 1.3 MB).
-        let paddedPlane = Im2col.paddedPlaneCount(height: inSize, width: inSize)
+        // conv1 straight from zero-bordered copies of the input planes, split over threads by output rows.
+        let paddedPlane = StemConvolution.paddedPlaneCount(height: inSize, width: inSize)
         pool.run(chunks: 3) { channel, _ in
-            DepthwiseConvolution3x3.copyWithZeroBorder(input + channel * inSize * inSize, height: inSize, width: inSize,
-                                                       into: w.paddedInput + channel * paddedPlane)
+            StemConvolution.copyWithZeroBorder(input + channel * inSize * inSize, height: inSize, width: inSize,
+                                               into: w.paddedInput + channel * paddedPlane)
         }
-        pool.run(chunks: Im2col.bands(outputHeight: stemSize)) { band, thread in
-            let firstRow = band * Im2col.bandRows, rows = min(Im2col.bandRows, stemSize - firstRow)
-            let tileStride = Im2col.bandRows * stemSize  // a multiple of 16: bands start on vector boundaries
-            Im2col.band(paddedInput: w.paddedInput, paddedPlane: paddedPlane, channels: 3, width: inSize,
-                        firstRow: firstRow, rows: rows, output: w.scratch(thread), outputPlaneStride: tileStride)
-            stem.run(input: w.scratch(thread), inputPlaneStride: tileStride, output: w.stemOutput + firstRow * stemSize,
-                     outputPlaneStride: w.stemPlaneStride, pixels: rows * stemSize, epilogue: .relu)
+        pool.run(chunks: w.chunks(stemSize, alignment: 1)) { chunk, _ in
+            stem.run(padded: w.paddedInput, height: inSize, width: inSize, output: w.stemOutput,
+                     outputPlaneStride: w.stemPlaneStride, rows: w.range(chunk, of: stemSize, alignment: 1))
         }
         profile?.record("conv1", kind: .stem)
-        pool.run(chunks: w.chunks(c.stemChannels, alignment: 1)) { chunk, thread in
+        pool.run(chunks: w.chunks(c.stemChannels, alignment: 1)) { chunk, _ in
             Pooling.max3x3Stride2(input: w.stemOutput, inputPlaneStride: w.stemPlaneStride, channels: c.stemChannels,
                                   height: stemSize, width: stemSize, output: w.ping, outputPlaneStride: w.planeStride(plan.poolOutputSize),
-                                  scratch: w.scratch(thread), channelRange: w.range(chunk, of: c.stemChannels, alignment: 1))
+                                  channelRange: w.range(chunk, of: c.stemChannels, alignment: 1))
         }
         profile?.record("maxpool", kind: .pool)
         var x = w.ping, y = w.pong
@@ -131,9 +125,9 @@ public final class ShuffleNetModel: Sendable {
             profile?.record("unit \(u.index) 3x3 dwconv + shuffle", kind: .depthwise)
             if let shortcut = unit.shortcut {
                 // Fig. 2c: concat(avg-pooled input, ReLU(branch)): the pool fills the first channels, the branch the rest.
-                pool.run(chunks: w.chunks(u.inputChannels, alignment: 1)) { chunk, thread in
+                pool.run(chunks: w.chunks(u.inputChannels, alignment: 1)) { chunk, _ in
                     shortcut.run(input: source, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
-                                 output: destination, outputPlaneStride: outStride, scratch: w.scratch(thread),
+                                 output: destination, outputPlaneStride: outStride,
                                  channelRange: w.range(chunk, of: u.inputChannels, alignment: 1))
                 }
                 profile?.record("unit \(u.index) avgpool shortcut", kind: .pool)
@@ -183,7 +177,7 @@ public final class Workspace: @unchecked Sendable {
     /// Planes are padded to a multiple of 16 floats (see `planeAlignment`).
     func planeStride(_ size: Int) -> Int { roundUpToVector(size * size) }
 
-    /// Each thread's own scratch (padded planes for depthwise, pooling and im2col).
+    /// Each thread's own scratch (the zero-bordered planes of the depthwise convolutions).
     func scratch(_ thread: Int) -> UnsafeMutablePointer<Float> { scratchBase + thread * scratchCount }
 
     /// Chunks to split `count` channels into: several per thread so a busy core costs little, each at
@@ -206,8 +200,7 @@ public final class Workspace: @unchecked Sendable {
         stemPlaneStride = roundUpToVector(plan.stemOutputSize * plan.stemOutputSize)
         var activation = c.stemChannels * roundUpToVector(plan.poolOutputSize * plan.poolOutputSize)
         var bottleneck = 0
-        var scratchCount = max(Im2col.bandCount(channels: 3, width: plan.inputSize),
-                               Pooling.scratchCount(width: plan.stemOutputSize))
+        var scratchCount = 0
         for u in plan.units {
             let inPlane = roundUpToVector(u.inputSize * u.inputSize)
             activation = max(activation, u.inputChannels * inPlane, u.outputChannels * roundUpToVector(u.outputSize * u.outputSize))
@@ -223,7 +216,7 @@ public final class Workspace: @unchecked Sendable {
             allocations.append((p, count))
             return p
         }
-        paddedInput = allocate(3 * Im2col.paddedPlaneCount(height: plan.inputSize, width: plan.inputSize))
+        paddedInput = allocate(3 * StemConvolution.paddedPlaneCount(height: plan.inputSize, width: plan.inputSize))
         stemOutput = allocate(c.stemChannels * stemPlaneStride)
         ping = allocate(activation)
         pong = allocate(activation)
@@ -238,50 +231,6 @@ public final class Workspace: @unchecked Sendable {
         for (p, count) in allocations {
             p.deinitialize(count: count)
             p.deallocate()
-        }
-    }
-}
-
-/// Unfolds 3x3, stride-2, padding-1 patches into rows, so conv1 becomes a matrix product, one band of
-/// output rows at a time.
-enum Im2col {
-    /// Output rows per band: 16 rows of any width is a whole number of 16-float vectors.
-    static let bandRows = 16
-
-    static func bands(outputHeight: Int) -> Int { (outputHeight + bandRows - 1) / bandRows }
-
-    /// Floats of one zero-bordered input plane (see `DepthwiseConvolution3x3.copyWithZeroBorder`).
-    static func paddedPlaneCount(height: Int, width: Int) -> Int {
-        DepthwiseConvolution3x3.scratchCount(height: height, width: width)
-    }
-
-    /// Scratch one band needs: `9 * channels` rows of `bandRows * outputWidth` floats.
-    static func bandCount(channels: Int, width: Int) -> Int { 9 * channels * bandRows * ((width - 1) / 2 + 1) }
-
-    /// Row `(c * 9 + ky * 3 + kx)` of the band holds, for output rows `firstRow ..< firstRow + rows`, the input
-    /// value under tap (ky, kx) of channel c (zero outside the image), matching the `[O][C][3][3]` weight
-    /// layout: sixteen even-column loads from the zero-bordered input planes per vector.
-    static func band(paddedInput: UnsafePointer<Float>, paddedPlane: Int, channels: Int, width: Int,
-                     firstRow: Int, rows: Int, output: UnsafeMutablePointer<Float>, outputPlaneStride: Int) {
-        let outW = (width - 1) / 2 + 1
-        let row = DepthwiseConvolution3x3.paddedRow(width)
-        for c in 0..<channels {
-            let plane = paddedInput + c * paddedPlane
-            for ky in 0..<3 {
-                for kx in 0..<3 {
-                    let dst = output + (c * 9 + ky * 3 + kx) * outputPlaneStride
-                    for r in 0..<rows {
-                        let padded = plane + (2 * (firstRow + r) + ky) * row + kx
-                        let out = dst + r * outW
-                        var x = 0
-                        while x < outW {
-                            let v = loadEven(padded + 2 * x)
-                            if x + 16 <= outW { store(v, out + x) } else { for i in 0..<(outW - x) { out[x + i] = v[i] } }
-                            x += 16
-                        }
-                    }
-                }
-            }
         }
     }
 }

@@ -123,6 +123,94 @@ import ShuffleNetEngine
     }
 
     @Test(arguments: KernelVariant.supported)
+    func stemConvolutionMatchesReference(variant: KernelVariant) throws {
+        var rng = TestRandom(250)
+        // Output channel counts that use every register block (24, 12, 8, 4, 1 and 12, 8, 4, 1 wide) and their
+        // sums; sizes whose output rows end in every tail length of the 16- and 8-lane loops.
+        for (inputs, outputs, height, width) in [(3, 24, 224, 224), (3, 12, 9, 33), (3, 29, 5, 30), (1, 1, 1, 1), (2, 13, 2, 3),
+                                                 (3, 48, 15, 17), (3, 5, 31, 16), (3, 36, 8, 47)] {
+            let x = rng.array(inputs * height * width), w = rng.array(outputs * inputs * 9), b = rng.array(outputs)
+            let reference = ReferenceKernels.relu(ReferenceKernels.convolution(
+                x, channels: inputs, height: height, width: width, weights: w, outputChannels: outputs, kernel: 3, stride: 2,
+                padding: 1, groups: 1, bias: b).values)
+            let conv = StemConvolution(weights: w, bias: b, inputChannels: inputs, outputChannels: outputs)
+            let plane = StemConvolution.paddedPlaneCount(height: height, width: width)
+            var paddedInput = [Float](repeating: .nan, count: inputs * plane)
+            x.withUnsafeBufferPointer { xp in
+                paddedInput.withUnsafeMutableBufferPointer { pp in
+                    for c in 0..<inputs {
+                        StemConvolution.copyWithZeroBorder(xp.baseAddress! + c * height * width, height: height, width: width,
+                                                           into: pp.baseAddress! + c * plane)
+                    }
+                }
+            }
+            let outH = StemConvolution.outputSize(height), outPixels = outH * StemConvolution.outputSize(width)
+            let outStride = (outPixels + 15) / 16 * 16 + 16
+            var out = [Float](repeating: .nan, count: outputs * outStride)
+            try paddedInput.withUnsafeBufferPointer { pp in
+                try out.withUnsafeMutableBufferPointer { op in
+                    for rows in [0..<(outH / 2), (outH / 2)..<outH] {
+                        try conv.run(on: variant, padded: pp.baseAddress!, height: height, width: width, output: op.baseAddress!,
+                                     outputPlaneStride: outStride, rows: rows)
+                    }
+                }
+            }
+            for o in 0..<outputs {
+                let got = Array(out[(o * outStride)..<(o * outStride + outPixels)])
+                #expect(relativeError(got, Array(reference[(o * outPixels)..<((o + 1) * outPixels)])) < 1e-5,
+                        "\(variant) \(inputs)->\(outputs) \(height)x\(width) channel \(o)")
+                #expect(out[(o * outStride + outPixels)..<((o + 1) * outStride)].allSatisfy { $0.isNaN },
+                        "\(variant) \(height)x\(width) wrote past channel \(o)'s pixels")
+            }
+        }
+    }
+
+    @Test(arguments: KernelVariant.supported)
+    func poolingMatchesReference(variant: KernelVariant) throws {
+        var rng = TestRandom(260)
+        // Widths around the 16-output block (32 input columns) and both parities; the planes of stages 2-4.
+        for (height, width) in [(1, 1), (2, 2), (3, 1), (1, 5), (5, 7), (7, 7), (14, 14), (28, 28), (56, 56), (112, 112),
+                                (13, 8), (3, 37), (40, 33), (4, 64), (3, 65)] {
+            let channels = 3, pixels = height * width
+            // No slack between planes: the kernels must not read past a plane's last pixel (NaN there would show).
+            let x = rng.array(channels * pixels)
+            var input = x
+            input.append(.nan)
+            let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1, outPixels = outH * outW
+            let outStride = (outPixels + 15) / 16 * 16 + 16
+            for maximum in [true, false] {
+                var out = [Float](repeating: .nan, count: channels * outStride)
+                try input.withUnsafeBufferPointer { xp in
+                    try out.withUnsafeMutableBufferPointer { op in
+                        for part in [0..<1, 1..<channels] {
+                            if maximum {
+                                try Pooling.max3x3Stride2(on: variant, input: xp.baseAddress!, inputPlaneStride: pixels, channels: channels,
+                                                          height: height, width: width, output: op.baseAddress!,
+                                                          outputPlaneStride: outStride, channelRange: part)
+                            } else {
+                                try Pooling.average3x3Stride2(channels: channels).run(
+                                    on: variant, input: xp.baseAddress!, inputPlaneStride: pixels, height: height, width: width,
+                                    output: op.baseAddress!, outputPlaneStride: outStride, channelRange: part)
+                            }
+                        }
+                    }
+                }
+                let expected = ReferenceKernels.pool3x3Stride2(x, channels: channels, height: height, width: width, maximum: maximum).values
+                let got = unpadded(out, channels: channels, pixels: outPixels, stride: outStride)
+                if maximum {
+                    #expect(got == expected, "\(variant) max \(height)x\(width)")
+                } else {
+                    #expect(relativeError(got, expected) < 1e-6, "\(variant) average \(height)x\(width)")
+                }
+                for c in 0..<channels {
+                    #expect(out[(c * outStride + outPixels)..<((c + 1) * outStride)].allSatisfy { $0.isNaN },
+                            "\(variant) \(height)x\(width) wrote past plane \(c)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: KernelVariant.supported)
     func denseMatchesReference(variant: KernelVariant) throws {
         var rng = TestRandom(300)
         for inputs in [1, 7, 8, 9, 15, 16, 17, 31, 33, 240, 1001] {

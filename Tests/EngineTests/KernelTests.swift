@@ -74,43 +74,6 @@ import ShuffleNetEngine
         }
     }
 
-    @Test func poolingMatchesReference() {
-        var rng = TestRandom(7)
-        for (height, width) in [(1, 1), (2, 2), (5, 7), (112, 112), (13, 8), (3, 37), (40, 33)] {
-            let channels = 3, pixels = height * width
-            let x = rng.array(channels * pixels)
-            let input = padded(x, channels: channels, pixels: pixels)
-            let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1, outStride = (outH * outW + 15) / 16 * 16
-            // Max pool.
-            var out = [Float](repeating: .nan, count: channels * outStride)
-            var rowScratch = [Float](repeating: .nan, count: Pooling.scratchCount(width: width))
-            input.buffer.withUnsafeBufferPointer { xp in
-                out.withUnsafeMutableBufferPointer { op in
-                    rowScratch.withUnsafeMutableBufferPointer { sp in
-                        Pooling.max3x3Stride2(input: xp.baseAddress!, inputPlaneStride: input.stride, channels: channels,
-                                              height: height, width: width, output: op.baseAddress!, outputPlaneStride: outStride,
-                                              scratch: sp.baseAddress!)
-                    }
-                }
-            }
-            let maxRef = ReferenceKernels.pool3x3Stride2(x, channels: channels, height: height, width: width, maximum: true)
-            #expect(unpadded(out, channels: channels, pixels: outH * outW, stride: outStride) == maxRef.values)
-            // Average pool, dividing by 9 at the border too.
-            var scratch = [Float](repeating: .nan, count: Pooling.scratchCount(width: width))
-            input.buffer.withUnsafeBufferPointer { xp in
-                out.withUnsafeMutableBufferPointer { op in
-                    scratch.withUnsafeMutableBufferPointer { sp in
-                        Pooling.average3x3Stride2(channels: channels).run(
-                            input: xp.baseAddress!, inputPlaneStride: input.stride, height: height, width: width,
-                            output: op.baseAddress!, outputPlaneStride: outStride, scratch: sp.baseAddress!)
-                    }
-                }
-            }
-            let avgRef = ReferenceKernels.pool3x3Stride2(x, channels: channels, height: height, width: width, maximum: false)
-            #expect(relativeError(unpadded(out, channels: channels, pixels: outH * outW, stride: outStride), avgRef.values) < 1e-6)
-        }
-    }
-
     @Test func averagePoolDividesByNineAtTheBorder() {
         // Hand-computed: a 2x2 image of ones; the single output window covers 4 real pixels and 5 padding.
         let pooled = ReferenceKernels.pool3x3Stride2([1, 1, 1, 1], channels: 1, height: 2, width: 2, maximum: false)

@@ -124,6 +124,53 @@ typedef struct sn_dense_args {
     ptrdiff_t output_end;
 } sn_dense_args;
 
+/// A dense (ungrouped) 3x3 convolution with stride 2 and padding 1 over a few input channels, BatchNorm folded
+/// in, ReLU fused: the stem of a network, computed straight from zero-bordered input planes (no im2col matrix).
+/// Writes output rows `row_begin ..< row_end` of every output channel:
+///
+///     out[o][y][x] = max(0, bias[o] + sum_{c, ky, kx} weights[o][c][ky][kx] * in[c][2y - 1 + ky][2x - 1 + kx])
+typedef struct sn_conv3x3s2_args {
+    /// `input_channels` planes made by `sn_copy_with_zero_border`, `sn_padded_plane_count(height, width)` floats apart.
+    const float *padded;
+    ptrdiff_t input_channels;
+    ptrdiff_t height;
+    ptrdiff_t width;
+    /// Planes of `(height - 1) / 2 + 1` rows of `(width - 1) / 2 + 1` floats, `output_plane_stride` floats apart.
+    float *output;
+    ptrdiff_t output_plane_stride;
+    /// `[input_channels][3][3][outputs]`: for each tap, the weights of all outputs side by side, so a block of
+    /// outputs finds its weights at fixed offsets from one pointer.
+    const float *weights;
+    /// `[outputs]`.
+    const float *bias;
+    ptrdiff_t outputs;
+    ptrdiff_t row_begin;
+    ptrdiff_t row_end;
+} sn_conv3x3s2_args;
+
+/// How a pooling window combines its values.
+typedef enum sn_pool_kind {
+    /// The largest value in the window; the padding never wins (PyTorch's MaxPool2d).
+    SN_POOL_MAX = 0,
+    /// The window's sum divided by 9 everywhere, padding included (PyTorch's AvgPool2d, count_include_pad=True).
+    SN_POOL_AVERAGE = 1,
+} sn_pool_kind;
+
+/// A 3x3 pooling window with stride 2 and padding 1 for channels `channel_begin ..< channel_end`: plane `c` of the
+/// input (`height x width`, row-major) to plane `c` of the output (`(height - 1) / 2 + 1` rows of
+/// `(width - 1) / 2 + 1`). Reads nothing outside each input plane's `height * width` pixels.
+typedef struct sn_pool3x3s2_args {
+    const float *input;
+    ptrdiff_t input_plane_stride;
+    ptrdiff_t height;
+    ptrdiff_t width;
+    float *output;
+    ptrdiff_t output_plane_stride;
+    ptrdiff_t channel_begin;
+    ptrdiff_t channel_end;
+    sn_pool_kind kind;
+} sn_pool3x3s2_args;
+
 /// Return codes of the entry points.
 #define SN_KERNELS_OK 0
 /// The variant asked for cannot run on this CPU (or is not compiled for this architecture).
@@ -135,11 +182,15 @@ typedef struct sn_dense_args {
 int sn_pointwise(const sn_pointwise_args *args);
 int sn_depthwise3x3(const sn_depthwise_args *args);
 int sn_dense(const sn_dense_args *args);
+int sn_conv3x3s2(const sn_conv3x3s2_args *args);
+int sn_pool3x3s2(const sn_pool3x3s2_args *args);
 
 /// The kernels on an explicitly chosen variant (tests, benchmarks). Nothing is run when it is unsupported.
 int sn_pointwise_variant(sn_kernel_variant variant, const sn_pointwise_args *args);
 int sn_depthwise3x3_variant(sn_kernel_variant variant, const sn_depthwise_args *args);
 int sn_dense_variant(sn_kernel_variant variant, const sn_dense_args *args);
+int sn_conv3x3s2_variant(sn_kernel_variant variant, const sn_conv3x3s2_args *args);
+int sn_pool3x3s2_variant(sn_kernel_variant variant, const sn_pool3x3s2_args *args);
 
 #ifdef __cplusplus
 }

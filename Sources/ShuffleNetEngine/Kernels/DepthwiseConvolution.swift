@@ -33,7 +33,7 @@ public struct DepthwiseConvolution3x3: Sendable {
     static func paddedRow(_ width: Int) -> Int { sn_padded_row(width) }
 
     /// Copies a `height x width` plane to (1, 1) of a scratch plane with rows of `paddedRow(width)` floats and
-    /// zeroes everything around it (also used by conv1's im2col).
+    /// zeroes everything around it (the same layout `StemConvolution` reads).
     static func copyWithZeroBorder(_ source: UnsafePointer<Float>, height: Int, width: Int, into scratch: UnsafeMutablePointer<Float>) {
         sn_copy_with_zero_border(source, height, width, scratch)
     }

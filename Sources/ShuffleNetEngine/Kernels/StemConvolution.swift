@@ -1,0 +1,75 @@
+import CKernels
+
+/// The stem of the network (Table 1's "Conv1": 3x3, stride 2, padding 1, 3 input channels), BatchNorm folded into
+/// `weights` / `bias`, ReLU fused. `sn_conv3x3s2` in CKernels reads the zero-bordered input planes directly: every
+/// stride-2 input vector it builds feeds up to 24 output channels held in registers, so no im2col matrix is
+/// written (it would be 1.3 MB for a 224x224 input, twice the L2 traffic of the convolution itself).
+public struct StemConvolution: Sendable {
+    public let inputChannels: Int
+    public let outputChannels: Int
+    /// `[outputChannels][inputChannels][3][3]`.
+    public let weights: [Float]
+    public let bias: [Float]
+    /// `weights` reordered once to `[inputChannels][3][3][outputChannels]`, the layout the kernels read.
+    let packedWeights: [Float]
+
+    public init(weights: [Float], bias: [Float], inputChannels: Int, outputChannels: Int) {
+        self.weights = weights
+        self.bias = bias
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        let taps = 9 * inputChannels
+        packedWeights = weights.count == outputChannels * taps
+            ? (0..<(taps * outputChannels)).map { i in weights[(i % outputChannels) * taps + i / outputChannels] }
+            : []
+    }
+
+    public static func outputSize(_ n: Int) -> Int { (n - 1) / 2 + 1 }
+
+    /// Floats between the zero-bordered input planes `run` reads (see `copyWithZeroBorder`).
+    public static func paddedPlaneCount(height: Int, width: Int) -> Int { sn_padded_plane_count(height, width) }
+
+    /// Copies a `height x width` plane into a zero-bordered plane of `paddedPlaneCount(height:width:)` floats.
+    public static func copyWithZeroBorder(_ source: UnsafePointer<Float>, height: Int, width: Int,
+                                          into padded: UnsafeMutablePointer<Float>) {
+        sn_copy_with_zero_border(source, height, width, padded)
+    }
+
+    /// Output rows in `rows` (default: all) of every channel, written as rows of `outputSize(width)` floats into
+    /// planes `outputPlaneStride` apart, so threads can split the rows. Uses `KernelVariant.active`; a
+    /// convolution whose arrays do not match its shape computes nothing (the throwing `run(on:...)` says why).
+    public func run(padded: UnsafePointer<Float>, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
+                    outputPlaneStride: Int, rows: Range<Int>? = nil) {
+        try? run(on: .active, padded: padded, height: height, width: width, output: output,
+                 outputPlaneStride: outputPlaneStride, rows: rows)
+    }
+
+    /// `run` on an explicitly chosen kernel variant (tests and benchmarks compare them).
+    public func run(on variant: KernelVariant, padded: UnsafePointer<Float>, height: Int, width: Int,
+                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, rows: Range<Int>? = nil) throws(KernelCallError) {
+        let name = "3x3 stride-2 convolution"
+        try KernelCallError.require(height >= 1 && width >= 1, kernel: name, "empty \(height)x\(width) input")
+        try KernelCallError.require(weights.count == outputChannels * inputChannels * 9 && bias.count == outputChannels,
+                                    kernel: name, "\(weights.count) weights and \(bias.count) biases for \(outputChannels) outputs x \(inputChannels) inputs x 3 x 3")
+        let outH = Self.outputSize(height)
+        let range = (rows ?? 0..<outH).clamped(to: 0..<outH)
+        var args = sn_conv3x3s2_args()
+        args.padded = padded
+        args.input_channels = inputChannels
+        args.height = height
+        args.width = width
+        args.output = output
+        args.output_plane_stride = outputPlaneStride
+        args.outputs = outputChannels
+        args.row_begin = range.lowerBound
+        args.row_end = range.upperBound
+        let code = packedWeights.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                args.weights = w.baseAddress
+                args.bias = b.baseAddress
+                return sn_conv3x3s2_variant(variant.cValue, &args)
+            }
+        }
+        try KernelCallError.check(code, variant: variant, kernel: name)
+    }
+}
