@@ -122,9 +122,15 @@ int sn_pointwise_variant(sn_kernel_variant variant, const sn_pointwise_args *arg
 int sn_depthwise3x3_variant(sn_kernel_variant variant, const sn_depthwise_args *args) {
     if (!sn_kernels_supported(variant)) return SN_KERNELS_UNSUPPORTED_VARIANT;
     if (!depthwise_args_valid(args)) return SN_KERNELS_INVALID_ARGUMENT;
+#if SN_KERNELS_X86
+    if (variant == SN_KERNELS_AVX512) {
+        sn_depthwise3x3_avx512(args);  // masked loads read the planes in place: no padded copy
+        return SN_KERNELS_OK;
+    }
+#endif
+    // The other variants copy each channel into a zero-bordered scratch plane and run a per-plane kernel on it.
     sn_depthwise_plane_kernel plane = sn_depthwise_plane_generic;
 #if SN_KERNELS_X86
-    if (variant == SN_KERNELS_AVX512) plane = sn_depthwise_plane_avx512;
     if (variant == SN_KERNELS_AVX2) plane = sn_depthwise_plane_avx2;
 #endif
     sn_depthwise_plane_args p = {

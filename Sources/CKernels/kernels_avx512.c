@@ -95,36 +95,124 @@ SN_INLINE __m512 load_even(const float *p) {
     return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16));
 }
 
-/// The whole plane for one stride; `stride` is a constant in each call below, so each gets its own loop.
-SN_INLINE void depthwise_plane(const sn_depthwise_plane_args *a, const int stride) {
-    __m512 t[9];
-    for (int i = 0; i < 9; i++) t[i] = _mm512_set1_ps(a->taps[i]);
-    const __m512 bias = _mm512_set1_ps(a->bias);
-    const ptrdiff_t width = a->output_width, row = a->padded_row;
-    for (ptrdiff_t y = 0; y < a->output_height; y++) {
-        const float *r0 = a->padded + stride * y * row;
-        float *dst = a->output + y * width;
-        for (ptrdiff_t x = 0; x < width; x += 16) {
-            __m512 acc = bias;
-            for (int ky = 0; ky < 3; ky++) {
-                for (int kx = 0; kx < 3; kx++) {
-                    const float *r = r0 + ky * row + stride * x + kx;
-                    acc = _mm512_fmadd_ps(stride == 1 ? _mm512_loadu_ps(r) : load_even(r), t[3 * ky + kx], acc);
+/// Lanes `0 <= start + l < limit` of a 16-float load starting at column `start` of a row `limit` wide.
+SN_INLINE __mmask16 columns_inside(ptrdiff_t start, ptrdiff_t limit) {
+    const ptrdiff_t lo = start < 0 ? -start : 0, hi = limit - start < 16 ? limit - start : 16;
+    if (hi <= lo) return 0;
+    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+/// Lanes of the 16 pixels from flat index q of an `height x width` plane, as bit masks: those inside the plane,
+/// and those whose neighbour above / below / left / right is inside it too (i.e. whose tap is not padding).
+typedef struct plane_lanes {
+    __mmask16 inside, up, down, left, right;
+} plane_lanes;
+
+SN_INLINE plane_lanes lanes_of_block(ptrdiff_t q, ptrdiff_t height, ptrdiff_t width) {
+    const ptrdiff_t pixels = height * width;
+    unsigned inside = 0, up = 0, down = 0, left = 0, right = 0;
+    ptrdiff_t x = q % width;
+    for (int l = 0; l < 16; l++) {
+        const ptrdiff_t p = q + l;
+        if (p < pixels) {
+            inside |= 1u << l;
+            if (p >= width) up |= 1u << l;
+            if (p < pixels - width) down |= 1u << l;
+            if (x != 0) left |= 1u << l;
+            if (x != width - 1) right |= 1u << l;
+        }
+        if (++x == width) x = 0;
+    }
+    return (plane_lanes){(__mmask16)inside, (__mmask16)up, (__mmask16)down, (__mmask16)left, (__mmask16)right};
+}
+
+/// Pixel blocks whose masks are worked out together (a 56x56 plane in 4 tiles, 28x28 in one).
+enum { DEPTHWISE_TILE_BLOCKS = 64 };
+
+/// Stride 1 on the plane as one flat row of pixels: tap (ky, kx) of the 16 outputs from pixel q is one masked load
+/// at q + (ky - 1) * width + kx - 1, the mask zeroing lanes whose tap falls in the padding (the rows above the first
+/// and below the last, the column left of x = 0 and right of x = width - 1). No padded copy, no per-row tails: a
+/// 7x7 plane is four vectors, not seven. The masks of a tile of blocks are computed once for all channels; each
+/// channel then streams through its own plane (one plane at a time keeps the hardware prefetcher on track).
+SN_INLINE void depthwise_stride1(const sn_depthwise_args *a) {
+    const ptrdiff_t width = a->width, pixels = a->height * width;
+    __mmask16 masks[DEPTHWISE_TILE_BLOCKS][10];  // [9]: the lanes inside the plane
+    for (ptrdiff_t tile = 0; tile < pixels; tile += 16 * DEPTHWISE_TILE_BLOCKS) {
+        const ptrdiff_t left = pixels - tile;
+        const int blocks = left >= 16 * DEPTHWISE_TILE_BLOCKS ? DEPTHWISE_TILE_BLOCKS : (int)((left + 15) / 16);
+        for (int b = 0; b < blocks; b++) {
+            const plane_lanes lanes = lanes_of_block(tile + 16 * b, a->height, width);
+            const __mmask16 rows[3] = {lanes.up, lanes.inside, lanes.down};
+            const __mmask16 columns[3] = {lanes.left, lanes.inside, lanes.right};
+            for (int k = 0; k < 9; k++) masks[b][k] = rows[k / 3] & columns[k % 3];
+            masks[b][9] = lanes.inside;
+        }
+        for (ptrdiff_t c = a->channel_begin; c < a->channel_end; c++) {
+            const float *t = a->weights + 9 * c;
+            __m512 taps[9];
+            for (int k = 0; k < 9; k++) taps[k] = _mm512_set1_ps(t[k]);
+            const __m512 bias = _mm512_set1_ps(a->bias[c]);
+            const float *src = a->input + c * a->input_plane_stride + tile;
+            float *dst = a->output + a->destinations[c] * a->output_plane_stride + tile;
+            for (int b = 0; b < blocks; b++) {
+                const float *p = src + 16 * b;
+                // Two partial sums halve the chain of dependent FMAs.
+                __m512 acc0 = bias, acc1 = _mm512_setzero_ps();
+                for (int k = 0; k < 9; k++) {
+                    const __m512 v = _mm512_maskz_loadu_ps(masks[b][k], p + (k / 3 - 1) * width + k % 3 - 1);
+                    if (k % 2 == 0) {
+                        acc0 = _mm512_fmadd_ps(v, taps[k], acc0);
+                    } else {
+                        acc1 = _mm512_fmadd_ps(v, taps[k], acc1);
+                    }
                 }
+                _mm512_mask_storeu_ps(dst + 16 * b, masks[b][9], _mm512_add_ps(acc0, acc1));
             }
-            // The last block of a row may be partial: a masked store leaves the next row's pixels alone.
-            const ptrdiff_t left = width - x;
-            const __mmask16 keep = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-            _mm512_mask_storeu_ps(dst + x, keep, acc);
         }
     }
 }
 
-SN_TARGET void sn_depthwise_plane_avx512(const sn_depthwise_plane_args *a) {
+/// Stride 2, 16 outputs of one row at a time: per input row, two masked loads give columns 2x .. 2x+31, whose even
+/// and odd lanes are the middle and right taps; the left taps are the right ones moved up a lane, with column
+/// 2x-1 in lane 0. Rows outside the plane are skipped (their taps are padding, i.e. zero). Channels innermost:
+/// the masks and row bounds of a block serve every channel (measured faster here than one plane at a time).
+SN_INLINE void depthwise_stride2(const sn_depthwise_args *a) {
+    const ptrdiff_t height = a->height, width = a->width;
+    const ptrdiff_t out_h = (height - 1) / 2 + 1, out_w = (width - 1) / 2 + 1;
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    for (ptrdiff_t y = 0; y < out_h; y++) {
+        const int first = y == 0 ? 1 : 0, last = 2 * y + 1 < height ? 2 : 1;  // window rows inside the plane
+        for (ptrdiff_t x = 0; x < out_w; x += 16) {
+            const __mmask16 m_lo = columns_inside(2 * x, width), m_hi = columns_inside(2 * x + 16, width);
+            const __mmask16 keep = columns_inside(x, out_w);
+            for (ptrdiff_t c = a->channel_begin; c < a->channel_end; c++) {
+                const float *t = a->weights + 9 * c;
+                __m512 acc = _mm512_set1_ps(a->bias[c]);
+                for (int ky = first; ky <= last; ky++) {
+                    const float *r = a->input + c * a->input_plane_stride + (2 * y - 1 + ky) * width + 2 * x;
+                    const __m512 lo = _mm512_maskz_loadu_ps(m_lo, r), hi = _mm512_maskz_loadu_ps(m_hi, r + 16);
+                    const __m512 middle = _mm512_permutex2var_ps(lo, even, hi);  // column 2(x+j)
+                    const __m512 right = _mm512_permutex2var_ps(lo, odd, hi);    // column 2(x+j) + 1
+                    const __m512 before = _mm512_set1_ps(x > 0 ? r[-1] : 0.0f);   // column 2x - 1
+                    const __m512 leftmost = _mm512_castsi512_ps(
+                        _mm512_alignr_epi32(_mm512_castps_si512(right), _mm512_castps_si512(before), 15));
+                    acc = _mm512_fmadd_ps(leftmost, _mm512_set1_ps(t[3 * ky]), acc);
+                    acc = _mm512_fmadd_ps(middle, _mm512_set1_ps(t[3 * ky + 1]), acc);
+                    acc = _mm512_fmadd_ps(right, _mm512_set1_ps(t[3 * ky + 2]), acc);
+                }
+                _mm512_mask_storeu_ps(a->output + a->destinations[c] * a->output_plane_stride + y * out_w + x, keep, acc);
+            }
+        }
+    }
+}
+
+/// Reads the input planes in place (masked loads stand in for the zero padding), so `scratch` is not used.
+SN_TARGET void sn_depthwise3x3_avx512(const sn_depthwise_args *a) {
     if (a->stride == 1) {
-        depthwise_plane(a, 1);
+        depthwise_stride1(a);
     } else {
-        depthwise_plane(a, 2);
+        depthwise_stride2(a);
     }
 }
 
@@ -141,13 +229,6 @@ SN_TARGET void sn_dense_avx512(const sn_dense_args *a) {
         a->output[o] = _mm512_reduce_add_ps(acc) + (a->bias ? a->bias[o] : 0.0f);
     }
 }
-/// Lanes `0 <= start + l < limit` of a 16-float load starting at column `start` of a row `limit` wide.
-SN_INLINE __mmask16 columns_inside(ptrdiff_t start, ptrdiff_t limit) {
-    const ptrdiff_t lo = start < 0 ? -start : 0, hi = limit - start < 16 ? limit - start : 16;
-    if (hi <= lo) return 0;
-    return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
-}
-
 /// Output channels o ..< o + n (n a constant at each call) for 16 pixels of output row y from column x: each of
 /// the 9 * C input vectors (even columns of a zero-bordered row) feeds n FMAs, the n accumulators stay in registers.
 SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, ptrdiff_t o, const int n, ptrdiff_t y, ptrdiff_t x,

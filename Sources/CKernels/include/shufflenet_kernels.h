@@ -89,7 +89,8 @@ void sn_copy_with_zero_border(const float *source, ptrdiff_t height, ptrdiff_t w
 /// A 3x3 depthwise convolution, padding 1, stride 1 or 2 (BatchNorm folded in), for channels
 /// `channel_begin ..< channel_end`. Channel `c` is read from input plane `c` and written, row-major
 /// `output_height x output_width`, to output plane `destinations[c]` (how the channel shuffle is applied).
-/// Each channel is first copied into `scratch` with `sn_copy_with_zero_border`, so the taps need no bounds checks.
+/// The portable and AVX2 variants first copy each channel into `scratch` with `sn_copy_with_zero_border`, so their taps
+/// need no bounds checks; the AVX-512 variant reads the planes in place with masked loads and leaves `scratch` alone.
 typedef struct sn_depthwise_args {
     const float *input;
     ptrdiff_t input_plane_stride;
