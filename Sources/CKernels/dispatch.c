@@ -102,7 +102,8 @@ static int conv3x3s2_args_valid(const sn_conv3x3s2_args *a) {
 
 static int pool3x3s2_args_valid(const sn_pool3x3s2_args *a) {
     return a != NULL && a->input != NULL && a->output != NULL && a->height >= 1 && a->width >= 1
-        && a->channel_begin >= 0 && a->channel_end >= a->channel_begin
+        && a->channel_begin >= 0 && a->channel_end >= a->channel_begin && a->row_begin >= 0
+        && a->row_end >= a->row_begin && a->row_end <= (a->height - 1) / 2 + 1
         && (a->kind == SN_POOL_MAX || a->kind == SN_POOL_AVERAGE);
 }
 

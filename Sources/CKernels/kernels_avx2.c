@@ -179,7 +179,7 @@ SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, ptrdiff_t o, const in
     const ptrdiff_t left = out_w - x;
 #pragma clang loop unroll(full)
     for (int r = 0; r < n; r++) {
-        float *dst = a->output + (o + r) * a->output_plane_stride + y * out_w + x;
+        float *dst = a->output + (o + r) * a->output_plane_stride + (y - a->output_row_base) * out_w + x;
         const __m256 v = _mm256_max_ps(acc[r], _mm256_setzero_ps());
         if (left >= 8) {
             _mm256_storeu_ps(dst, v);

@@ -100,7 +100,7 @@ void sn_conv3x3s2_generic(const sn_conv3x3s2_args *a) {
         for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
             // The output row is its own accumulator: one tap at a time over the whole row, a loop with a
             // stride-2 load the compiler can vectorise.
-            float *dst = a->output + o * a->output_plane_stride + y * out_w;
+            float *dst = a->output + o * a->output_plane_stride + (y - a->output_row_base) * out_w;
             for (ptrdiff_t x = 0; x < out_w; x++) dst[x] = a->bias[o];
             for (ptrdiff_t c = 0; c < a->input_channels; c++) {
                 for (int ky = 0; ky < 3; ky++) {
@@ -121,18 +121,18 @@ enum { POOL_CHUNK = 32 };
 
 void sn_pool3x3s2_generic(const sn_pool3x3s2_args *a) {
     const ptrdiff_t height = a->height, width = a->width;
-    const ptrdiff_t out_h = (height - 1) / 2 + 1, out_w = (width - 1) / 2 + 1;
+    const ptrdiff_t out_w = (width - 1) / 2 + 1;
     const int is_max = a->kind == SN_POOL_MAX;
     const float padding = is_max ? -__builtin_inff() : 0.0f;
     for (ptrdiff_t c = a->channel_begin; c < a->channel_end; c++) {
         const float *src = a->input + c * a->input_plane_stride;
         float *dst = a->output + c * a->output_plane_stride;
-        for (ptrdiff_t y = 0; y < out_h; y++) {
+        for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
             // Rows 2y-1 .. 2y+1 that exist (2y always does).
             const float *rows[3];
             int n = 0;
             for (ptrdiff_t r = 2 * y - 1; r <= 2 * y + 1; r++) {
-                if (r >= 0 && r < height) rows[n++] = src + r * width;
+                if (r >= 0 && r < height) rows[n++] = src + (r - a->input_row_base) * width;
             }
             for (ptrdiff_t o0 = 0; o0 < out_w; o0 += POOL_CHUNK) {
                 const ptrdiff_t count = out_w - o0 < POOL_CHUNK ? out_w - o0 : POOL_CHUNK;

@@ -4,7 +4,7 @@ import Foundation
 /// profile is passed to `ShuffleNetModel.run`, so the normal path pays nothing.
 public final class LayerProfile: @unchecked Sendable {
     public enum Kind: String, Sendable, CaseIterable {
-        case stem = "conv1 (3x3 s2)"
+        case stem = "conv1 + max pool"
         case pointwise = "1x1 group conv"
         case depthwise = "3x3 depthwise conv"
         case pool = "pooling"

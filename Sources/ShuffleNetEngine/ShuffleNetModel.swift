@@ -96,17 +96,22 @@ public final class ShuffleNetModel: Sendable {
             StemConvolution.copyWithZeroBorder(input + channel * inSize * inSize, height: inSize, width: inSize,
                                                into: w.paddedInput + channel * paddedPlane)
         }
-        pool.run(chunks: w.chunks(stemSize, alignment: 1)) { chunk, _ in
-            stem.run(padded: w.paddedInput, height: inSize, width: inSize, output: w.stemOutput,
-                     outputPlaneStride: w.stemPlaneStride, rows: w.range(chunk, of: stemSize, alignment: 1))
+        // conv1 and the max pool in bands of pooled rows: each band's conv1 rows (2 per pooled row, plus the one
+        // above) go to the thread's scratch and are pooled while still in cache. The whole conv1 output would be
+        // 1.2 MB at 1x, more than L2, and the pool would read it back from L3; the shared rows between bands
+        // (1 in 15) are computed twice instead.
+        let poolSize = plan.poolOutputSize, bandRows = w.stemBandRows
+        pool.run(chunks: (poolSize + bandRows - 1) / bandRows) { band, thread in
+            let pooled = (band * bandRows)..<min(poolSize, (band + 1) * bandRows)
+            let convRows = max(2 * pooled.lowerBound - 1, 0)..<min(2 * pooled.upperBound, stemSize)
+            let scratch = w.scratch(thread), bandPlane = w.stemBandPlane
+            stem.run(padded: w.paddedInput, height: inSize, width: inSize, output: scratch, outputPlaneStride: bandPlane,
+                     rows: convRows, outputRowBase: convRows.lowerBound)
+            Pooling.max3x3Stride2(input: scratch, inputPlaneStride: bandPlane, inputRowBase: convRows.lowerBound,
+                                  channels: c.stemChannels, height: stemSize, width: stemSize, output: w.ping,
+                                  outputPlaneStride: w.planeStride(poolSize), rows: pooled)
         }
-        profile?.record("conv1", kind: .stem)
-        pool.run(chunks: w.chunks(c.stemChannels, alignment: 1)) { chunk, _ in
-            Pooling.max3x3Stride2(input: w.stemOutput, inputPlaneStride: w.stemPlaneStride, channels: c.stemChannels,
-                                  height: stemSize, width: stemSize, output: w.ping, outputPlaneStride: w.planeStride(plan.poolOutputSize),
-                                  channelRange: w.range(chunk, of: c.stemChannels, alignment: 1))
-        }
-        profile?.record("maxpool", kind: .pool)
+        profile?.record("conv1 + max pool", kind: .stem)
         var x = w.ping, y = w.pong
         for unit in units {
             let u = unit.plan
@@ -162,9 +167,10 @@ public final class ShuffleNetModel: Sendable {
 /// Not shareable between inferences running at the same time; cheap to keep one per concurrent caller.
 public final class Workspace: @unchecked Sendable {
     public let pool: WorkerPool
-    let stemPlaneStride: Int
+    /// Pooled rows per band of the fused conv1 + max pool, and the floats of one channel's conv1 rows for a band.
+    let stemBandRows: Int
+    let stemBandPlane: Int
     let paddedInput: UnsafeMutablePointer<Float>
-    let stemOutput: UnsafeMutablePointer<Float>
     let ping: UnsafeMutablePointer<Float>
     let pong: UnsafeMutablePointer<Float>
     let bottleneckIn: UnsafeMutablePointer<Float>
@@ -177,7 +183,7 @@ public final class Workspace: @unchecked Sendable {
     /// Planes are padded to a multiple of 16 floats (see `planeAlignment`).
     func planeStride(_ size: Int) -> Int { roundUpToVector(size * size) }
 
-    /// Each thread's own scratch (the zero-bordered planes of the depthwise convolutions).
+    /// Each thread's own scratch (conv1's band of rows; the zero-bordered planes of the depthwise convolutions).
     func scratch(_ thread: Int) -> UnsafeMutablePointer<Float> { scratchBase + thread * scratchCount }
 
     /// Chunks to split `count` channels into: several per thread so a busy core costs little, each at
@@ -197,10 +203,12 @@ public final class Workspace: @unchecked Sendable {
     init(plan: NetworkPlan, threads: Int = 1) {
         pool = WorkerPool(threads: threads)
         let c = plan.configuration
-        stemPlaneStride = roundUpToVector(plan.stemOutputSize * plan.stemOutputSize)
+        // 8 bands: 7 pooled rows each at 224x224, an even split for 2 threads.
+        stemBandRows = max(1, (plan.poolOutputSize + 7) / 8)
+        stemBandPlane = roundUpToVector((2 * stemBandRows + 1) * plan.stemOutputSize)
         var activation = c.stemChannels * roundUpToVector(plan.poolOutputSize * plan.poolOutputSize)
         var bottleneck = 0
-        var scratchCount = 0
+        var scratchCount = c.stemChannels * stemBandPlane
         for u in plan.units {
             let inPlane = roundUpToVector(u.inputSize * u.inputSize)
             activation = max(activation, u.inputChannels * inPlane, u.outputChannels * roundUpToVector(u.outputSize * u.outputSize))
@@ -217,7 +225,6 @@ public final class Workspace: @unchecked Sendable {
             return p
         }
         paddedInput = allocate(3 * StemConvolution.paddedPlaneCount(height: plan.inputSize, width: plan.inputSize))
-        stemOutput = allocate(c.stemChannels * stemPlaneStride)
         ping = allocate(activation)
         pong = allocate(activation)
         bottleneckIn = allocate(bottleneck)

@@ -166,6 +166,53 @@ import ShuffleNetEngine
     }
 
     @Test(arguments: KernelVariant.supported)
+    func stemAndMaxPoolInBandsMatchTheWholePlane(variant: KernelVariant) throws {
+        // The engine's fused conv1 + max pool: conv rows of one band of pooled rows go to a small buffer
+        // (outputRowBase), the pool reads them from there (inputRowBase). Bands at the top, middle and bottom.
+        var rng = TestRandom(270)
+        let (inputs, outputs, height, width) = (3, 16, 29, 35)
+        let x = rng.array(inputs * height * width), w = rng.array(outputs * inputs * 9), b = rng.array(outputs)
+        let convH = StemConvolution.outputSize(height), convW = StemConvolution.outputSize(width)
+        let conv = ReferenceKernels.relu(ReferenceKernels.convolution(
+            x, channels: inputs, height: height, width: width, weights: w, outputChannels: outputs, kernel: 3, stride: 2,
+            padding: 1, groups: 1, bias: b).values)
+        let expected = ReferenceKernels.pool3x3Stride2(conv, channels: outputs, height: convH, width: convW, maximum: true).values
+        let poolH = (convH - 1) / 2 + 1, poolW = (convW - 1) / 2 + 1
+        let stem = StemConvolution(weights: w, bias: b, inputChannels: inputs, outputChannels: outputs)
+        let plane = StemConvolution.paddedPlaneCount(height: height, width: width)
+        var paddedInput = [Float](repeating: .nan, count: inputs * plane)
+        x.withUnsafeBufferPointer { xp in
+            paddedInput.withUnsafeMutableBufferPointer { pp in
+                for c in 0..<inputs {
+                    StemConvolution.copyWithZeroBorder(xp.baseAddress! + c * height * width, height: height, width: width,
+                                                       into: pp.baseAddress! + c * plane)
+                }
+            }
+        }
+        var pooled = [Float](repeating: .nan, count: outputs * poolH * poolW)
+        for bandRows in [0..<3, 3..<7, 7..<poolH] {
+            let convRows = max(2 * bandRows.lowerBound - 1, 0)..<min(2 * bandRows.upperBound, convH)
+            let bandPlane = convRows.count * convW
+            var band = [Float](repeating: .nan, count: outputs * bandPlane)
+            try paddedInput.withUnsafeBufferPointer { pp in
+                try band.withUnsafeMutableBufferPointer { bp in
+                    try stem.run(on: variant, padded: pp.baseAddress!, height: height, width: width, output: bp.baseAddress!,
+                                 outputPlaneStride: bandPlane, rows: convRows, outputRowBase: convRows.lowerBound)
+                }
+            }
+            #expect(!band.contains { $0.isNaN }, "\(variant) rows \(convRows): the band is not filled exactly")
+            try band.withUnsafeBufferPointer { bp in
+                try pooled.withUnsafeMutableBufferPointer { op in
+                    try Pooling.max3x3Stride2(on: variant, input: bp.baseAddress!, inputPlaneStride: bandPlane,
+                                              inputRowBase: convRows.lowerBound, channels: outputs, height: convH, width: convW,
+                                              output: op.baseAddress!, outputPlaneStride: poolH * poolW, rows: bandRows)
+                }
+            }
+        }
+        #expect(relativeError(pooled, expected) < 1e-5, "\(variant)")
+    }
+
+    @Test(arguments: KernelVariant.supported)
     func poolingMatchesReference(variant: KernelVariant) throws {
         var rng = TestRandom(260)
         // Widths around the 16-output block (32 input columns) and both parities; the planes of stages 2-4.

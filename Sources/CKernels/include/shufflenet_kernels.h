@@ -147,6 +147,9 @@ typedef struct sn_conv3x3s2_args {
     ptrdiff_t outputs;
     ptrdiff_t row_begin;
     ptrdiff_t row_end;
+    /// Output row y is stored at row `y - output_row_base` of each output plane, so a band of rows can be
+    /// written to a small buffer (0: the planes hold every row).
+    ptrdiff_t output_row_base;
 } sn_conv3x3s2_args;
 
 /// How a pooling window combines its values.
@@ -157,18 +160,24 @@ typedef enum sn_pool_kind {
     SN_POOL_AVERAGE = 1,
 } sn_pool_kind;
 
-/// A 3x3 pooling window with stride 2 and padding 1 for channels `channel_begin ..< channel_end`: plane `c` of the
-/// input (`height x width`, row-major) to plane `c` of the output (`(height - 1) / 2 + 1` rows of
-/// `(width - 1) / 2 + 1`). Reads nothing outside each input plane's `height * width` pixels.
+/// A 3x3 pooling window with stride 2 and padding 1 for channels `channel_begin ..< channel_end` and output rows
+/// `row_begin ..< row_end`: plane `c` of the input (`height x width`, row-major) to plane `c` of the output
+/// (`(height - 1) / 2 + 1` rows of `(width - 1) / 2 + 1`). Reads only the input rows those output rows cover
+/// (2y - 1 ... 2y + 1 inside the plane), nothing outside them.
 typedef struct sn_pool3x3s2_args {
+    /// Input row r of plane c is at `input + c * input_plane_stride + (r - input_row_base) * width`: with a base,
+    /// `input` can hold just the band of rows that `row_begin ..< row_end` needs.
     const float *input;
     ptrdiff_t input_plane_stride;
+    ptrdiff_t input_row_base;
     ptrdiff_t height;
     ptrdiff_t width;
     float *output;
     ptrdiff_t output_plane_stride;
     ptrdiff_t channel_begin;
     ptrdiff_t channel_end;
+    ptrdiff_t row_begin;
+    ptrdiff_t row_end;
     sn_pool_kind kind;
 } sn_pool3x3s2_args;
 

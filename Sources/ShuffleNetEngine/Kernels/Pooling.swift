@@ -2,40 +2,49 @@ import CKernels
 
 /// Pooling kernels on channel planes (`[C][H][W]` with a plane stride).
 public enum Pooling {
-    /// 3x3 max pool, stride 2, padding 1 (the padding never wins, as in PyTorch), channels in `channelRange`
-    /// (default: all). Runs `sn_pool3x3s2` on `KernelVariant.active`.
-    public static func max3x3Stride2(input: UnsafePointer<Float>, inputPlaneStride: Int, channels: Int,
-                                     height: Int, width: Int, output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
-                                     channelRange: Range<Int>? = nil) {
-        try? window3x3Stride2(SN_POOL_MAX, on: .active, input: input, inputPlaneStride: inputPlaneStride, height: height,
-                              width: width, output: output, outputPlaneStride: outputPlaneStride,
-                              channels: (channelRange ?? 0..<channels).clamped(to: 0..<channels))
+    /// 3x3 max pool, stride 2, padding 1 (the padding never wins, as in PyTorch), for channels in `channelRange`
+    /// and output rows in `rows` (default: all). Input row r of a plane is read at `(r - inputRowBase) * width`, so
+    /// `input` may hold only the rows that `rows` covers. Runs `sn_pool3x3s2` on `KernelVariant.active`.
+    public static func max3x3Stride2(input: UnsafePointer<Float>, inputPlaneStride: Int, inputRowBase: Int = 0,
+                                     channels: Int, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
+                                     outputPlaneStride: Int, channelRange: Range<Int>? = nil, rows: Range<Int>? = nil) {
+        try? max3x3Stride2(on: .active, input: input, inputPlaneStride: inputPlaneStride, inputRowBase: inputRowBase,
+                           channels: channels, height: height, width: width, output: output,
+                           outputPlaneStride: outputPlaneStride, channelRange: channelRange, rows: rows)
     }
 
     /// `max3x3Stride2` on an explicitly chosen kernel variant (tests and benchmarks compare them).
     public static func max3x3Stride2(on variant: KernelVariant, input: UnsafePointer<Float>, inputPlaneStride: Int,
-                                     channels: Int, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
-                                     outputPlaneStride: Int, channelRange: Range<Int>? = nil) throws(KernelCallError) {
-        try window3x3Stride2(SN_POOL_MAX, on: variant, input: input, inputPlaneStride: inputPlaneStride, height: height,
-                             width: width, output: output, outputPlaneStride: outputPlaneStride,
-                             channels: (channelRange ?? 0..<channels).clamped(to: 0..<channels))
+                                     inputRowBase: Int = 0, channels: Int, height: Int, width: Int,
+                                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
+                                     channelRange: Range<Int>? = nil, rows: Range<Int>? = nil) throws(KernelCallError) {
+        try window3x3Stride2(SN_POOL_MAX, on: variant, input: input, inputPlaneStride: inputPlaneStride,
+                             inputRowBase: inputRowBase, height: height, width: width, output: output,
+                             outputPlaneStride: outputPlaneStride, channels: (channelRange ?? 0..<channels).clamped(to: 0..<channels),
+                             rows: rows)
     }
 
     /// A 3x3, stride-2, padding-1 window reduction (`sn_pool3x3s2` in CKernels) on an explicit variant.
     static func window3x3Stride2(_ kind: sn_pool_kind, on variant: KernelVariant, input: UnsafePointer<Float>,
-                                 inputPlaneStride: Int, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
-                                 outputPlaneStride: Int, channels: Range<Int>) throws(KernelCallError) {
+                                 inputPlaneStride: Int, inputRowBase: Int = 0, height: Int, width: Int,
+                                 output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, channels: Range<Int>,
+                                 rows: Range<Int>? = nil) throws(KernelCallError) {
         let name = kind == SN_POOL_MAX ? "3x3 max pool" : "3x3 average pool"
         try KernelCallError.require(height >= 1 && width >= 1, kernel: name, "empty \(height)x\(width) input")
+        let outH = (height - 1) / 2 + 1
+        let rows = (rows ?? 0..<outH).clamped(to: 0..<outH)
         var args = sn_pool3x3s2_args()
         args.input = input
         args.input_plane_stride = inputPlaneStride
+        args.input_row_base = inputRowBase
         args.height = height
         args.width = width
         args.output = output
         args.output_plane_stride = outputPlaneStride
         args.channel_begin = channels.lowerBound
         args.channel_end = channels.upperBound
+        args.row_begin = rows.lowerBound
+        args.row_end = rows.upperBound
         args.kind = kind
         try KernelCallError.check(sn_pool3x3s2_variant(variant.cValue, &args), variant: variant, kernel: name)
     }

@@ -36,17 +36,19 @@ public struct StemConvolution: Sendable {
     }
 
     /// Output rows in `rows` (default: all) of every channel, written as rows of `outputSize(width)` floats into
-    /// planes `outputPlaneStride` apart, so threads can split the rows. Uses `KernelVariant.active`; a
-    /// convolution whose arrays do not match its shape computes nothing (the throwing `run(on:...)` says why).
+    /// planes `outputPlaneStride` apart, row y at row `y - outputRowBase` of its plane (so a band of rows can go to
+    /// a small buffer); threads can split the rows. Uses `KernelVariant.active`; a convolution whose arrays do not
+    /// match its shape computes nothing (the throwing `run(on:...)` says why).
     public func run(padded: UnsafePointer<Float>, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
-                    outputPlaneStride: Int, rows: Range<Int>? = nil) {
+                    outputPlaneStride: Int, rows: Range<Int>? = nil, outputRowBase: Int = 0) {
         try? run(on: .active, padded: padded, height: height, width: width, output: output,
-                 outputPlaneStride: outputPlaneStride, rows: rows)
+                 outputPlaneStride: outputPlaneStride, rows: rows, outputRowBase: outputRowBase)
     }
 
     /// `run` on an explicitly chosen kernel variant (tests and benchmarks compare them).
     public func run(on variant: KernelVariant, padded: UnsafePointer<Float>, height: Int, width: Int,
-                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, rows: Range<Int>? = nil) throws(KernelCallError) {
+                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, rows: Range<Int>? = nil,
+                    outputRowBase: Int = 0) throws(KernelCallError) {
         let name = "3x3 stride-2 convolution"
         try KernelCallError.require(height >= 1 && width >= 1, kernel: name, "empty \(height)x\(width) input")
         try KernelCallError.require(weights.count == outputChannels * inputChannels * 9 && bias.count == outputChannels,
@@ -63,6 +65,7 @@ public struct StemConvolution: Sendable {
         args.outputs = outputChannels
         args.row_begin = range.lowerBound
         args.row_end = range.upperBound
+        args.output_row_base = outputRowBase
         let code = packedWeights.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
                 args.weights = w.baseAddress
