@@ -20,53 +20,43 @@ SN_INLINE void finish(const sn_pointwise_args *a, __m512 sum, __m512 bias, ptrdi
     _mm512_storeu_ps(a->output + o * a->output_plane_stride + p, v);
 }
 
-/// Output channels o .. o+3 of one group, pixels p .. end-1. The 4 x 64 block keeps 16 accumulators in
-/// registers while streaming over the group's inputs: each input vector loaded feeds four FMAs, and so does
-/// each broadcast weight.
-SN_INLINE void rows4(const sn_pointwise_args *a, const float *x, ptrdiff_t o, ptrdiff_t p, ptrdiff_t end) {
+/// Output channels o ..< o + R of one group at pixels p ..< p + 16 * P (R <= 4 and P <= 8 are constants at every
+/// call): R x P accumulators stay in registers while the loop streams over the group's K inputs, each input vector
+/// loaded feeding R FMAs and each broadcast weight P of them.
+SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, ptrdiff_t p, const int R, const int P) {
     const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride;
     const float *w = a->weights + o * k;
-    __m512 bias[4];
-    for (int r = 0; r < 4; r++) bias[r] = _mm512_set1_ps(a->bias[o + r]);
-    for (; p + 64 <= end; p += 64) {
-        __m512 acc[4][4];
-        for (int r = 0; r < 4; r++)
-            for (int j = 0; j < 4; j++) acc[r][j] = _mm512_setzero_ps();
-        const float *xp = x + p;
-        for (ptrdiff_t i = 0; i < k; i++, xp += xs) {
-            __m512 xv[4];
-            for (int j = 0; j < 4; j++) xv[j] = _mm512_loadu_ps(xp + 16 * j);
-            for (int r = 0; r < 4; r++) {
-                const __m512 c = _mm512_set1_ps(w[r * k + i]);
-                for (int j = 0; j < 4; j++) acc[r][j] = _mm512_fmadd_ps(xv[j], c, acc[r][j]);
-            }
-        }
-        for (int r = 0; r < 4; r++)
-            for (int j = 0; j < 4; j++) finish(a, acc[r][j], bias[r], o + r, p + 16 * j);
+    __m512 acc[4][8];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; r++) {
+#pragma clang loop unroll(full)
+        for (int j = 0; j < P; j++) acc[r][j] = _mm512_setzero_ps();
     }
-    for (; p < end; p += 16) {
-        __m512 acc[4];
-        for (int r = 0; r < 4; r++) acc[r] = _mm512_setzero_ps();
-        const float *xp = x + p;
-        for (ptrdiff_t i = 0; i < k; i++, xp += xs) {
-            const __m512 xv = _mm512_loadu_ps(xp);
-            for (int r = 0; r < 4; r++) acc[r] = _mm512_fmadd_ps(xv, _mm512_set1_ps(w[r * k + i]), acc[r]);
+    const float *xp = x + p;
+    for (ptrdiff_t i = 0; i < k; i++, xp += xs) {
+        __m512 xv[8];
+#pragma clang loop unroll(full)
+        for (int j = 0; j < P; j++) xv[j] = _mm512_loadu_ps(xp + 16 * j);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < R; r++) {
+            const __m512 c = _mm512_set1_ps(w[r * k + i]);
+#pragma clang loop unroll(full)
+            for (int j = 0; j < P; j++) acc[r][j] = _mm512_fmadd_ps(xv[j], c, acc[r][j]);
         }
-        for (int r = 0; r < 4; r++) finish(a, acc[r], bias[r], o + r, p);
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; r++) {
+        const __m512 bias = _mm512_set1_ps(a->bias[o + r]);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < P; j++) finish(a, acc[r][j], bias, o + r, p + 16 * j);
     }
 }
 
-/// One output channel: the remainder when a group's slice of outputs is not a multiple of 4.
-SN_INLINE void row1(const sn_pointwise_args *a, const float *x, ptrdiff_t o, ptrdiff_t p, ptrdiff_t end) {
-    const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride;
-    const float *w = a->weights + o * k;
-    const __m512 bias = _mm512_set1_ps(a->bias[o]);
-    for (; p < end; p += 16) {
-        __m512 acc = _mm512_setzero_ps();
-        const float *xp = x + p;
-        for (ptrdiff_t i = 0; i < k; i++, xp += xs) acc = _mm512_fmadd_ps(_mm512_loadu_ps(xp), _mm512_set1_ps(w[i]), acc);
-        finish(a, acc, bias, o, p);
-    }
+/// R output channels from o over pixels p ..< end: blocks of P vectors, then single vectors for the tail.
+SN_INLINE void rows(const sn_pointwise_args *a, const float *x, ptrdiff_t o, ptrdiff_t p, ptrdiff_t end, const int R,
+                    const int P) {
+    for (; p + 16 * P <= end; p += 16 * P) block(a, x, o, p, R, P);
+    for (; p < end; p += 16) block(a, x, o, p, R, 1);
 }
 
 SN_TARGET void sn_pointwise_avx512(const sn_pointwise_args *a) {
@@ -83,8 +73,15 @@ SN_TARGET void sn_pointwise_avx512(const sn_pointwise_args *a) {
         for (ptrdiff_t p = 0; p < a->pixels; p += tile) {
             const ptrdiff_t pend = p + tile < a->pixels ? p + tile : a->pixels;
             ptrdiff_t r = o;
-            for (; r + 4 <= end; r += 4) rows4(a, x, r, p, pend);
-            for (; r < end; r++) row1(a, x, r, p, pend);
+            for (; r + 4 <= end; r += 4) rows(a, x, r, p, pend, 4, 4);
+            // 1-3 rows left (e.g. 10 outputs per group at 0.5x g=3): still 64 pixels per block, so there are at
+            // least 4 independent accumulators (not 1) to hide the FMAs' latency.
+            switch (end - r) {
+            case 3: rows(a, x, r, p, pend, 3, 4); break;
+            case 2: rows(a, x, r, p, pend, 2, 4); break;
+            case 1: rows(a, x, r, p, pend, 1, 4); break;
+            default: break;
+            }
         }
     }
 }

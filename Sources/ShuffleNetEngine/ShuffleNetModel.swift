@@ -142,16 +142,18 @@ public final class ShuffleNetModel: Sendable {
                                     pixels: u.outputSize * u.outputSize, epilogue: .relu, outputs: w.range(chunk, of: u.branchChannels))
                 }
             } else {
-                // Fig. 2b: ReLU(input + branch).
+                // Fig. 2b: ReLU(input + branch), written over the input: each value is read as the residual and
+                // replaced by the same thread, and the cache lines it writes are the ones it just read (a separate
+                // output buffer would cost a third more L2 traffic for these low-K convolutions).
                 pool.run(chunks: w.chunks(u.branchChannels)) { chunk, _ in
-                    unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride, output: destination, outputPlaneStride: outStride,
+                    unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride, output: source, outputPlaneStride: inStride,
                                     pixels: u.outputSize * u.outputSize,
                                     epilogue: .addResidualThenReLU(UnsafePointer(source), planeStride: inStride),
                                     outputs: w.range(chunk, of: u.branchChannels))
                 }
             }
             profile?.record("unit \(u.index) 1x1 gconv (expand)", kind: .pointwise)
-            swap(&x, &y)
+            if unit.shortcut != nil { swap(&x, &y) }  // stride 1 left its output in place
         }
         Pooling.globalAverage(input: x, planeStride: w.planeStride(plan.finalSize), channels: plan.finalChannels,
                               pixels: plan.finalSize * plan.finalSize, output: w.features)
