@@ -20,13 +20,13 @@ SN_INLINE void finish(const sn_pointwise_args *a, __m512 sum, __m512 bias, ptrdi
     _mm512_storeu_ps(a->output + o * a->output_plane_stride + p, v);
 }
 
-/// Output channels o ..< o + R of one group at pixels p ..< p + 16 * P (R <= 4 and P <= 8 are constants at every
+/// Output channels o ..< o + R of one group at pixels p ..< p + 16 * P (R <= 6 and P <= 4 are constants at every
 /// call): R x P accumulators stay in registers while the loop streams over the group's K inputs, each input vector
 /// loaded feeding R FMAs and each broadcast weight P of them.
 SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, ptrdiff_t p, const int R, const int P) {
     const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride;
     const float *w = a->weights + o * k;
-    __m512 acc[4][8];
+    __m512 acc[6][4];
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; r++) {
 #pragma clang loop unroll(full)
@@ -34,7 +34,7 @@ SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, pt
     }
     const float *xp = x + p;
     for (ptrdiff_t i = 0; i < k; i++, xp += xs) {
-        __m512 xv[8];
+        __m512 xv[4];
 #pragma clang loop unroll(full)
         for (int j = 0; j < P; j++) xv[j] = _mm512_loadu_ps(xp + 16 * j);
 #pragma clang loop unroll(full)
@@ -73,10 +73,12 @@ SN_TARGET void sn_pointwise_avx512(const sn_pointwise_args *a) {
         for (ptrdiff_t p = 0; p < a->pixels; p += tile) {
             const ptrdiff_t pend = p + tile < a->pixels ? p + tile : a->pixels;
             ptrdiff_t r = o;
-            for (; r + 4 <= end; r += 4) rows(a, x, r, p, pend, 4, 4);
-            // 1-3 rows left (e.g. 10 outputs per group at 0.5x g=3): still 64 pixels per block, so there are at
+            for (; r + 6 <= end; r += 6) rows(a, x, r, p, pend, 6, 4);
+            // 1-5 rows left (e.g. 10 outputs per group at 0.5x g=3): still 64 pixels per block, so there are at
             // least 4 independent accumulators (not 1) to hide the FMAs' latency.
             switch (end - r) {
+            case 5: rows(a, x, r, p, pend, 5, 4); break;
+            case 4: rows(a, x, r, p, pend, 4, 4); break;
             case 3: rows(a, x, r, p, pend, 3, 4); break;
             case 2: rows(a, x, r, p, pend, 2, 4); break;
             case 1: rows(a, x, r, p, pend, 1, 4); break;
