@@ -96,6 +96,7 @@ public final class ShuffleNetModel: Sendable {
             StemConvolution.copyWithZeroBorder(input + channel * inSize * inSize, height: inSize, width: inSize,
                                                into: w.paddedInput + channel * paddedPlane)
         }
+        profile?.record("input copy with zero border", kind: .stem)
         // conv1 and the max pool in bands of pooled rows: each band's conv1 rows (2 per pooled row, plus the one
         // above) go to the thread's scratch and are pooled while still in cache. The whole conv1 output would be
         // 1.2 MB at 1x, more than L2, and the pool would read it back from L3; the shared rows between bands

@@ -64,7 +64,8 @@ typedef struct sn_pointwise_args {
     const float *weights;
     /// `[outputs]`.
     const float *bias;
-    /// Only read by SN_EPILOGUE_ADD_RESIDUAL_RELU.
+    /// Only read by SN_EPILOGUE_ADD_RESIDUAL_RELU. May be `output` itself (same plane stride): each value is read
+    /// before the value at the same place is written, so the sum can replace the residual in place.
     const float *residual;
     ptrdiff_t residual_plane_stride;
     ptrdiff_t inputs_per_group;
