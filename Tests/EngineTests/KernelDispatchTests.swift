@@ -23,8 +23,9 @@ import ShuffleNetEngine
     func pointwiseMatchesReference(variant: KernelVariant) throws {
         var rng = TestRandom(100)
         for groups in [1, 2, 3, 4, 8] {
-            // Outputs per group 1...13 (row remainders 0-3), pixels from 1 to 225 (one 64-pixel block plus 16-pixel tails).
-            for (inPerGroup, outPerGroup, side) in [(1, 1, 1), (3, 5, 7), (7, 6, 9), (10, 13, 11), (2, 4, 15), (24, 9, 8)] {
+            // Outputs per group 1...13 (every remainder 0-5 after blocks of 6 rows), pixels from 1 to 784 (64-pixel blocks,
+            // 16-pixel tails, and more than one pixel tile).
+            for (inPerGroup, outPerGroup, side) in [(1, 1, 1), (3, 5, 7), (7, 6, 9), (10, 13, 11), (2, 4, 15), (24, 9, 8), (5, 8, 14), (3, 3, 28), (100, 2, 14)] {
                 let inputs = inPerGroup * groups, outputs = outPerGroup * groups, pixels = side * side
                 let x = rng.array(inputs * pixels), w = rng.array(outputs * inPerGroup), b = rng.array(outputs)
                 let residual = rng.array(outputs * pixels)
