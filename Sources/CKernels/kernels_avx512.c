@@ -133,44 +133,59 @@ SN_INLINE plane_lanes lanes_of_block(ptrdiff_t q, ptrdiff_t height, ptrdiff_t wi
 /// Pixel blocks whose masks are worked out together (a 56x56 plane in 4 tiles, 28x28 in one).
 enum { DEPTHWISE_TILE_BLOCKS = 64 };
 
-/// Stride 1 on the plane as one flat row of pixels: tap (ky, kx) of the 16 outputs from pixel q is one masked load
-/// at q + (ky - 1) * width + kx - 1, the mask zeroing lanes whose tap falls in the padding (the rows above the first
-/// and below the last, the column left of x = 0 and right of x = width - 1). No padded copy, no per-row tails: a
-/// 7x7 plane is four vectors, not seven. The masks of a tile of blocks are computed once for all channels; each
-/// channel then streams through its own plane (one plane at a time keeps the hardware prefetcher on track).
+/// `(v, next)` shifted by `n` lanes: lanes n.. of v, then lanes ..n-1 of next (`valignd`).
+#define SN_SHIFT(next, v, n) _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(next), _mm512_castps_si512(v), n))
+
+/// Stride 1 on the plane as one flat row of pixels. Output pixels q .. q+15 need, for each window row dy, the
+/// input vector at q + dy * width and its neighbours one pixel left and right: the neighbours come from the
+/// vectors before and after by a lane shift, so a block loads only one new vector per window row and reuses the
+/// others from the blocks before (3 loads per 16 outputs instead of 9). Loads are masked to the plane, which
+/// zeroes the rows above the first and below the last; the left and right taps are masked off in columns 0 and
+/// width - 1, where the shifted lane is the neighbouring row's pixel. No padded copy, no per-row tails (a 7x7
+/// plane is four vectors). The column masks of a tile of blocks are computed once for all channels.
 SN_INLINE void depthwise_stride1(const sn_depthwise_args *a) {
     const ptrdiff_t width = a->width, pixels = a->height * width;
-    __mmask16 masks[DEPTHWISE_TILE_BLOCKS][10];  // [9]: the lanes inside the plane
+    // Per block: lanes with a left neighbour, with a right one, inside the plane; then, per window row, the lanes
+    // of the next block's load that are inside the plane.
+    __mmask16 masks[DEPTHWISE_TILE_BLOCKS][6];
     for (ptrdiff_t tile = 0; tile < pixels; tile += 16 * DEPTHWISE_TILE_BLOCKS) {
         const ptrdiff_t left = pixels - tile;
         const int blocks = left >= 16 * DEPTHWISE_TILE_BLOCKS ? DEPTHWISE_TILE_BLOCKS : (int)((left + 15) / 16);
         for (int b = 0; b < blocks; b++) {
             const plane_lanes lanes = lanes_of_block(tile + 16 * b, a->height, width);
-            const __mmask16 rows[3] = {lanes.up, lanes.inside, lanes.down};
-            const __mmask16 columns[3] = {lanes.left, lanes.inside, lanes.right};
-            for (int k = 0; k < 9; k++) masks[b][k] = rows[k / 3] & columns[k % 3];
-            masks[b][9] = lanes.inside;
+            masks[b][0] = lanes.left;
+            masks[b][1] = lanes.right;
+            masks[b][2] = lanes.inside;
+            for (int dy = 0; dy < 3; dy++) masks[b][3 + dy] = columns_inside(tile + 16 * b + 16 + (dy - 1) * width, pixels);
         }
         for (ptrdiff_t c = a->channel_begin; c < a->channel_end; c++) {
             const float *t = a->weights + 9 * c;
             __m512 taps[9];
             for (int k = 0; k < 9; k++) taps[k] = _mm512_set1_ps(t[k]);
             const __m512 bias = _mm512_set1_ps(a->bias[c]);
-            const float *src = a->input + c * a->input_plane_stride + tile;
-            float *dst = a->output + a->destinations[c] * a->output_plane_stride + tile;
+            const float *src = a->input + c * a->input_plane_stride;
+            float *dst = a->output + a->destinations[c] * a->output_plane_stride;
+            // previous[dy] / current[dy]: the vectors at q - 16 + (dy - 1) * width and q + (dy - 1) * width.
+            __m512 previous[3], current[3];
+            for (int dy = 0; dy < 3; dy++) {
+                const ptrdiff_t at = tile + (dy - 1) * width;
+                previous[dy] = _mm512_maskz_loadu_ps(columns_inside(at - 16, pixels), src + at - 16);
+                current[dy] = _mm512_maskz_loadu_ps(columns_inside(at, pixels), src + at);
+            }
             for (int b = 0; b < blocks; b++) {
-                const float *p = src + 16 * b;
-                // Two partial sums halve the chain of dependent FMAs.
+                const ptrdiff_t q = tile + 16 * b;
                 __m512 acc0 = bias, acc1 = _mm512_setzero_ps();
-                for (int k = 0; k < 9; k++) {
-                    const __m512 v = _mm512_maskz_loadu_ps(masks[b][k], p + (k / 3 - 1) * width + k % 3 - 1);
-                    if (k % 2 == 0) {
-                        acc0 = _mm512_fmadd_ps(v, taps[k], acc0);
-                    } else {
-                        acc1 = _mm512_fmadd_ps(v, taps[k], acc1);
-                    }
+                for (int dy = 0; dy < 3; dy++) {
+                    const __m512 next = _mm512_maskz_loadu_ps(masks[b][3 + dy], src + q + 16 + (dy - 1) * width);
+                    const __m512 leftward = SN_SHIFT(current[dy], previous[dy], 15);  // pixel - 1
+                    const __m512 rightward = SN_SHIFT(next, current[dy], 1);          // pixel + 1
+                    acc0 = _mm512_mask3_fmadd_ps(leftward, taps[3 * dy], acc0, masks[b][0]);
+                    acc1 = _mm512_fmadd_ps(current[dy], taps[3 * dy + 1], acc1);
+                    acc0 = _mm512_mask3_fmadd_ps(rightward, taps[3 * dy + 2], acc0, masks[b][1]);
+                    previous[dy] = current[dy];
+                    current[dy] = next;
                 }
-                _mm512_mask_storeu_ps(dst + 16 * b, masks[b][9], _mm512_add_ps(acc0, acc1));
+                _mm512_mask_storeu_ps(dst + q, masks[b][2], _mm512_add_ps(acc0, acc1));
             }
         }
     }
