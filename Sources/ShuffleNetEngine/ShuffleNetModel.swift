@@ -118,39 +118,63 @@ public final class ShuffleNetModel: Sendable {
             let u = unit.plan
             let inStride = w.planeStride(u.inputSize), outStride = w.planeStride(u.outputSize)
             let source = x, destination = y
-            pool.run(chunks: w.chunks(u.bottleneckChannels)) { chunk, _ in
+            func compress(_ channels: Range<Int>) {
                 unit.compress.run(input: source, inputPlaneStride: inStride, output: w.bottleneckIn, outputPlaneStride: inStride,
-                                  pixels: u.inputSize * u.inputSize, epilogue: .relu, outputs: w.range(chunk, of: u.bottleneckChannels))
+                                  pixels: u.inputSize * u.inputSize, epilogue: .relu, outputs: channels)
             }
-            profile?.record("unit \(u.index) 1x1 gconv (compress)", kind: .pointwise)
-            pool.run(chunks: w.chunks(u.bottleneckChannels, alignment: 1)) { chunk, thread in
+            func depthwise(_ channels: Range<Int>, _ thread: Int) {
                 unit.depthwise.run(input: w.bottleneckIn, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
                                    output: w.bottleneckOut, outputPlaneStride: outStride, scratch: w.scratch(thread),
-                                   channelRange: w.range(chunk, of: u.bottleneckChannels, alignment: 1))
+                                   channelRange: channels)
             }
-            profile?.record("unit \(u.index) 3x3 dwconv + shuffle", kind: .depthwise)
-            if let shortcut = unit.shortcut {
-                // Fig. 2c: concat(avg-pooled input, ReLU(branch)): the pool fills the first channels, the branch the rest.
-                pool.run(chunks: w.chunks(u.inputChannels, alignment: 1)) { chunk, _ in
-                    shortcut.run(input: source, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
-                                 output: destination, outputPlaneStride: outStride,
-                                 channelRange: w.range(chunk, of: u.inputChannels, alignment: 1))
-                }
-                profile?.record("unit \(u.index) avgpool shortcut", kind: .pool)
-                pool.run(chunks: w.chunks(u.branchChannels)) { chunk, _ in
+            func expand(_ channels: Range<Int>) {
+                if unit.shortcut != nil {
+                    // Fig. 2c: concat(avg-pooled input, ReLU(branch)): the branch fills the channels after the pool's.
                     unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride,
                                     output: destination + u.inputChannels * outStride, outputPlaneStride: outStride,
-                                    pixels: u.outputSize * u.outputSize, epilogue: .relu, outputs: w.range(chunk, of: u.branchChannels))
-                }
-            } else {
-                // Fig. 2b: ReLU(input + branch), written over the input: each value is read as the residual and
-                // replaced by the same thread, and the cache lines it writes are the ones it just read (a separate
-                // output buffer would cost a third more L2 traffic for these low-K convolutions).
-                pool.run(chunks: w.chunks(u.branchChannels)) { chunk, _ in
+                                    pixels: u.outputSize * u.outputSize, epilogue: .relu, outputs: channels)
+                } else {
+                    // Fig. 2b: ReLU(input + branch), written over the input: each value is read as the residual and
+                    // replaced by the same thread, and the cache lines it writes are the ones it just read (a
+                    // separate output buffer would cost a third more L2 traffic for these low-K convolutions).
                     unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride, output: source, outputPlaneStride: inStride,
                                     pixels: u.outputSize * u.outputSize,
                                     epilogue: .addResidualThenReLU(UnsafePointer(source), planeStride: inStride),
-                                    outputs: w.range(chunk, of: u.branchChannels))
+                                    outputs: channels)
+                }
+            }
+            func shortcut(_ channels: Range<Int>) {
+                unit.shortcut?.run(input: source, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
+                                   output: destination, outputPlaneStride: outStride, channelRange: channels)
+            }
+            let bottleneckChunks = w.chunks(u.bottleneckChannels), expandChunks = w.chunks(u.branchChannels)
+            let poolChunks = unit.shortcut == nil ? 0 : w.chunks(u.inputChannels, alignment: 1)
+            if let profile {
+                // Profiling times every operation as its own pass (same kernels, same chunks).
+                pool.run(chunks: bottleneckChunks) { chunk, _ in compress(w.range(chunk, of: u.bottleneckChannels)) }
+                profile.record("unit \(u.index) 1x1 gconv (compress)", kind: .pointwise)
+                pool.run(chunks: bottleneckChunks) { chunk, thread in depthwise(w.range(chunk, of: u.bottleneckChannels), thread) }
+                profile.record("unit \(u.index) 3x3 dwconv + shuffle", kind: .depthwise)
+                if poolChunks > 0 {
+                    pool.run(chunks: poolChunks) { chunk, _ in shortcut(w.range(chunk, of: u.inputChannels, alignment: 1)) }
+                    profile.record("unit \(u.index) avgpool shortcut", kind: .pool)
+                }
+                pool.run(chunks: expandChunks) { chunk, _ in expand(w.range(chunk, of: u.branchChannels)) }
+            } else {
+                // Two passes per unit, so threads meet twice per unit, not four times: depthwise channel c needs only
+                // compress output c, so the thread that computes a chunk of compress outputs convolves them too; the
+                // shortcut pool is independent of the branch, so its chunks join the expand pass.
+                pool.run(chunks: bottleneckChunks) { chunk, thread in
+                    let channels = w.range(chunk, of: u.bottleneckChannels)
+                    compress(channels)
+                    depthwise(channels, thread)
+                }
+                pool.run(chunks: expandChunks + poolChunks) { chunk, _ in
+                    if chunk < expandChunks {
+                        expand(w.range(chunk, of: u.branchChannels))
+                    } else {
+                        shortcut(w.range(chunk - expandChunks, of: u.inputChannels, alignment: 1))
+                    }
                 }
             }
             profile?.record("unit \(u.index) 1x1 gconv (expand)", kind: .pointwise)
