@@ -183,8 +183,8 @@ int sn_pool3x3s2_variant(sn_kernel_variant variant, const sn_pool3x3s2_args *arg
     switch (variant) {
 #if SN_KERNELS_X86
     case SN_KERNELS_AVX512: sn_pool3x3s2_avx512(args); break;
+    case SN_KERNELS_AVX2: sn_pool3x3s2_avx2(args); break;
 #endif
-    // Pooling only moves data; the portable loop, vectorised by the compiler, serves AVX2 as well.
     default: sn_pool3x3s2_generic(args); break;
     }
     return SN_KERNELS_OK;

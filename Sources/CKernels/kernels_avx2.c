@@ -28,46 +28,34 @@ SN_INLINE void finish(const sn_pointwise_args *a, __m256 sum, __m256 bias, ptrdi
     _mm256_storeu_ps(a->output + o * a->output_plane_stride + p, v);
 }
 
-/// Output channels o .. o+3 of one group, 16 pixels at a time: 8 accumulators, 2 input vectors and a broadcast
-/// weight fit the 16 registers, and each loaded vector feeds four FMAs.
-SN_INLINE void rows4(const sn_pointwise_args *a, const float *x, ptrdiff_t o) {
+/// Output channels o ..< o + R of one group at pixels p ..< p + 16 (R <= 6, a constant at every call): 2R
+/// accumulators, 2 input vectors and a broadcast weight fit the 16 registers; each input vector loaded feeds R
+/// FMAs and each weight 2.
+SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, ptrdiff_t p, const int R) {
     const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride;
     const float *w = a->weights + o * k;
-    for (ptrdiff_t p = 0; p < a->pixels; p += 16) {
-        __m256 acc[4][2];
-        for (int r = 0; r < 4; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-        const float *xp = x + p;
-        for (ptrdiff_t i = 0; i < k; i++, xp += xs) {
-            const __m256 x0 = _mm256_loadu_ps(xp), x1 = _mm256_loadu_ps(xp + 8);
-            for (int r = 0; r < 4; r++) {
-                const __m256 c = _mm256_broadcast_ss(w + r * k + i);
-                acc[r][0] = _mm256_fmadd_ps(x0, c, acc[r][0]);
-                acc[r][1] = _mm256_fmadd_ps(x1, c, acc[r][1]);
-            }
-        }
-        for (int r = 0; r < 4; r++) {
-            const __m256 bias = _mm256_set1_ps(a->bias[o + r]);
-            finish(a, acc[r][0], bias, o + r, p);
-            finish(a, acc[r][1], bias, o + r, p + 8);
+    __m256 acc[6][2];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    const float *xp = x + p;
+    // The next block's weights (the R * k floats after these) are fetched while this block computes: weights
+    // mostly live in L3, and a block starting on cold rows would stall on each new line of its R weight streams.
+    const char *next = (const char *)(w + R * k);
+    for (ptrdiff_t i = 0; i < k; i++, xp += xs) {
+        _mm_prefetch(next + (size_t)(i * R) * sizeof(float), _MM_HINT_T0);
+        const __m256 x0 = _mm256_loadu_ps(xp), x1 = _mm256_loadu_ps(xp + 8);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < R; r++) {
+            const __m256 c = _mm256_broadcast_ss(w + r * k + i);
+            acc[r][0] = _mm256_fmadd_ps(x0, c, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(x1, c, acc[r][1]);
         }
     }
-}
-
-/// One output channel: the remainder when a group's slice of outputs is not a multiple of 4.
-SN_INLINE void row1(const sn_pointwise_args *a, const float *x, ptrdiff_t o) {
-    const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride;
-    const float *w = a->weights + o * k;
-    const __m256 bias = _mm256_set1_ps(a->bias[o]);
-    for (ptrdiff_t p = 0; p < a->pixels; p += 16) {
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-        const float *xp = x + p;
-        for (ptrdiff_t i = 0; i < k; i++, xp += xs) {
-            const __m256 c = _mm256_broadcast_ss(w + i);
-            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(xp), c, acc0);
-            acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(xp + 8), c, acc1);
-        }
-        finish(a, acc0, bias, o, p);
-        finish(a, acc1, bias, o, p + 8);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; r++) {
+        const __m256 bias = _mm256_set1_ps(a->bias[o + r]);
+        finish(a, acc[r][0], bias, o + r, p);
+        finish(a, acc[r][1], bias, o + r, p + 8);
     }
 }
 
@@ -78,8 +66,26 @@ SN_TARGET void sn_pointwise_avx2(const sn_pointwise_args *a) {
         const float *x = a->input + g * a->inputs_per_group * a->input_plane_stride;
         ptrdiff_t o = g * a->outputs_per_group > a->output_begin ? g * a->outputs_per_group : a->output_begin;
         const ptrdiff_t end = (g + 1) * a->outputs_per_group < a->output_end ? (g + 1) * a->outputs_per_group : a->output_end;
-        for (; o + 4 <= end; o += 4) rows4(a, x, o);
-        for (; o < end; o++) row1(a, x, o);
+        // Pixel tiles outermost, so a tile of the group's inputs stays in L1 while every row block uses it.
+        ptrdiff_t tile = a->inputs_per_group > 0 ? (24 * 1024 / ((ptrdiff_t)sizeof(float) * a->inputs_per_group)) / 16 * 16 : a->pixels;
+        if (tile < 16) tile = 16;
+        for (ptrdiff_t p0 = 0; p0 < a->pixels; p0 += tile) {
+            const ptrdiff_t pend = p0 + tile < a->pixels ? p0 + tile : a->pixels;
+            ptrdiff_t r = o;
+            for (; r + 6 <= end; r += 6) {
+                for (ptrdiff_t p = p0; p < pend; p += 16) block(a, x, r, p, 6);
+            }
+            for (ptrdiff_t p = p0; p < pend; p += 16) {
+                switch (end - r) {
+                case 5: block(a, x, r, p, 5); break;
+                case 4: block(a, x, r, p, 4); break;
+                case 3: block(a, x, r, p, 3); break;
+                case 2: block(a, x, r, p, 2); break;
+                case 1: block(a, x, r, p, 1); break;
+                default: break;
+                }
+            }
+        }
     }
 }
 
@@ -132,30 +138,38 @@ SN_INLINE float horizontal_sum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-SN_TARGET void sn_dense_avx2(const sn_dense_args *a) {
+/// Outputs o ..< o + R (a constant): R weight rows streamed side by side and the rows after them prefetched, so
+/// that several cache lines are in flight (the weights come from L3 or DRAM once per image).
+SN_INLINE void dense_rows(const sn_dense_args *a, ptrdiff_t o, const int R) {
     const ptrdiff_t n = a->inputs;
     const __m256i tail = lanes_mask(n % 8);
-    for (ptrdiff_t o = a->output_begin; o < a->output_end; o++) {
-        const float *w = a->weights + o * n;
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-        ptrdiff_t i = 0;
-        for (; i + 16 <= n; i += 16) {
-            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(a->input + i), acc0);
-            acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(a->input + i + 8), acc1);
+    const float *w = a->weights + o * n;
+    const char *next = (const char *)(w + R * n);
+    __m256 acc[4];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+    ptrdiff_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 x = _mm256_loadu_ps(a->input + i);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < R; r++) {
+            _mm_prefetch(next + (size_t)(r * n + i) * sizeof(float), _MM_HINT_T0);
+            acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(w + r * n + i), x, acc[r]);
         }
-        if (i + 8 <= n) {
-            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(a->input + i), acc0);
-            i += 8;
-        }
-        // Masked loads read nothing past the end of the row or of the input.
-        acc1 = _mm256_fmadd_ps(_mm256_maskload_ps(w + i, tail), _mm256_maskload_ps(a->input + i, tail), acc1);
-        a->output[o] = horizontal_sum(_mm256_add_ps(acc0, acc1)) + (a->bias ? a->bias[o] : 0.0f);
+    }
+    // Masked loads read nothing past the end of the row or of the input.
+    const __m256 x = _mm256_maskload_ps(a->input + i, tail);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; r++) {
+        acc[r] = _mm256_fmadd_ps(_mm256_maskload_ps(w + r * n + i, tail), x, acc[r]);
+        a->output[o + r] = horizontal_sum(acc[r]) + (a->bias ? a->bias[o + r] : 0.0f);
     }
 }
-/// `p[0], p[2], ..., p[14]`: the stride-2 window's columns for 8 outputs.
-SN_INLINE __m256 load_even8(const float *p) {
-    const __m256 pairs = _mm256_shuffle_ps(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), _MM_SHUFFLE(2, 0, 2, 0));
-    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(pairs), _MM_SHUFFLE(3, 1, 2, 0)));
+
+SN_TARGET void sn_dense_avx2(const sn_dense_args *a) {
+    ptrdiff_t o = a->output_begin;
+    for (; o + 4 <= a->output_end; o += 4) dense_rows(a, o, 4);
+    for (; o < a->output_end; o++) dense_rows(a, o, 1);
 }
 
 /// Output channels o ..< o + n (a constant at each call) for 8 pixels of output row y from column x.
@@ -170,7 +184,7 @@ SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, ptrdiff_t o, const in
         const float *base = a->padded + c * plane + 2 * y * row + 2 * x;
 #pragma clang loop unroll(full)
         for (int t = 0; t < 9; t++) {
-            const __m256 v = load_even8(base + (t / 3) * row + t % 3);
+            const __m256 v = load_even(base + (t / 3) * row + t % 3);
 #pragma clang loop unroll(full)
             for (int r = 0; r < n; r++) acc[r] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(w + r), acc[r]);
             w += a->outputs;
@@ -204,6 +218,73 @@ SN_TARGET void sn_conv3x3s2_avx2(const sn_conv3x3s2_args *a) {
                 default: conv3x3s2_block(a, o, 1, y, x, row, plane, out_w); break;
                 }
                 o += n;
+            }
+        }
+    }
+}
+/// Lanes `0 <= start + l < limit` of an 8-float load, as a maskload/maskstore mask.
+SN_INLINE __m256i lanes_inside(ptrdiff_t start, ptrdiff_t limit) {
+    const __m256i position = _mm256_add_epi32(_mm256_set1_epi32((int)start), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_and_si256(_mm256_cmpgt_epi32(position, _mm256_set1_epi32(-1)),
+                            _mm256_cmpgt_epi32(_mm256_set1_epi32((int)limit), position));
+}
+
+/// Pooled outputs o .. o+7 of output row y for every channel in the range (the AVX-512 kernel's method with 8
+/// lanes): per input row, two masked loads give columns 2o .. 2o+15 (the padding value outside the plane), whose
+/// even and odd lanes are the window's middle and right columns; its left column is the right one moved up a
+/// lane, with column 2o-1 in lane 0.
+SN_INLINE void pool_columns(const sn_pool3x3s2_args *a, ptrdiff_t y, ptrdiff_t o, const int is_max) {
+    const ptrdiff_t height = a->height, width = a->width, out_w = (width - 1) / 2 + 1;
+    const float pad = is_max ? -__builtin_inff() : 0.0f;
+    const __m256 padding = _mm256_set1_ps(pad);
+    const __m256i m_lo = lanes_inside(2 * o, width), m_hi = lanes_inside(2 * o + 8, width);
+    const __m256 use_lo = _mm256_castsi256_ps(m_lo), use_hi = _mm256_castsi256_ps(m_hi);
+    const ptrdiff_t first = y == 0 ? 0 : 2 * y - 1, last = 2 * y + 1 < height ? 2 * y + 1 : 2 * y;
+    const __m256i rotate = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
+    for (ptrdiff_t c = a->channel_begin; c < a->channel_end; c++) {
+        const float *src = a->input + c * a->input_plane_stride + 2 * o;
+        __m256 lo = padding, hi = padding, before = padding;
+        for (ptrdiff_t r = first; r <= last; r++) {
+            const float *p = src + (r - a->input_row_base) * width;
+            const __m256 l = _mm256_blendv_ps(padding, _mm256_maskload_ps(p, m_lo), use_lo);
+            const __m256 h = _mm256_blendv_ps(padding, _mm256_maskload_ps(p + 8, m_hi), use_hi);
+            const __m256 b = _mm256_set1_ps(o > 0 ? p[-1] : pad);
+            if (r == first) {
+                lo = l; hi = h; before = b;
+            } else if (is_max) {
+                lo = _mm256_max_ps(lo, l); hi = _mm256_max_ps(hi, h); before = _mm256_max_ps(before, b);
+            } else {
+                lo = _mm256_add_ps(lo, l); hi = _mm256_add_ps(hi, h); before = _mm256_add_ps(before, b);
+            }
+        }
+        const __m256 middle = _mm256_castpd_ps(_mm256_permute4x64_pd(  // column 2(o+j)
+            _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)));
+        const __m256 right = _mm256_castpd_ps(_mm256_permute4x64_pd(   // column 2(o+j) + 1
+            _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)));
+        const __m256 left = _mm256_blend_ps(_mm256_permutevar8x32_ps(right, rotate), before, 1);  // column 2(o+j) - 1
+        __m256 v;
+        if (is_max) {
+            v = _mm256_max_ps(_mm256_max_ps(left, middle), right);
+        } else {
+            v = _mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(left, middle), right), _mm256_set1_ps(1.0f / 9.0f));
+        }
+        float *out = a->output + c * a->output_plane_stride + y * out_w + o;
+        if (o + 8 <= out_w) {
+            _mm256_storeu_ps(out, v);
+        } else {
+            _mm256_maskstore_ps(out, lanes_mask(out_w - o), v);
+        }
+    }
+}
+
+SN_TARGET void sn_pool3x3s2_avx2(const sn_pool3x3s2_args *a) {
+    const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
+    for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
+        for (ptrdiff_t o = 0; o < out_w; o += 8) {
+            if (a->kind == SN_POOL_MAX) {
+                pool_columns(a, y, o, 1);
+            } else {
+                pool_columns(a, y, o, 0);
             }
         }
     }

@@ -38,6 +38,7 @@ void sn_pointwise_avx2(const sn_pointwise_args *args);
 void sn_depthwise_plane_avx2(const sn_depthwise_plane_args *args);
 void sn_dense_avx2(const sn_dense_args *args);
 void sn_conv3x3s2_avx2(const sn_conv3x3s2_args *args);
+void sn_pool3x3s2_avx2(const sn_pool3x3s2_args *args);
 
 void sn_pointwise_avx512(const sn_pointwise_args *args);
 void sn_depthwise3x3_avx512(const sn_depthwise_args *args);
