@@ -64,7 +64,7 @@ enum ImageCodecsDecoding {
         guard result.status == IMAGE_CODECS_OK, pixels.count == width * height * 3 else {
             throw failure(result, format: format, path: path)
         }
-        return Output(image: RGBImage(width: width, height: height, pixels: pixels),
+        return Output(image: RGBImage(checkedWidth: width, height: height, pixels: pixels),
                       recovered: result.recovered != 0, warning: warning(of: result))
     }
 

@@ -39,7 +39,7 @@ enum ImageOrientationTransform {
                 to.update(from: from, count: count)
                 initialized = count
             }
-            return RGBImage(width: width, height: height, pixels: pixels)
+            return RGBImage(checkedWidth: width, height: height, pixels: pixels)
         }
         let (outWidth, outHeight) = orientation.swapsDimensions ? (height, width) : (width, height)
         let walk = walk(orientation, width: width, height: height)
@@ -59,6 +59,6 @@ enum ImageOrientationTransform {
             }
             initialized = count
         }
-        return RGBImage(width: outWidth, height: outHeight, pixels: pixels)
+        return RGBImage(checkedWidth: outWidth, height: outHeight, pixels: pixels)
     }
 }

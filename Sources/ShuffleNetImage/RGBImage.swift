@@ -9,11 +9,32 @@ public struct RGBImage: Sendable, Equatable {
     /// `width * height * 3` bytes: R, G, B for pixel (x, y) at `3 * (y * width + x)`.
     public var pixels: [UInt8]
 
-    public init(width: Int, height: Int, pixels: [UInt8]) {
-        precondition(width > 0 && height > 0 && pixels.count == width * height * 3,
-                     "RGBImage needs width*height*3 bytes")
+    /// Checks that `pixels` holds exactly `width * height * 3` bytes for a non-empty picture: pixels that come from
+    /// elsewhere (another decoder, a camera buffer) get an error, not a trap, when they do not fit.
+    public init(width: Int, height: Int, pixels: [UInt8]) throws(RGBImageError) {
+        guard width > 0, height > 0, width <= Int.max / 3 / height, pixels.count == width * height * 3 else {
+            throw RGBImageError(width: width, height: height, byteCount: pixels.count)
+        }
+        self.init(checkedWidth: width, height: height, pixels: pixels)
+    }
+
+    /// For this module's decoders and resizers, whose output sizes hold by construction.
+    init(checkedWidth width: Int, height: Int, pixels: [UInt8]) {
+        assert(width > 0 && height > 0 && pixels.count == width * height * 3)
         self.width = width
         self.height = height
         self.pixels = pixels
+    }
+}
+
+/// Pixels that do not make a `width x height` RGB picture.
+public struct RGBImageError: Error, Equatable, CustomStringConvertible {
+    public let width: Int
+    public let height: Int
+    public let byteCount: Int
+
+    public var description: String {
+        "RGBImage: \(byteCount) bytes cannot be a \(width)x\(height) RGB picture"
+            + (width > 0 && height > 0 && width <= Int.max / 3 / height ? " (it needs \(width * height * 3))" : " (empty or too large)")
     }
 }

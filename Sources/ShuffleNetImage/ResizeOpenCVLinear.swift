@@ -46,7 +46,7 @@ public enum OpenCVResize {
                 }
             }
         }
-        return RGBImage(width: window.width, height: window.height, pixels: output)
+        return RGBImage(checkedWidth: window.width, height: window.height, pixels: output)
     }
 
     /// OpenCV's SIMD vertical pass (`VResizeLinearVec_32s8u`): shift by 4 to fit int16, keep the high

@@ -77,7 +77,7 @@ public enum PillowResize {
         }
         }
         }
-        return RGBImage(width: outWidth, height: rows.count, pixels: output)
+        return RGBImage(checkedWidth: outWidth, height: rows.count, pixels: output)
     }
 
     /// Filters along columns: output row `y` reads input rows `kernel.start[y] - rowShift ...`,
@@ -111,7 +111,7 @@ public enum PillowResize {
                 }
             }
         }
-        return RGBImage(width: columns.count, height: outHeight, pixels: output)
+        return RGBImage(checkedWidth: columns.count, height: outHeight, pixels: output)
     }
 
     /// Half of the fixed-point unit, so the final shift rounds to nearest.

@@ -45,7 +45,7 @@ struct HostilePreviewTests {
 
     @Test("writing into a missing directory fails with the path in the message")
     func unwritablePath() throws {
-        let image = RGBImage(width: 1, height: 1, pixels: [1, 2, 3])
+        let image = try RGBImage(width: 1, height: 1, pixels: [1, 2, 3])
         let path = "/nonexistent-directory-\(UUID().uuidString)/crop.png"
         let error = try #require(throws: ImageEncodingError.self) { try PNGWriter.write(image, to: path) }
         #expect(error.description.hasPrefix(path))

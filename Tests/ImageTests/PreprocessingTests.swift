@@ -42,8 +42,22 @@ import ShuffleNetImage
         }
     }
 
-    @Test func resizersRejectEmptyTargets() {
-        let image = RGBImage(width: 2, height: 2, pixels: [UInt8](repeating: 7, count: 12))
+    @Test func rgbImageRejectsPixelsThatDoNotFitItsSize() {
+        // 2x2 RGB needs 12 bytes; 11, 13, an empty picture and an overflowing size are errors, not traps.
+        for (width, height, count) in [(2, 2, 11), (2, 2, 13), (0, 2, 0), (2, -1, 0), (Int.max / 2, 3, 12)] {
+            do {
+                _ = try RGBImage(width: width, height: height, pixels: [UInt8](repeating: 0, count: count))
+                Issue.record("\(width)x\(height) with \(count) bytes was accepted")
+            } catch {
+                #expect(error.width == width && error.height == height && error.byteCount == count)
+                #expect(error.description.contains("\(count) bytes"), "\(error)")
+            }
+        }
+        #expect((try? RGBImage(width: 2, height: 2, pixels: [UInt8](repeating: 0, count: 12))) != nil)
+    }
+
+    @Test func resizersRejectEmptyTargets() throws {
+        let image = try RGBImage(width: 2, height: 2, pixels: [UInt8](repeating: 7, count: 12))
         #expect(throws: ResizeError.invalidTargetSize(resampler: "OpenCVResize.linear", width: 0, height: 5)) {
             try OpenCVResize.linear(image, width: 0, height: 5)
         }
@@ -123,21 +137,21 @@ import ShuffleNetImage
     @Test(arguments: PreprocessingStyle.allCases)
     func cropWindowEqualsCutFromFullResize(style: PreprocessingStyle) throws {
         for (width, height) in [(500, 375), (333, 500), (260, 257)] {
-            let image = SyntheticImage.make(width: width, height: height)
+            let image = try SyntheticImage.make(width: width, height: height)
             let geometry = PreprocessingGeometry(style: style, image: image)
             let full = switch style {
             case .megvii: try OpenCVResize.linear(image, width: geometry.resizedWidth, height: geometry.resizedHeight)
             case .torchvision: try PillowResize.bilinear(image, width: geometry.resizedWidth, height: geometry.resizedHeight)
             }
-            let expected = SyntheticImage.cut(full, left: geometry.cropLeft, top: geometry.cropTop,
+            let expected = try SyntheticImage.cut(full, left: geometry.cropLeft, top: geometry.cropTop,
                                                size: Preprocessor.cropSize)
             #expect(Preprocessor(style: style).crop(image) == expected, "\(style) \(width)x\(height)")
         }
     }
 
-    @Test func megviiTensorIsBGRAndUnscaled() {
+    @Test func megviiTensorIsBGRAndUnscaled() throws {
         // One flat colour: every plane must be constant, in B, G, R order, raw 0...255.
-        let image = RGBImage(width: 300, height: 280, pixels: [UInt8]((0..<(300 * 280)).flatMap { _ in [10, 20, 250] as [UInt8] }))
+        let image = try RGBImage(width: 300, height: 280, pixels: [UInt8]((0..<(300 * 280)).flatMap { _ in [10, 20, 250] as [UInt8] }))
         let tensor = Preprocessor(style: .megvii).tensor(from: image)
         let plane = Preprocessor.cropSize * Preprocessor.cropSize
         #expect(tensor[0..<plane].allSatisfy { $0 == 250 })
@@ -170,7 +184,7 @@ private struct ByteComparison: CustomStringConvertible {
 
 /// Deterministic photo-sized test images (for self-consistency checks only, never as references).
 private enum SyntheticImage {
-    static func make(width: Int, height: Int) -> RGBImage {
+    static func make(width: Int, height: Int) throws -> RGBImage {
         var state: UInt32 = 2_463_534_242
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         for y in 0..<height {
@@ -182,17 +196,17 @@ private enum SyntheticImage {
                 pixels[i + 2] = UInt8(((x + y) * 7) % 256)
             }
         }
-        return RGBImage(width: width, height: height, pixels: pixels)
+        return try RGBImage(width: width, height: height, pixels: pixels)
     }
 
-    static func cut(_ image: RGBImage, left: Int, top: Int, size: Int) -> RGBImage {
+    static func cut(_ image: RGBImage, left: Int, top: Int, size: Int) throws -> RGBImage {
         var pixels: [UInt8] = []
         pixels.reserveCapacity(size * size * 3)
         for y in top..<(top + size) {
             let start = 3 * (y * image.width + left)
             pixels += image.pixels[start..<(start + 3 * size)]
         }
-        return RGBImage(width: size, height: size, pixels: pixels)
+        return try RGBImage(width: size, height: size, pixels: pixels)
     }
 }
 
@@ -246,6 +260,6 @@ private struct PreprocessFixtures {
         guard let entry = index.sources.first(where: { $0.name == name }) else { throw LoadError.badSource(name) }
         let pixels = try bytes(entry.file)
         guard pixels.count == entry.width * entry.height * 3 else { throw LoadError.badSource(name) }
-        return RGBImage(width: entry.width, height: entry.height, pixels: pixels)
+        return try RGBImage(width: entry.width, height: entry.height, pixels: pixels)
     }
 }
