@@ -4,7 +4,10 @@ import Synchronization
 /// Persistent threads that split one layer's work with the calling thread: `run(chunks:)` hands out chunk
 /// indices one at a time, so if a core is busy with something else the other threads simply take more
 /// chunks instead of waiting for a fixed share. Workers spin briefly between layers (a layer takes
-/// microseconds) and then sleep, so an idle pool costs no CPU.
+/// microseconds), then yield, then sleep, so an idle pool costs no CPU. A thread that waits long for a chunk
+/// held by another yields its core: when another process keeps a core busy, the OS may have preempted the
+/// holder, and yielding lets it finish here (measured with a second core kept busy, 0.5x g3 on 2 threads: p90
+/// 4.9 ms before, 0.61 ms after; one thread alone takes 0.52 ms).
 public final class WorkerPool: @unchecked Sendable {
     public let threadCount: Int
     private let state: SharedState
@@ -54,8 +57,12 @@ private final class SharedState: @unchecked Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private var body: ((_ chunk: Int, _ thread: Int) -> Void)?
 
-    /// How long a worker spins for the next layer before sleeping.
+    /// How long a worker spins for the next layer before it starts yielding its core, and how many times it
+    /// yields before sleeping.
     private static let spinIterations = 20_000
+    private static let yieldIterations = 200
+    /// How long the caller spins for the last chunks before it starts yielding.
+    private static let waitSpins = 20_000
 
     func run(chunks: Int, workers: Int, body: @escaping (_ chunk: Int, _ thread: Int) -> Void) {
         self.body = body
@@ -67,7 +74,13 @@ private final class SharedState: @unchecked Sendable {
             for _ in 0..<workers { wake.signal() }
         }
         work(run: run, thread: 0)
-        while finished.load(ordering: .acquiring) < chunks {}
+        // A chunk still running elsewhere may belong to a worker the OS has preempted (another process wants the
+        // core): after a short spin, yielding lets that worker run on this core instead of waiting out its turn.
+        var spins = 0
+        while finished.load(ordering: .acquiring) < chunks {
+            spins += 1
+            if spins > Self.waitSpins { sched_yield() }
+        }
         self.body = nil
     }
 
@@ -95,7 +108,11 @@ private final class SharedState: @unchecked Sendable {
             while run == seen {
                 if stopping.load(ordering: .acquiring) { return }
                 spins += 1
-                if spins >= Self.spinIterations {
+                if spins > Self.spinIterations {
+                    // Yield rather than burn a core another thread (the caller, another process) could use.
+                    sched_yield()
+                }
+                if spins >= Self.spinIterations + Self.yieldIterations {
                     sleepers.add(1, ordering: .acquiringAndReleasing)
                     if generation.load(ordering: .acquiring) == seen && !stopping.load(ordering: .acquiring) { wake.wait() }
                     sleepers.subtract(1, ordering: .acquiringAndReleasing)
