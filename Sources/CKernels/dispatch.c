@@ -107,18 +107,33 @@ static int pool3x3s2_args_valid(const sn_pool3x3s2_args *a) {
         && (a->kind == SN_POOL_MAX || a->kind == SN_POOL_AVERAGE);
 }
 
-int sn_pointwise_variant(sn_kernel_variant variant, const sn_pointwise_args *args) {
-    if (!sn_kernels_supported(variant)) return SN_KERNELS_UNSUPPORTED_VARIANT;
-    if (!pointwise_args_valid(args)) return SN_KERNELS_INVALID_ARGUMENT;
-    switch (variant) {
+
 #if SN_KERNELS_X86
-    case SN_KERNELS_AVX512: sn_pointwise_avx512(args); break;
-    case SN_KERNELS_AVX2: sn_pointwise_avx2(args); break;
+#define SN_X86_CASES(kernel, args)                                       \
+    case SN_KERNELS_AVX512: sn_##kernel##_avx512(args); break;           \
+    case SN_KERNELS_AVX2: sn_##kernel##_avx2(args); break;
+#else
+#define SN_X86_CASES(kernel, args)
 #endif
-    default: sn_pointwise_generic(args); break;
+
+/// `sn_<kernel>_variant`: refuses a variant the CPU cannot run and arguments that break the contract, then runs
+/// the variant's implementation (`sn_<kernel>_avx512`, `_avx2` or `_generic`). Written once for every kernel
+/// whose variants share one entry point.
+#define SN_DEFINE_VARIANT_ENTRY(kernel, args_type)                                     \
+    int sn_##kernel##_variant(sn_kernel_variant variant, const args_type *args) {      \
+        if (!sn_kernels_supported(variant)) return SN_KERNELS_UNSUPPORTED_VARIANT;     \
+        if (!kernel##_args_valid(args)) return SN_KERNELS_INVALID_ARGUMENT;            \
+        switch (variant) {                                                             \
+        SN_X86_CASES(kernel, args)                                                     \
+        default: sn_##kernel##_generic(args); break;                                   \
+        }                                                                              \
+        return SN_KERNELS_OK;                                                          \
     }
-    return SN_KERNELS_OK;
-}
+
+SN_DEFINE_VARIANT_ENTRY(pointwise, sn_pointwise_args)
+SN_DEFINE_VARIANT_ENTRY(dense, sn_dense_args)
+SN_DEFINE_VARIANT_ENTRY(conv3x3s2, sn_conv3x3s2_args)
+SN_DEFINE_VARIANT_ENTRY(pool3x3s2, sn_pool3x3s2_args)
 
 int sn_depthwise3x3_variant(sn_kernel_variant variant, const sn_depthwise_args *args) {
     if (!sn_kernels_supported(variant)) return SN_KERNELS_UNSUPPORTED_VARIANT;
@@ -151,44 +166,8 @@ int sn_depthwise3x3_variant(sn_kernel_variant variant, const sn_depthwise_args *
     return SN_KERNELS_OK;
 }
 
-int sn_dense_variant(sn_kernel_variant variant, const sn_dense_args *args) {
-    if (!sn_kernels_supported(variant)) return SN_KERNELS_UNSUPPORTED_VARIANT;
-    if (!dense_args_valid(args)) return SN_KERNELS_INVALID_ARGUMENT;
-    switch (variant) {
-#if SN_KERNELS_X86
-    case SN_KERNELS_AVX512: sn_dense_avx512(args); break;
-    case SN_KERNELS_AVX2: sn_dense_avx2(args); break;
-#endif
-    default: sn_dense_generic(args); break;
-    }
-    return SN_KERNELS_OK;
-}
 
-int sn_conv3x3s2_variant(sn_kernel_variant variant, const sn_conv3x3s2_args *args) {
-    if (!sn_kernels_supported(variant)) return SN_KERNELS_UNSUPPORTED_VARIANT;
-    if (!conv3x3s2_args_valid(args)) return SN_KERNELS_INVALID_ARGUMENT;
-    switch (variant) {
-#if SN_KERNELS_X86
-    case SN_KERNELS_AVX512: sn_conv3x3s2_avx512(args); break;
-    case SN_KERNELS_AVX2: sn_conv3x3s2_avx2(args); break;
-#endif
-    default: sn_conv3x3s2_generic(args); break;
-    }
-    return SN_KERNELS_OK;
-}
 
-int sn_pool3x3s2_variant(sn_kernel_variant variant, const sn_pool3x3s2_args *args) {
-    if (!sn_kernels_supported(variant)) return SN_KERNELS_UNSUPPORTED_VARIANT;
-    if (!pool3x3s2_args_valid(args)) return SN_KERNELS_INVALID_ARGUMENT;
-    switch (variant) {
-#if SN_KERNELS_X86
-    case SN_KERNELS_AVX512: sn_pool3x3s2_avx512(args); break;
-    case SN_KERNELS_AVX2: sn_pool3x3s2_avx2(args); break;
-#endif
-    default: sn_pool3x3s2_generic(args); break;
-    }
-    return SN_KERNELS_OK;
-}
 
 int sn_pointwise(const sn_pointwise_args *args) { return sn_pointwise_variant(sn_kernels_active(), args); }
 int sn_depthwise3x3(const sn_depthwise_args *args) { return sn_depthwise3x3_variant(sn_kernels_active(), args); }

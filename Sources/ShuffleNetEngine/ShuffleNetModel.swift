@@ -215,7 +215,7 @@ public final class Workspace: @unchecked Sendable {
 
     /// Chunks to split `count` channels into: two per thread (fewer hand-offs than more, measured 7-9% faster
     /// at batch 1 on 2 threads than four; a busy core is handled by yielding in `WorkerPool`), each at
-    /// least `alignment` channels (4 matches the pointwise kernel's register block).
+    /// least `alignment` channels (4 by default, so a chunk holds whole blocks of the smaller pointwise row counts).
     func chunks(_ count: Int, alignment: Int = 4) -> Int {
         pool.threadCount == 1 ? 1 : min(2 * pool.threadCount, max(1, count / alignment))
     }

@@ -32,3 +32,23 @@ public enum KernelCallError: Error, CustomStringConvertible, Equatable {
         if !condition { throw .invalidArguments(kernel: kernel, reason: reason()) }
     }
 }
+
+extension KernelCallError {
+    /// Points `args`' weight and bias fields at `weights` and `bias` for the duration of `call` (a C entry point
+    /// taking the variant and the argument struct), then maps its return code: the hand-off every kernel with
+    /// one weight array and one bias array makes.
+    static func run<Args>(_ args: Args, weights: [Float], at weightsField: WritableKeyPath<Args, UnsafePointer<Float>?>,
+                          bias: [Float], at biasField: WritableKeyPath<Args, UnsafePointer<Float>?>,
+                          on variant: KernelVariant, kernel: String,
+                          _ call: (sn_kernel_variant, UnsafePointer<Args>) -> Int32) throws(KernelCallError) {
+        var args = args
+        let code = weights.withUnsafeBufferPointer { w in
+            bias.withUnsafeBufferPointer { b in
+                args[keyPath: weightsField] = w.baseAddress
+                args[keyPath: biasField] = b.baseAddress
+                return withUnsafePointer(to: args) { call(variant.cValue, $0) }
+            }
+        }
+        try check(code, variant: variant, kernel: kernel)
+    }
+}

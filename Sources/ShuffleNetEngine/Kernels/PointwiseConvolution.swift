@@ -15,9 +15,10 @@ public enum PointwiseEpilogue {
 ///     out[o][p] = epilogue(bias[o] + sum_i weights[o][i] * in[group(o) * K + i][p]),   K = inputs / groups
 ///
 /// Within a group this is a matrix product `W_g (outputs/g x K) * X_g (K x pixels)`. The C micro-kernels
-/// (`sn_pointwise` in CKernels) keep a block of 4 output channels x 64 (AVX-512) or 16 pixels in registers and
-/// stream over K, so every input vector they load feeds four FMAs. Planes are channel-major with a stride, so
-/// concatenation is just an output pointer offset.
+/// (`sn_pointwise` in CKernels) keep a block of 6 output channels x 64 pixels (AVX-512; 6 x 16 with AVX2) in
+/// registers and stream over K, so every input vector they load feeds six FMAs; pixel tiles sized to keep K x tile
+/// inputs in L1 are the outermost loop, and the next block's weights are prefetched. Planes are channel-major
+/// with a stride, so concatenation is just an output pointer offset.
 public struct PointwiseConvolution: Sendable {
     public let inputChannels: Int
     public let outputChannels: Int
@@ -75,13 +76,8 @@ public struct PointwiseConvolution: Sendable {
             args.residual = residual
             args.residual_plane_stride = stride
         }
-        let code = weights.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in
-                args.weights = w.baseAddress
-                args.bias = b.baseAddress
-                return sn_pointwise_variant(variant.cValue, &args)
-            }
+        try KernelCallError.run(args, weights: weights, at: \.weights, bias: bias, at: \.bias, on: variant, kernel: name) {
+            sn_pointwise_variant($0, $1)
         }
-        try KernelCallError.check(code, variant: variant, kernel: name)
     }
 }

@@ -66,13 +66,8 @@ public struct StemConvolution: Sendable {
         args.row_begin = range.lowerBound
         args.row_end = range.upperBound
         args.output_row_base = outputRowBase
-        let code = packedWeights.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in
-                args.weights = w.baseAddress
-                args.bias = b.baseAddress
-                return sn_conv3x3s2_variant(variant.cValue, &args)
-            }
+        try KernelCallError.run(args, weights: packedWeights, at: \.weights, bias: bias, at: \.bias, on: variant, kernel: name) {
+            sn_conv3x3s2_variant($0, $1)
         }
-        try KernelCallError.check(code, variant: variant, kernel: name)
     }
 }
