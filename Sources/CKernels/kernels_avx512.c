@@ -8,9 +8,8 @@
 #define SN_TARGET __attribute__((target("avx512f,avx2,fma")))
 #define SN_INLINE static inline __attribute__((always_inline, target("avx512f,avx2,fma")))
 
-/// `bias + sum` through the epilogue, stored to output channel `o` at pixel `p`.
-SN_INLINE void finish(const sn_pointwise_args *a, __m512 sum, __m512 bias, ptrdiff_t o, ptrdiff_t p) {
-    __m512 v = _mm512_add_ps(sum, bias);
+/// `bias + sum` (the accumulator started at the bias) through the epilogue, stored to output channel `o` at pixel `p`.
+SN_INLINE void finish(const sn_pointwise_args *a, __m512 v, ptrdiff_t o, ptrdiff_t p) {
     if (a->epilogue != SN_EPILOGUE_LINEAR) {
         if (a->epilogue == SN_EPILOGUE_ADD_RESIDUAL_RELU) {
             v = _mm512_add_ps(v, _mm512_loadu_ps(a->residual + o * a->residual_plane_stride + p));
@@ -27,10 +26,12 @@ SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, pt
     const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride;
     const float *w = a->weights + o * k;
     __m512 acc[6][4];
+    // The accumulators start at the bias, so the epilogue only adds the residual (if any) and clamps.
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; r++) {
+        const __m512 bias = _mm512_set1_ps(a->bias[o + r]);
 #pragma clang loop unroll(full)
-        for (int j = 0; j < P; j++) acc[r][j] = _mm512_setzero_ps();
+        for (int j = 0; j < P; j++) acc[r][j] = bias;
     }
     const float *xp = x + p;
     // The next block's weights (the R * k floats after these: rows o + R ... of [outputs][k]) are fetched while
@@ -51,9 +52,8 @@ SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, pt
     }
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; r++) {
-        const __m512 bias = _mm512_set1_ps(a->bias[o + r]);
 #pragma clang loop unroll(full)
-        for (int j = 0; j < P; j++) finish(a, acc[r][j], bias, o + r, p + 16 * j);
+        for (int j = 0; j < P; j++) finish(a, acc[r][j], o + r, p + 16 * j);
     }
 }
 
