@@ -2,9 +2,6 @@
 // download cache (re-verified, since caches rot), and only then over HTTP. Every copy is checked against the
 // pinned sha256, so a swapped or truncated file can never reach the network code that parses it.
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,6 +26,13 @@ public struct PinnedCheckpoint: Sendable, Equatable {
 }
 
 public enum CheckpointFetchError: Error, CustomStringConvertible, Equatable {
+    /// Words for the statuses a download is likely to meet.
+    static let statusWords: [Int: String] = [
+        400: "bad request", 401: "unauthorized", 403: "forbidden", 404: "not found", 408: "request timeout",
+        410: "gone", 429: "too many requests", 500: "internal server error", 502: "bad gateway",
+        503: "service unavailable", 504: "gateway timeout",
+    ]
+
     case invalidPin(fileName: String, reason: String)
     case mirrorMismatch(path: String, actualSHA256: String, expectedSHA256: String)
     case unreadable(path: String, reason: String)
@@ -51,8 +55,8 @@ public enum CheckpointFetchError: Error, CustomStringConvertible, Equatable {
         case .network(let url, let reason):
             "downloading \(url) failed: \(reason)"
         case .httpStatus(let url, let statusCode):
-            "downloading \(url) failed: the server answered HTTP \(statusCode) "
-                + "(\(HTTPURLResponse.localizedString(forStatusCode: statusCode)))"
+            "downloading \(url) failed: the server answered HTTP \(statusCode)"
+                + (Self.statusWords[statusCode].map { " (\($0))" } ?? "")
         case .downloadMismatch(let url, let actual, let expected):
             "the file downloaded from \(url) has sha256 \(actual), expected \(expected); it was deleted"
         case .offline(let fileName, let searched):
@@ -250,72 +254,80 @@ public struct CheckpointFetcher: Sendable {
     }
 }
 
-/// One blocking GET through URLSession, which (unlike `Data(contentsOf:)`) gives timeouts, the HTTP status and
-/// a reason for each failure.
+/// One blocking GET through the `curl` command-line tool, which gives timeouts, redirects, TLS and the HTTP status.
+/// Not URLSession: linking FoundationNetworking (and libcurl through it) costs every run of the tool about 10 MB of
+/// memory at start-up, for a download that happens once per machine.
 private struct BlockingHTTPGet {
     let url: String
     let idleTimeout: TimeInterval
     let totalTimeout: TimeInterval
 
-    /// Written once by URLSession's delegate queue before the semaphore is signalled, read after the wait:
-    /// the semaphore orders the two accesses, so no lock is needed.
-    private final class Outcome: @unchecked Sendable {
-        var data: Data?
-        var response: URLResponse?
-        var error: (any Error)?
-    }
-
     func run() throws(CheckpointFetchError) -> Data {
-        guard let requestURL = URL(string: url) else { throw .network(url: url, reason: "malformed URL") }
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = idleTimeout
-        configuration.timeoutIntervalForResource = totalTimeout
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.urlCache = nil
-        let session = URLSession(configuration: configuration)
-        defer { session.finishTasksAndInvalidate() }
-
-        let outcome = Outcome()
-        let finished = DispatchSemaphore(value: 0)
-        let task = session.dataTask(with: URLRequest(url: requestURL, timeoutInterval: idleTimeout)) {
-            data, response, error in
-            outcome.data = data
-            outcome.response = response
-            outcome.error = error
-            finished.signal()
+        guard let scheme = URL(string: url)?.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+            throw .network(url: url, reason: "malformed URL (only http and https are fetched)")
         }
-        task.resume()
-        // URLSession enforces the timeouts itself; this margin only guards against a callback that never comes.
-        if finished.wait(timeout: .now() + totalTimeout + 10) == .timedOut {
-            task.cancel()
-            throw .network(url: url, reason: "no answer within \(Int(totalTimeout)) s")
+        guard let curl = Self.executable(named: "curl") else {
+            throw .network(url: url, reason: "downloading needs the curl command (apt-get install curl); "
+                           + "or put the file in a mirror directory yourself")
         }
-        if let error = outcome.error {
-            throw .network(url: url, reason: describe(error))
+        let target = FileManager.default.temporaryDirectory
+            .appendingPathComponent("shufflenet-download-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: curl)
+        let idle = String(max(1, Int(idleTimeout.rounded(.up))))
+        process.arguments = [
+            "--silent", "--show-error", "--location", "--max-redirs", "10", "--proto", "=http,https",
+            "--connect-timeout", idle, "--speed-limit", "1", "--speed-time", idle,
+            "--max-time", String(max(1, Int(totalTimeout.rounded(.up)))),
+            "--output", target, "--write-out", "%{http_code}", "--", url,
+        ]
+        let statusPipe = Pipe(), messagePipe = Pipe()
+        process.standardOutput = statusPipe
+        process.standardError = messagePipe
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw .network(url: url, reason: "cannot run \(curl): \(error.localizedDescription)")
         }
-        if let http = outcome.response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
-            throw .httpStatus(url: url, statusCode: http.statusCode)
+        // curl writes a few bytes to each pipe (the status code, a one-line message), far below a pipe's buffer,
+        // so reading after the exit cannot block it.
+        process.waitUntilExit()
+        let status = Int(String(decoding: statusPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? 0
+        let message = String(decoding: messagePipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let exit = process.terminationStatus
+        if exit == 0, status >= 300 { throw .httpStatus(url: url, statusCode: status) }
+        guard exit == 0, (200..<300).contains(status) else {
+            throw .network(url: url, reason: describe(curlExit: exit, message: message))
         }
-        return outcome.data ?? Data()
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: target))
+        } catch {
+            throw .network(url: url, reason: "cannot read the downloaded file: \(error.localizedDescription)")
+        }
     }
 
-    /// On Linux `localizedDescription` of a URLError is often just "The operation could not be completed",
-    /// so the common codes get words of their own.
-    private func describe(_ error: any Error) -> String {
-        guard let urlError = error as? URLError else { return error.localizedDescription }
-        let words: String? = switch urlError.code {
-        case .cannotConnectToHost: "cannot connect to the host (connection refused?)"
-        case .cannotFindHost, .dnsLookupFailed: "cannot resolve the host name"
-        case .timedOut: "timed out (limits: \(Int(idleTimeout)) s without data, \(Int(totalTimeout)) s in all)"
-        case .notConnectedToInternet: "not connected to the internet"
-        case .networkConnectionLost: "the connection was lost"
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
-            "TLS connection failed"
-        case .badServerResponse: "bad server response"
-        case .httpTooManyRedirects: "too many redirects"
+    /// Words for curl's common exit codes (`man curl`, EXIT CODES), with its own message after them.
+    private func describe(curlExit code: Int32, message: String) -> String {
+        let words: String? = switch code {
+        case 6: "cannot resolve the host name"
+        case 7: "cannot connect to the host (connection refused?)"
+        case 28: "timed out (limits: \(Int(idleTimeout)) s without data, \(Int(totalTimeout)) s in all)"
+        case 35, 51, 58, 59, 60, 77, 83, 90, 91: "TLS connection failed"
+        case 47: "too many redirects"
+        case 52: "the server sent nothing"
+        case 55, 56: "the connection was lost"
         default: nil
         }
-        return (words ?? urlError.localizedDescription) + " (URLError \(urlError.code.rawValue))"
+        let detail = message.isEmpty ? "curl exit \(code)" : "\(message), curl exit \(code)"
+        return words.map { "\($0) (\(detail))" } ?? detail
+    }
+
+    /// The first executable `name` on PATH.
+    private static func executable(named name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 }
