@@ -102,8 +102,10 @@ public final class BatchClassifier: Sendable {
     /// One worker: its own input tensor, logits and workspace, reused for every image it takes.
     private func work(state: BatchPipelineState, timing: BatchTiming) {
         let model = classifier.model
-        let workspace = model.makeWorkspace()
-        var tensor = [Float](repeating: 0, count: Preprocessor.tensorCount)
+        // Made when this worker gets its first image: with fewer images than workers (one photo), the idle
+        // workers never pay for a workspace's pages.
+        var workspace: Workspace?
+        var tensor: [Float] = []
         var logits = [Float](repeating: 0, count: model.configuration.numClasses)
         var decodeNanoseconds: UInt64 = 0, inferenceNanoseconds: UInt64 = 0
         defer { timing.add(decode: decodeNanoseconds, inference: inferenceNanoseconds) }
@@ -113,6 +115,7 @@ public final class BatchClassifier: Sendable {
             if let problem = item.problem {
                 outcome = .failure("\(item.path): \(problem)")
             } else {
+                if tensor.isEmpty { tensor = [Float](repeating: 0, count: Preprocessor.tensorCount) }
                 do {
                     let prepared = try tensor.withUnsafeMutableBufferPointer { buffer throws(ClassifierError) in
                         try classifier.writeInput(forImageAt: item.path, into: buffer)
@@ -128,7 +131,9 @@ public final class BatchClassifier: Sendable {
                     decodeNanoseconds += t1 - t0
                     tensor.withUnsafeBufferPointer { x in
                         logits.withUnsafeMutableBufferPointer { y in
-                            model.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: workspace)
+                            let planned = workspace ?? model.makeWorkspace()
+                            workspace = planned
+                            model.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: planned)
                         }
                     }
                     outcome = .predictions(ImageClassifier.topPredictions(logits: logits, labels: classifier.labels, k: settings.topK))

@@ -19,7 +19,9 @@ public final class ImageClassifier: @unchecked Sendable {
     public let labels: [String]
     /// How files are decoded: EXIF orientation, truncated data, pixel limit.
     public let decodingOptions: DecodingOptions
-    private let workspace: Workspace
+    /// Made on the first `logits` call (guarded by `lock`): a classifier used only through `BatchClassifier`,
+    /// whose workers have their own, never touches its pages.
+    private var workspace: Workspace?
     private let lock = NSLock()
 
     public convenience init(weightsAt path: String, decodingOptions: DecodingOptions = .default) throws(ClassifierError) {
@@ -42,7 +44,6 @@ public final class ImageClassifier: @unchecked Sendable {
         self.decodingOptions = decodingOptions
         model = ShuffleNetModel(weights: weights, inputSize: Preprocessor.cropSize)
         preprocessor = Preprocessor(style: style)
-        workspace = model.makeWorkspace()
         let classes = weights.configuration.numClasses
         if weights.metadata[ShuffleNetWeights.MetadataKey.labels] == "imagenet-1k", classes == ImageNetClasses.names.count {
             labels = ImageNetClasses.names
@@ -100,7 +101,9 @@ public final class ImageClassifier: @unchecked Sendable {
     public func logits(forInput input: [Float]) -> [Float] {
         lock.lock()
         defer { lock.unlock() }
-        return model.logits(for: input, workspace: workspace)
+        let planned = workspace ?? model.makeWorkspace()
+        workspace = planned
+        return model.logits(for: input, workspace: planned)
     }
 
     /// Softmax over all classes (in Double, after subtracting the maximum, so it cannot overflow), then the

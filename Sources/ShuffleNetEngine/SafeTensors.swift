@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A problem with a weights file: which file, and what exactly is wrong with it.
 public struct WeightsError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -175,7 +180,16 @@ public struct SafeTensorsFile: Sendable {
             case .F64: return (0..<count).map { Float(Double(bitPattern: load($0, UInt64.self))) }
             case .F16: return (0..<count).map { Float(Float16(bitPattern: load($0, UInt16.self))) }
             case .BF16: return (0..<count).map { Float(bitPattern: UInt32(load($0, UInt16.self)) << 16) }
-            default: return (0..<count).map { Float(bitPattern: load($0, UInt32.self)) }
+            default:
+                #if _endian(little)
+                // Little-endian F32 on a little-endian host: the bytes are already the floats.
+                return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(start: base, count: 4 * count))
+                    initialized = count
+                }
+                #else
+                return (0..<count).map { Float(bitPattern: load($0, UInt32.self)) }
+                #endif
             }
         }
     }
@@ -259,15 +273,33 @@ public func jsonStringLiteral(_ text: String) -> String {
     return out + "\""
 }
 
-/// Reads a whole file, with errors that say which file and why.
+/// Reads a whole file, with errors that say which file and why: straight into the array with POSIX calls (one
+/// copy; going through `Data` made two and showed up in the start-up time of `classify`).
 func readWholeFile(_ path: String) throws(WeightsError) -> [UInt8] {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw WeightsError(path: path, "no such file")
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else {
+        let code = errno
+        throw WeightsError(path: path, code == ENOENT || code == ENOTDIR ? "no such file" : "cannot open (\(String(cString: strerror(code))))")
     }
-    guard !isDirectory.boolValue else { throw WeightsError(path: path, "is a directory, not a weights file") }
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw WeightsError(path: path, "cannot read (permission denied?)")
+    defer { close(descriptor) }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else { throw WeightsError(path: path, "cannot inspect (\(String(cString: strerror(errno))))") }
+    guard (status.st_mode & S_IFMT) != S_IFDIR else { throw WeightsError(path: path, "is a directory, not a weights file") }
+    // st_size sizes the first read; reading goes on to the end of the file in case it is a pipe or growing.
+    var bytes = [UInt8](repeating: 0, count: max(Int(status.st_size), 0) + 1)
+    var filled = 0
+    while true {
+        if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(bytes.count, 1 << 16))) }
+        let count = bytes.withUnsafeMutableBytes { buffer in
+            read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+        }
+        if count == 0 { break }
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw WeightsError(path: path, "read failed (\(String(cString: strerror(errno))))")
+        }
+        filled += count
     }
-    return [UInt8](data)
+    bytes.removeLast(bytes.count - filled)
+    return bytes
 }
