@@ -3,7 +3,8 @@ import ShuffleNetEngine
 
 /// The fast model (folded BatchNorm, folded shuffle, SIMD kernels) against the literal reference network.
 @Suite struct ModelTests {
-    static let configurations: [(Double, Int)] = [(0.5, 1), (0.5, 2), (0.5, 3), (0.5, 4), (0.5, 8), (1, 3), (0.25, 8), (1.5, 2)]
+    /// Every g at the scales `bench --sweep` and `Scripts/compare-runtimes` use (0.5, 1, 2), and two odd scales.
+    static let configurations: [(Double, Int)] = [0.5, 1, 2].flatMap { s in [1, 2, 3, 4, 8].map { (s, $0) } } + [(0.25, 8), (1.5, 2)]
 
     @Test(arguments: configurations)
     func fastModelMatchesReferenceOnSmallInputs(scale: Double, groups: Int) throws {
