@@ -62,16 +62,14 @@ SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, pt
 SN_TARGET void sn_pointwise_avx2(const sn_pointwise_args *a) {
     ptrdiff_t first, last;
     sn_group_span(a, &first, &last);
+    const ptrdiff_t tile = sn_pixel_tile(a, 16);
     for (ptrdiff_t g = first; g < last; g++) {
-        const float *x = a->input + g * a->inputs_per_group * a->input_plane_stride;
-        ptrdiff_t o = g * a->outputs_per_group > a->output_begin ? g * a->outputs_per_group : a->output_begin;
-        const ptrdiff_t end = (g + 1) * a->outputs_per_group < a->output_end ? (g + 1) * a->outputs_per_group : a->output_end;
-        // Pixel tiles outermost, so a tile of the group's inputs stays in L1 while every row block uses it.
-        ptrdiff_t tile = a->inputs_per_group > 0 ? (24 * 1024 / ((ptrdiff_t)sizeof(float) * a->inputs_per_group)) / 16 * 16 : a->pixels;
-        if (tile < 16) tile = 16;
+        const sn_group_slice group = sn_group_slice_of(a, g);
+        const float *x = group.input;
+        const ptrdiff_t end = group.end;
         for (ptrdiff_t p0 = 0; p0 < a->pixels; p0 += tile) {
             const ptrdiff_t pend = p0 + tile < a->pixels ? p0 + tile : a->pixels;
-            ptrdiff_t r = o;
+            ptrdiff_t r = group.begin;
             for (; r + 6 <= end; r += 6) {
                 for (ptrdiff_t p = p0; p < pend; p += 16) block(a, x, r, p, 6);
             }

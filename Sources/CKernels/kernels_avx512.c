@@ -67,17 +67,14 @@ SN_INLINE void rows(const sn_pointwise_args *a, const float *x, ptrdiff_t o, ptr
 SN_TARGET void sn_pointwise_avx512(const sn_pointwise_args *a) {
     ptrdiff_t first, last;
     sn_group_span(a, &first, &last);
+    const ptrdiff_t tile = sn_pixel_tile(a, 64);
     for (ptrdiff_t g = first; g < last; g++) {
-        const float *x = a->input + g * a->inputs_per_group * a->input_plane_stride;
-        ptrdiff_t o = g * a->outputs_per_group > a->output_begin ? g * a->outputs_per_group : a->output_begin;
-        const ptrdiff_t end = (g + 1) * a->outputs_per_group < a->output_end ? (g + 1) * a->outputs_per_group : a->output_end;
-        // Pixel tiles outermost: a tile of the group's inputs (K planes x tile pixels) stays in L1 while every
-        // row block of the group uses it, instead of the whole input streaming from L2 once per row block.
-        ptrdiff_t tile = a->inputs_per_group > 0 ? (24 * 1024 / ((ptrdiff_t)sizeof(float) * a->inputs_per_group)) / 64 * 64 : a->pixels;
-        if (tile < 64) tile = 64;
+        const sn_group_slice group = sn_group_slice_of(a, g);
+        const float *x = group.input;
+        const ptrdiff_t end = group.end;
         for (ptrdiff_t p = 0; p < a->pixels; p += tile) {
             const ptrdiff_t pend = p + tile < a->pixels ? p + tile : a->pixels;
-            ptrdiff_t r = o;
+            ptrdiff_t r = group.begin;
             for (; r + 6 <= end; r += 6) rows(a, x, r, p, pend, 6, 4);
             // 1-5 rows left (e.g. 10 outputs per group at 0.5x g=3): still 64 pixels per block, so there are at
             // least 4 independent accumulators (not 1) to hide the FMAs' latency.

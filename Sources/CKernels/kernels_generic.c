@@ -35,11 +35,10 @@ void sn_pointwise_generic(const sn_pointwise_args *a) {
     ptrdiff_t first, last;
     sn_group_span(a, &first, &last);
     for (ptrdiff_t g = first; g < last; g++) {
-        const float *x = a->input + g * a->inputs_per_group * a->input_plane_stride;
-        ptrdiff_t o = g * a->outputs_per_group > a->output_begin ? g * a->outputs_per_group : a->output_begin;
-        const ptrdiff_t end = (g + 1) * a->outputs_per_group < a->output_end ? (g + 1) * a->outputs_per_group : a->output_end;
-        for (; o + 4 <= end; o += 4) block(a, x, o, 4);
-        for (; o < end; o++) block(a, x, o, 1);
+        const sn_group_slice group = sn_group_slice_of(a, g);
+        ptrdiff_t o = group.begin;
+        for (; o + 4 <= group.end; o += 4) block(a, group.input, o, 4);
+        for (; o < group.end; o++) block(a, group.input, o, 1);
     }
 }
 

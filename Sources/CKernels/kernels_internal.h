@@ -61,4 +61,30 @@ static inline void sn_group_span(const sn_pointwise_args *a, ptrdiff_t *first, p
     *last = (a->output_end + a->outputs_per_group - 1) / a->outputs_per_group;
 }
 
+/// What a pointwise call computes of group `g`: the group's first input plane and its output channels
+/// `begin ..< end` that lie in `output_begin ..< output_end`.
+typedef struct sn_group_slice {
+    const float *input;
+    ptrdiff_t begin;
+    ptrdiff_t end;
+} sn_group_slice;
+
+static inline sn_group_slice sn_group_slice_of(const sn_pointwise_args *a, ptrdiff_t g) {
+    const ptrdiff_t first = g * a->outputs_per_group, past = first + a->outputs_per_group;
+    return (sn_group_slice){
+        .input = a->input + g * a->inputs_per_group * a->input_plane_stride,
+        .begin = first > a->output_begin ? first : a->output_begin,
+        .end = past < a->output_end ? past : a->output_end,
+    };
+}
+
+/// Pixels per tile of the pointwise loops, which run pixel tiles outermost: a tile of the group's inputs (K planes
+/// x tile pixels, about 24 KB) stays in L1 while every row block of the group uses it, instead of the whole input
+/// streaming from L2 once per row block. A multiple of `step`, at least `step`.
+static inline ptrdiff_t sn_pixel_tile(const sn_pointwise_args *a, ptrdiff_t step) {
+    if (a->inputs_per_group <= 0) return a->pixels > step ? a->pixels : step;
+    const ptrdiff_t tile = 24 * 1024 / ((ptrdiff_t)sizeof(float) * a->inputs_per_group) / step * step;
+    return tile > step ? tile : step;
+}
+
 #endif
