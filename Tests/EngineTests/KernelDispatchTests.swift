@@ -88,7 +88,8 @@ import ShuffleNetEngine
         var rng = TestRandom(200)
         for stride in [1, 2] {
             // Widths around the 8- and 16-lane block sizes, so every masked tail length appears.
-            for (height, width) in [(1, 1), (2, 3), (7, 7), (3, 8), (5, 9), (4, 15), (6, 16), (3, 17), (2, 31), (5, 33), (9, 40), (28, 28)] {
+            for (height, width) in [(1, 1), (2, 3), (7, 7), (3, 8), (5, 9), (4, 15), (6, 16), (3, 17), (2, 31), (5, 33), (9, 40),
+                                    (14, 14), (28, 28), (33, 20), (56, 56)] {
                 let channels = 3, pixels = height * width
                 let x = rng.array(channels * pixels), w = rng.array(channels * 9), b = rng.array(channels)
                 let reference = ReferenceKernels.convolution(x, channels: channels, height: height, width: width, weights: w,
@@ -315,14 +316,4 @@ private func zeroBordered(_ x: [Float], channels: Int, height: Int, width: Int) 
         }
     }
     return padded
-}
-
-/// Like `padded(_:channels:pixels:)` with `extraStride` more floats between planes, garbage-filled.
-private func padded(_ values: [Float], channels: Int, pixels: Int, extraStride: Int) -> (buffer: [Float], stride: Int) {
-    let stride = (pixels + 15) / 16 * 16 + extraStride
-    var buffer = [Float](repeating: 12345, count: channels * stride)
-    for c in 0..<channels {
-        for p in 0..<pixels { buffer[c * stride + p] = values[c * pixels + p] }
-    }
-    return (buffer, stride)
 }

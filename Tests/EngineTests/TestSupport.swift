@@ -18,10 +18,10 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     return zip(a, b).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
 }
 
-/// Channel planes padded to a multiple of 16 floats, as the fast kernels expect, filled from `values`
-/// (`channels` planes of `pixels` each). Padding is filled with garbage to prove it is never read as data.
-func padded(_ values: [Float], channels: Int, pixels: Int) -> (buffer: [Float], stride: Int) {
-    let stride = (pixels + 15) / 16 * 16
+/// Channel planes padded to a multiple of 16 floats (plus `extraStride` more), as the fast kernels expect, filled
+/// from `values` (`channels` planes of `pixels` each). Padding is filled with garbage to prove it is never read as data.
+func padded(_ values: [Float], channels: Int, pixels: Int, extraStride: Int = 0) -> (buffer: [Float], stride: Int) {
+    let stride = (pixels + 15) / 16 * 16 + extraStride
     var buffer = [Float](repeating: 12345, count: channels * stride)
     for c in 0..<channels {
         for p in 0..<pixels { buffer[c * stride + p] = values[c * pixels + p] }
