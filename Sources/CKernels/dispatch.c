@@ -95,7 +95,7 @@ static int dense_args_valid(const sn_dense_args *a) {
 }
 
 static int conv3x3s2_args_valid(const sn_conv3x3s2_args *a) {
-    return a != NULL && a->padded != NULL && a->output != NULL && a->weights != NULL && a->bias != NULL
+    return a != NULL && a->input != NULL && a->output != NULL && a->weights != NULL && a->bias != NULL
         && a->input_channels >= 1 && a->height >= 1 && a->width >= 1 && a->outputs >= 0 && a->row_begin >= 0
         && a->row_end >= a->row_begin && a->row_end <= (a->height - 1) / 2 + 1;
 }

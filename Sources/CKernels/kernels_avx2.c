@@ -170,21 +170,38 @@ SN_TARGET void sn_dense_avx2(const sn_dense_args *a) {
     for (; o < a->output_end; o++) dense_rows(a, o, 1);
 }
 
-/// Output channels o ..< o + n (a constant at each call) for 8 pixels of output row y from column x.
+/// Lanes `0 <= start + l < limit` of an 8-float load, as a maskload/maskstore mask.
+SN_INLINE __m256i lanes_inside(ptrdiff_t start, ptrdiff_t limit) {
+    const __m256i position = _mm256_add_epi32(_mm256_set1_epi32((int)start), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_and_si256(_mm256_cmpgt_epi32(position, _mm256_set1_epi32(-1)),
+                            _mm256_cmpgt_epi32(_mm256_set1_epi32((int)limit), position));
+}
+
+/// Output channels o ..< o + n (a constant at each call) for 8 pixels of output row y from column x, window rows
+/// `first ... last`: even columns of each input row from two masked loads (columns outside the plane read as zero,
+/// the padding) and a shuffle, each feeding n FMAs.
 SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, ptrdiff_t o, const int n, ptrdiff_t y, ptrdiff_t x,
-                               ptrdiff_t row, ptrdiff_t plane, ptrdiff_t out_w) {
+                               int first, int last, const __m256i *masks, ptrdiff_t out_w) {
+    const ptrdiff_t width = a->width;
     const float *w = a->weights + o;  // advanced by `outputs` per tap: weights are [C][3][3][outputs]
     __m256 acc[12];
     // Every loop over the block fully unrolled, so that the accumulators are registers, not a stack array.
 #pragma clang loop unroll(full)
     for (int r = 0; r < n; r++) acc[r] = _mm256_set1_ps(a->bias[o + r]);
     for (ptrdiff_t c = 0; c < a->input_channels; c++) {
-        const float *base = a->padded + c * plane + 2 * y * row + 2 * x;
+        // Input row 2y - 1 + ky, column 2x + kx - 1 of channel c for window tap (ky, kx).
+        const float *base = a->input + c * a->input_plane_stride + (2 * y - 1) * width + 2 * x - 1;
 #pragma clang loop unroll(full)
         for (int t = 0; t < 9; t++) {
-            const __m256 v = load_even(base + (t / 3) * row + t % 3);
+            const int ky = t / 3, kx = t % 3;
+            if (ky >= first && ky <= last) {
+                const float *p = base + ky * width + kx;
+                const __m256 pairs = _mm256_shuffle_ps(_mm256_maskload_ps(p, masks[2 * kx]),
+                                                       _mm256_maskload_ps(p + 8, masks[2 * kx + 1]), _MM_SHUFFLE(2, 0, 2, 0));
+                const __m256 v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(pairs), _MM_SHUFFLE(3, 1, 2, 0)));
 #pragma clang loop unroll(full)
-            for (int r = 0; r < n; r++) acc[r] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(w + r), acc[r]);
+                for (int r = 0; r < n; r++) acc[r] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(w + r), acc[r]);
+            }
             w += a->outputs;
         }
     }
@@ -203,28 +220,29 @@ SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, ptrdiff_t o, const in
 
 SN_TARGET void sn_conv3x3s2_avx2(const sn_conv3x3s2_args *a) {
     static const int sizes[] = {12, 8, 4, 1};
-    const ptrdiff_t row = sn_padded_row(a->width), plane = sn_padded_plane_count(a->height, a->width);
     const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
     for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
+        int first, last;
+        sn_window_rows(y, a->height, &first, &last);
         for (ptrdiff_t x = 0; x < out_w; x += 8) {
+            // Per kx, the lanes of the two loads (columns 2x+kx-1 ... and 8 further) that lie inside the plane.
+            __m256i masks[6];
+            for (int kx = 0; kx < 3; kx++) {
+                masks[2 * kx] = lanes_inside(2 * x + kx - 1, a->width);
+                masks[2 * kx + 1] = lanes_inside(2 * x + kx + 7, a->width);
+            }
             for (ptrdiff_t o = 0; o < a->outputs;) {
                 const int n = sn_channel_block(a->outputs - o, sizes);
                 switch (n) {
-                case 12: conv3x3s2_block(a, o, 12, y, x, row, plane, out_w); break;
-                case 8: conv3x3s2_block(a, o, 8, y, x, row, plane, out_w); break;
-                case 4: conv3x3s2_block(a, o, 4, y, x, row, plane, out_w); break;
-                default: conv3x3s2_block(a, o, 1, y, x, row, plane, out_w); break;
+                case 12: conv3x3s2_block(a, o, 12, y, x, first, last, masks, out_w); break;
+                case 8: conv3x3s2_block(a, o, 8, y, x, first, last, masks, out_w); break;
+                case 4: conv3x3s2_block(a, o, 4, y, x, first, last, masks, out_w); break;
+                default: conv3x3s2_block(a, o, 1, y, x, first, last, masks, out_w); break;
                 }
                 o += n;
             }
         }
     }
-}
-/// Lanes `0 <= start + l < limit` of an 8-float load, as a maskload/maskstore mask.
-SN_INLINE __m256i lanes_inside(ptrdiff_t start, ptrdiff_t limit) {
-    const __m256i position = _mm256_add_epi32(_mm256_set1_epi32((int)start), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    return _mm256_and_si256(_mm256_cmpgt_epi32(position, _mm256_set1_epi32(-1)),
-                            _mm256_cmpgt_epi32(_mm256_set1_epi32((int)limit), position));
 }
 
 /// Pooled outputs o .. o+7 of output row y for every channel in the range (the AVX-512 kernel's method with 8

@@ -90,12 +90,6 @@ SN_TARGET void sn_pointwise_avx512(const sn_pointwise_args *a) {
     }
 }
 
-/// `p[0], p[2], ..., p[30]`: the stride-2 window's columns for 16 outputs, from two loads and one permute.
-SN_INLINE __m512 load_even(const float *p) {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16));
-}
-
 /// Lanes `0 <= start + l < limit` of a 16-float load starting at column `start` of a row `limit` wide.
 SN_INLINE __mmask16 columns_inside(ptrdiff_t start, ptrdiff_t limit) {
     const ptrdiff_t lo = start < 0 ? -start : 0, hi = limit - start < 16 ? limit - start : 16;
@@ -267,11 +261,14 @@ SN_TARGET void sn_dense_avx512(const sn_dense_args *a) {
     for (; o < a->output_end; o++) dense_rows(a, o, 1);
 }
 /// Output channels o ..< o + n (n a constant at each call) for 16 pixels from column x of `rows` (1 or 2, also a
-/// constant) consecutive output rows from y. Each of the 9 * C input vectors (even columns of a zero-bordered row)
-/// feeds n FMAs, and each broadcast weight feeds `rows` of them: with 2 x 12 accumulators in registers the loop
-/// issues two thirds of a load per FMA instead of more than one.
+/// constant) consecutive output rows from y, window rows `first ... last` (all three for 2 rows). Each of the 9 * C
+/// input vectors (even columns of an input row, from two masked loads: columns outside the plane read as zero,
+/// which is the padding) feeds n FMAs, and each broadcast weight feeds `rows` of them: with 2 x 12 accumulators in
+/// registers the loop issues two thirds of a load per FMA instead of more than one.
 SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, ptrdiff_t o, const int n, ptrdiff_t y, const int rows,
-                               ptrdiff_t x, ptrdiff_t row, ptrdiff_t plane, ptrdiff_t out_w) {
+                               ptrdiff_t x, int first, int last, const __mmask16 *masks, ptrdiff_t out_w) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const ptrdiff_t width = a->width;
     const float *w = a->weights + o;  // advanced by `outputs` per tap: weights are [C][3][3][outputs]
     __m512 acc[2][12];
     // Every loop over the block fully unrolled, so that the accumulators are registers, not a stack array.
@@ -281,17 +278,25 @@ SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, ptrdiff_t o, const in
         for (int r = 0; r < n; r++) acc[i][r] = _mm512_set1_ps(a->bias[o + r]);
     }
     for (ptrdiff_t c = 0; c < a->input_channels; c++) {
-        const float *base = a->padded + c * plane + 2 * y * row + 2 * x;
+        // Input row 2y - 1 + ky, column 2x + kx - 1 of channel c for window tap (ky, kx).
+        const float *base = a->input + c * a->input_plane_stride + (2 * y - 1) * width + 2 * x - 1;
 #pragma clang loop unroll(full)
         for (int t = 0; t < 9; t++) {
-            __m512 v[2];
+            const int ky = t / 3, kx = t % 3;
+            if (ky >= first && ky <= last) {
+                __m512 v[2];
 #pragma clang loop unroll(full)
-            for (int i = 0; i < rows; i++) v[i] = load_even(base + (2 * i + t / 3) * row + t % 3);
+                for (int i = 0; i < rows; i++) {
+                    const float *p = base + (2 * i + ky) * width + kx;
+                    v[i] = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(masks[2 * kx], p), even,
+                                                  _mm512_maskz_loadu_ps(masks[2 * kx + 1], p + 16));
+                }
 #pragma clang loop unroll(full)
-            for (int r = 0; r < n; r++) {
-                const __m512 weight = _mm512_set1_ps(w[r]);
+                for (int r = 0; r < n; r++) {
+                    const __m512 weight = _mm512_set1_ps(w[r]);
 #pragma clang loop unroll(full)
-                for (int i = 0; i < rows; i++) acc[i][r] = _mm512_fmadd_ps(v[i], weight, acc[i][r]);
+                    for (int i = 0; i < rows; i++) acc[i][r] = _mm512_fmadd_ps(v[i], weight, acc[i][r]);
+                }
             }
             w += a->outputs;
         }
@@ -307,19 +312,25 @@ SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, ptrdiff_t o, const in
     }
 }
 
-/// `conv3x3s2_block` for `rows` (1 or 2) output rows, over all output channels in blocks of 12, 8, 4 and 1.
-SN_INLINE void conv3x3s2_rows(const sn_conv3x3s2_args *a, ptrdiff_t y, const int rows, ptrdiff_t row, ptrdiff_t plane,
+/// `conv3x3s2_block` for `rows` (1 or 2) output rows from y, over all output channels in blocks of 12, 8, 4 and 1.
+SN_INLINE void conv3x3s2_rows(const sn_conv3x3s2_args *a, ptrdiff_t y, const int rows, int first, int last,
                               ptrdiff_t out_w) {
     for (ptrdiff_t x = 0; x < out_w; x += 16) {
+        // Per kx, the lanes of the two loads (columns 2x+kx-1 ... and 16 further) that lie inside the plane.
+        __mmask16 masks[6];
+        for (int kx = 0; kx < 3; kx++) {
+            masks[2 * kx] = columns_inside(2 * x + kx - 1, a->width);
+            masks[2 * kx + 1] = columns_inside(2 * x + kx + 15, a->width);
+        }
         for (ptrdiff_t o = 0; o < a->outputs;) {
             // Blocks of 12 when they divide what is left (12, 24, 48 channels), else of 8 (16 = 8 + 8, not 12 + 4).
             const ptrdiff_t left = a->outputs - o;
             const int n = left % 12 == 0 ? 12 : left >= 8 ? 8 : left >= 4 ? 4 : 1;
             switch (n) {
-            case 12: conv3x3s2_block(a, o, 12, y, rows, x, row, plane, out_w); break;
-            case 8: conv3x3s2_block(a, o, 8, y, rows, x, row, plane, out_w); break;
-            case 4: conv3x3s2_block(a, o, 4, y, rows, x, row, plane, out_w); break;
-            default: conv3x3s2_block(a, o, 1, y, rows, x, row, plane, out_w); break;
+            case 12: conv3x3s2_block(a, o, 12, y, rows, x, first, last, masks, out_w); break;
+            case 8: conv3x3s2_block(a, o, 8, y, rows, x, first, last, masks, out_w); break;
+            case 4: conv3x3s2_block(a, o, 4, y, rows, x, first, last, masks, out_w); break;
+            default: conv3x3s2_block(a, o, 1, y, rows, x, first, last, masks, out_w); break;
             }
             o += n;
         }
@@ -327,11 +338,21 @@ SN_INLINE void conv3x3s2_rows(const sn_conv3x3s2_args *a, ptrdiff_t y, const int
 }
 
 SN_TARGET void sn_conv3x3s2_avx512(const sn_conv3x3s2_args *a) {
-    const ptrdiff_t row = sn_padded_row(a->width), plane = sn_padded_plane_count(a->height, a->width);
     const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
-    ptrdiff_t y = a->row_begin;
-    for (; y + 2 <= a->row_end; y += 2) conv3x3s2_rows(a, y, 2, row, plane, out_w);
-    if (y < a->row_end) conv3x3s2_rows(a, y, 1, row, plane, out_w);
+    for (ptrdiff_t y = a->row_begin; y < a->row_end;) {
+        int first, last, next_first, next_last;
+        sn_window_rows(y, a->height, &first, &last);
+        sn_window_rows(y + 1, a->height, &next_first, &next_last);
+        // Two rows at a time where both windows lie wholly inside the plane (all rows but the top and, for an even
+        // height, the bottom one).
+        if (y + 1 < a->row_end && first == 0 && last == 2 && next_first == 0 && next_last == 2) {
+            conv3x3s2_rows(a, y, 2, 0, 2, out_w);
+            y += 2;
+        } else {
+            conv3x3s2_rows(a, y, 1, first, last, out_w);
+            y += 1;
+        }
+    }
 }
 
 /// Pooled outputs o .. o+15 of one output row for every channel in the range: per input row, two masked loads

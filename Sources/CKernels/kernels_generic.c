@@ -92,21 +92,24 @@ void sn_dense_generic(const sn_dense_args *a) {
 }
 
 void sn_conv3x3s2_generic(const sn_conv3x3s2_args *a) {
-    const ptrdiff_t row = sn_padded_row(a->width), plane = sn_padded_plane_count(a->height, a->width);
-    const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
+    const ptrdiff_t width = a->width, out_w = (width - 1) / 2 + 1;
     for (ptrdiff_t o = 0; o < a->outputs; o++) {
         const float *w = a->weights + o;  // tap t of input channel c at w[(9 * c + t) * outputs]
         for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
             // The output row is its own accumulator: one tap at a time over the whole row, a loop with a
-            // stride-2 load the compiler can vectorise.
+            // stride-2 load the compiler can vectorise. Taps outside the plane (padding) are left out.
             float *dst = a->output + o * a->output_plane_stride + (y - a->output_row_base) * out_w;
             for (ptrdiff_t x = 0; x < out_w; x++) dst[x] = a->bias[o];
+            int first, last;
+            sn_window_rows(y, a->height, &first, &last);
             for (ptrdiff_t c = 0; c < a->input_channels; c++) {
-                for (int ky = 0; ky < 3; ky++) {
+                for (int ky = first; ky <= last; ky++) {
+                    const float *line = a->input + c * a->input_plane_stride + (2 * y - 1 + ky) * width;
                     for (int kx = 0; kx < 3; kx++) {
-                        const float *src = a->padded + c * plane + (2 * y + ky) * row + kx;
                         const float tap = w[(9 * c + 3 * ky + kx) * a->outputs];
-                        for (ptrdiff_t x = 0; x < out_w; x++) dst[x] += src[2 * x] * tap;
+                        // Column 2x + kx - 1 must lie in 0 ..< width.
+                        const ptrdiff_t x0 = kx == 0 ? 1 : 0, x1 = (width - kx) / 2 + 1 < out_w ? (width - kx) / 2 + 1 : out_w;
+                        for (ptrdiff_t x = x0; x < x1; x++) dst[x] += line[2 * x + kx - 1] * tap;
                     }
                 }
             }

@@ -55,6 +55,13 @@ static inline int sn_channel_block(ptrdiff_t left, const int *sizes) {
     return sizes[i];
 }
 
+/// The window rows ky of a 3x3, stride-2, padding-1 window at output row y that lie inside a plane `height` rows
+/// high: `*first ... *last` (the top output row has no row above, an even height's last one no row below).
+static inline void sn_window_rows(ptrdiff_t y, ptrdiff_t height, int *first, int *last) {
+    *first = y == 0 ? 1 : 0;
+    *last = 2 * y + 1 < height ? 2 : 1;
+}
+
 /// The first group and one past the last group that output channels `begin ..< end` touch.
 static inline void sn_group_span(const sn_pointwise_args *a, ptrdiff_t *first, ptrdiff_t *last) {
     *first = a->output_begin / a->outputs_per_group;

@@ -55,8 +55,8 @@ public final class ImageClassifier: @unchecked Sendable {
     /// Decodes the file (JPEG or PNG, by content) and classifies it.
     public func classify(imageAt path: String, topK: Int = 5) throws(ClassifierError) -> [Prediction] {
         var input = [Float](repeating: 0, count: Preprocessor.tensorCount)
-        try input.withUnsafeMutableBufferPointer { buffer throws(ClassifierError) in
-            try writeInput(forImageAt: path, into: buffer)
+        _ = try input.withUnsafeMutableBufferPointer { buffer throws(ClassifierError) in
+            try writeInput(forImageAt: path, into: buffer)  // the crop and warnings it also returns are not needed here
         }
         return Self.topPredictions(logits: logits(forInput: input), labels: labels, k: topK)
     }

@@ -90,13 +90,6 @@ public final class ShuffleNetModel: Sendable {
         let c = configuration
         let inSize = plan.inputSize, stemSize = plan.stemOutputSize
         profile?.start()
-        // conv1 straight from zero-bordered copies of the input planes, split over threads by output rows.
-        let paddedPlane = StemConvolution.paddedPlaneCount(height: inSize, width: inSize)
-        pool.run(chunks: 3) { channel, _ in
-            StemConvolution.copyWithZeroBorder(input + channel * inSize * inSize, height: inSize, width: inSize,
-                                               into: w.paddedInput + channel * paddedPlane)
-        }
-        profile?.record("input copy with zero border", kind: .stem)
         // conv1 and the max pool in bands of pooled rows: each band's conv1 rows (2 per pooled row, plus the one
         // above) go to the thread's scratch and are pooled while still in cache. The whole conv1 output would be
         // 1.2 MB at 1x, more than L2, and the pool would read it back from L3; the shared rows between bands
@@ -106,8 +99,8 @@ public final class ShuffleNetModel: Sendable {
             let pooled = (band * bandRows)..<min(poolSize, (band + 1) * bandRows)
             let convRows = max(2 * pooled.lowerBound - 1, 0)..<min(2 * pooled.upperBound, stemSize)
             let scratch = w.scratch(thread), bandPlane = w.stemBandPlane
-            stem.run(padded: w.paddedInput, height: inSize, width: inSize, output: scratch, outputPlaneStride: bandPlane,
-                     rows: convRows, outputRowBase: convRows.lowerBound)
+            stem.run(input: input, inputPlaneStride: inSize * inSize, height: inSize, width: inSize, output: scratch,
+                     outputPlaneStride: bandPlane, rows: convRows, outputRowBase: convRows.lowerBound)
             Pooling.max3x3Stride2(input: scratch, inputPlaneStride: bandPlane, inputRowBase: convRows.lowerBound,
                                   channels: c.stemChannels, height: stemSize, width: stemSize, output: w.ping,
                                   outputPlaneStride: w.planeStride(poolSize), rows: pooled)
@@ -197,7 +190,6 @@ public final class Workspace: @unchecked Sendable {
     /// Pooled rows per band of the fused conv1 + max pool, and the floats of one channel's conv1 rows for a band.
     let stemBandRows: Int
     let stemBandPlane: Int
-    let paddedInput: UnsafeMutablePointer<Float>
     let ping: UnsafeMutablePointer<Float>
     let pong: UnsafeMutablePointer<Float>
     let bottleneckIn: UnsafeMutablePointer<Float>
@@ -252,7 +244,6 @@ public final class Workspace: @unchecked Sendable {
             allocations.append((p, count))
             return p
         }
-        paddedInput = allocate(3 * StemConvolution.paddedPlaneCount(height: plan.inputSize, width: plan.inputSize))
         ping = allocate(activation)
         pong = allocate(activation)
         bottleneckIn = allocate(bottleneck)

@@ -136,15 +136,15 @@ import ShuffleNetEngine
                 x, channels: inputs, height: height, width: width, weights: w, outputChannels: outputs, kernel: 3, stride: 2,
                 padding: 1, groups: 1, bias: b).values)
             let conv = StemConvolution(weights: w, bias: b, inputChannels: inputs, outputChannels: outputs)
-            let paddedInput = zeroBordered(x, channels: inputs, height: height, width: width)
             let outH = StemConvolution.outputSize(height), outPixels = outH * StemConvolution.outputSize(width)
             let outStride = (outPixels + 15) / 16 * 16 + 16
             var out = [Float](repeating: .nan, count: outputs * outStride)
-            try paddedInput.withUnsafeBufferPointer { pp in
+            // The input planes with no slack after the last one: the kernel must not read past a plane's pixels.
+            try x.withUnsafeBufferPointer { xp in
                 try out.withUnsafeMutableBufferPointer { op in
                     for rows in [0..<(outH / 2), (outH / 2)..<outH] {
-                        try conv.run(on: variant, padded: pp.baseAddress!, height: height, width: width, output: op.baseAddress!,
-                                     outputPlaneStride: outStride, rows: rows)
+                        try conv.run(on: variant, input: xp.baseAddress!, inputPlaneStride: height * width, height: height,
+                                     width: width, output: op.baseAddress!, outputPlaneStride: outStride, rows: rows)
                     }
                 }
             }
@@ -172,16 +172,16 @@ import ShuffleNetEngine
         let expected = ReferenceKernels.pool3x3Stride2(conv, channels: outputs, height: convH, width: convW, maximum: true).values
         let poolH = (convH - 1) / 2 + 1, poolW = (convW - 1) / 2 + 1
         let stem = StemConvolution(weights: w, bias: b, inputChannels: inputs, outputChannels: outputs)
-        let paddedInput = zeroBordered(x, channels: inputs, height: height, width: width)
         var pooled = [Float](repeating: .nan, count: outputs * poolH * poolW)
         for bandRows in [0..<3, 3..<7, 7..<poolH] {
             let convRows = max(2 * bandRows.lowerBound - 1, 0)..<min(2 * bandRows.upperBound, convH)
             let bandPlane = convRows.count * convW
             var band = [Float](repeating: .nan, count: outputs * bandPlane)
-            try paddedInput.withUnsafeBufferPointer { pp in
+            try x.withUnsafeBufferPointer { xp in
                 try band.withUnsafeMutableBufferPointer { bp in
-                    try stem.run(on: variant, padded: pp.baseAddress!, height: height, width: width, output: bp.baseAddress!,
-                                 outputPlaneStride: bandPlane, rows: convRows, outputRowBase: convRows.lowerBound)
+                    try stem.run(on: variant, input: xp.baseAddress!, inputPlaneStride: height * width, height: height,
+                                 width: width, output: bp.baseAddress!, outputPlaneStride: bandPlane, rows: convRows,
+                                 outputRowBase: convRows.lowerBound)
                 }
             }
             #expect(!band.contains { $0.isNaN }, "\(variant) rows \(convRows): the band is not filled exactly")
@@ -302,18 +302,3 @@ import ShuffleNetEngine
     }
 }
 
-/// `channels` planes of `x` (each `height x width`) copied into the zero-bordered layout `StemConvolution` reads,
-/// `StemConvolution.paddedPlaneCount` floats apart (NaN wherever the copy writes nothing).
-private func zeroBordered(_ x: [Float], channels: Int, height: Int, width: Int) -> [Float] {
-    let plane = StemConvolution.paddedPlaneCount(height: height, width: width)
-    var padded = [Float](repeating: .nan, count: channels * plane)
-    x.withUnsafeBufferPointer { xp in
-        padded.withUnsafeMutableBufferPointer { pp in
-            for c in 0..<channels {
-                StemConvolution.copyWithZeroBorder(xp.baseAddress! + c * height * width, height: height, width: width,
-                                                   into: pp.baseAddress! + c * plane)
-            }
-        }
-    }
-    return padded
-}

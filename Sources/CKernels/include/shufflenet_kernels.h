@@ -127,13 +127,16 @@ typedef struct sn_dense_args {
 } sn_dense_args;
 
 /// A dense (ungrouped) 3x3 convolution with stride 2 and padding 1 over a few input channels, BatchNorm folded
-/// in, ReLU fused: the stem of a network, computed straight from zero-bordered input planes (no im2col matrix).
-/// Writes output rows `row_begin ..< row_end` of every output channel:
+/// in, ReLU fused: the stem of a network, computed straight from the input planes (no im2col matrix, no padded
+/// copy: taps that fall outside the plane are left out). Writes output rows `row_begin ..< row_end` of every output
+/// channel:
 ///
 ///     out[o][y][x] = max(0, bias[o] + sum_{c, ky, kx} weights[o][c][ky][kx] * in[c][2y - 1 + ky][2x - 1 + kx])
 typedef struct sn_conv3x3s2_args {
-    /// `input_channels` planes made by `sn_copy_with_zero_border`, `sn_padded_plane_count(height, width)` floats apart.
-    const float *padded;
+    /// `input_channels` planes of `height x width` floats (row-major), `input_plane_stride` floats apart. Nothing
+    /// outside them is read.
+    const float *input;
+    ptrdiff_t input_plane_stride;
     ptrdiff_t input_channels;
     ptrdiff_t height;
     ptrdiff_t width;

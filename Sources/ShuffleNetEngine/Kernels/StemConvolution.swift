@@ -1,9 +1,9 @@
 import CKernels
 
 /// The stem of the network (Table 1's "Conv1": 3x3, stride 2, padding 1, 3 input channels), BatchNorm folded into
-/// `weights` / `bias`, ReLU fused. `sn_conv3x3s2` in CKernels reads the zero-bordered input planes directly: every
-/// stride-2 input vector it builds feeds up to 24 output channels held in registers, so no im2col matrix is
-/// written (it would be 1.3 MB for a 224x224 input, twice the L2 traffic of the convolution itself).
+/// `weights` / `bias`, ReLU fused. `sn_conv3x3s2` in CKernels reads the input planes as they are: every stride-2
+/// input vector it builds (masked loads leave out the padding) feeds up to 24 output channels held in registers, so
+/// neither an im2col matrix (1.3 MB for a 224x224 input) nor a zero-bordered copy of the input is written.
 public struct StemConvolution: Sendable {
     public let inputChannels: Int
     public let outputChannels: Int
@@ -26,28 +26,21 @@ public struct StemConvolution: Sendable {
 
     public static func outputSize(_ n: Int) -> Int { (n - 1) / 2 + 1 }
 
-    /// Floats between the zero-bordered input planes `run` reads (see `copyWithZeroBorder`).
-    public static func paddedPlaneCount(height: Int, width: Int) -> Int { sn_padded_plane_count(height, width) }
-
-    /// Copies a `height x width` plane into a zero-bordered plane of `paddedPlaneCount(height:width:)` floats.
-    public static func copyWithZeroBorder(_ source: UnsafePointer<Float>, height: Int, width: Int,
-                                          into padded: UnsafeMutablePointer<Float>) {
-        sn_copy_with_zero_border(source, height, width, padded)
-    }
-
     /// Output rows in `rows` (default: all) of every channel, written as rows of `outputSize(width)` floats into
     /// planes `outputPlaneStride` apart, row y at row `y - outputRowBase` of its plane (so a band of rows can go to
     /// a small buffer); threads can split the rows. Uses `KernelVariant.active`; a convolution whose arrays do not
     /// match its shape computes nothing (the throwing `run(on:...)` says why).
-    public func run(padded: UnsafePointer<Float>, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
-                    outputPlaneStride: Int, rows: Range<Int>? = nil, outputRowBase: Int = 0) {
-        try? run(on: .active, padded: padded, height: height, width: width, output: output,
-                 outputPlaneStride: outputPlaneStride, rows: rows, outputRowBase: outputRowBase)
+    /// `input` holds `inputChannels` planes of `height x width` floats, `inputPlaneStride` apart.
+    public func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
+                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, rows: Range<Int>? = nil,
+                    outputRowBase: Int = 0) {
+        try? run(on: .active, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
+                 output: output, outputPlaneStride: outputPlaneStride, rows: rows, outputRowBase: outputRowBase)
     }
 
     /// `run` on an explicitly chosen kernel variant (tests and benchmarks compare them).
-    public func run(on variant: KernelVariant, padded: UnsafePointer<Float>, height: Int, width: Int,
-                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, rows: Range<Int>? = nil,
+    public func run(on variant: KernelVariant, input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int,
+                    width: Int, output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, rows: Range<Int>? = nil,
                     outputRowBase: Int = 0) throws(KernelCallError) {
         let name = "3x3 stride-2 convolution"
         try KernelCallError.require(height >= 1 && width >= 1, kernel: name, "empty \(height)x\(width) input")
@@ -56,7 +49,8 @@ public struct StemConvolution: Sendable {
         let outH = Self.outputSize(height)
         let range = (rows ?? 0..<outH).clamped(to: 0..<outH)
         var args = sn_conv3x3s2_args()
-        args.padded = padded
+        args.input = input
+        args.input_plane_stride = inputPlaneStride
         args.input_channels = inputChannels
         args.height = height
         args.width = width
