@@ -225,6 +225,14 @@ SN_TARGET void sn_conv3x3s2_avx2(const sn_conv3x3s2_args *a) {
         int first, last;
         sn_window_rows(y, a->height, &first, &last);
         for (ptrdiff_t x = 0; x < out_w; x += 8) {
+            // The two input rows the next output row adds, fetched while this one computes (see the AVX-512 kernel).
+            for (ptrdiff_t c = 0; c < a->input_channels; c++) {
+                for (ptrdiff_t r = 2 * y + 2; r <= 2 * y + 3 && r < a->height; r++) {
+                    const char *line = (const char *)(a->input + c * a->input_plane_stride + r * a->width + 2 * x);
+                    _mm_prefetch(line, _MM_HINT_T0);
+                    _mm_prefetch(line + 60, _MM_HINT_T0);
+                }
+            }
             // Per kx, the lanes of the two loads (columns 2x+kx-1 ... and 8 further) that lie inside the plane.
             __m256i masks[6];
             for (int kx = 0; kx < 3; kx++) {

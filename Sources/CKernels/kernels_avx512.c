@@ -316,6 +316,19 @@ SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, ptrdiff_t o, const in
 SN_INLINE void conv3x3s2_rows(const sn_conv3x3s2_args *a, ptrdiff_t y, const int rows, int first, int last,
                               ptrdiff_t out_w) {
     for (ptrdiff_t x = 0; x < out_w; x += 16) {
+        // The input rows the next rows of outputs will add (2y+2r+1 ... 2y+2r+4 for r = rows), fetched while these
+        // compute: the input of a batch is read once, from DRAM, and a band's rows of three channel planes are
+        // more streams than the hardware prefetcher follows.
+        for (ptrdiff_t c = 0; c < a->input_channels; c++) {
+            for (int k = 1; k <= 2 * rows; k++) {
+                const ptrdiff_t r = 2 * y + 2 * rows - 1 + k;
+                if (r < a->height) {
+                    const char *line = (const char *)(a->input + c * a->input_plane_stride + r * a->width + 2 * x);
+                    _mm_prefetch(line, _MM_HINT_T0);
+                    _mm_prefetch(line + 64, _MM_HINT_T0);
+                }
+            }
+        }
         // Per kx, the lanes of the two loads (columns 2x+kx-1 ... and 16 further) that lie inside the plane.
         __mmask16 masks[6];
         for (int kx = 0; kx < 3; kx++) {
