@@ -1,5 +1,5 @@
-// The zero-bordered scratch plane shared by the depthwise kernels and by the stride-2 stem convolution: one copy of
-// the layout rules, so the kernels' reads past the last pixel always land in memory the scratch owns.
+// The zero-bordered scratch plane of the portable and AVX2 depthwise kernels: one copy of the layout rules, so the
+// kernels' reads past the last pixel always land in memory the scratch owns.
 #include "shufflenet_kernels.h"
 
 #include <string.h>

@@ -5,8 +5,9 @@ import CKernels
 /// Channel `c` is written to output plane `destinations[c]`: a depthwise conv treats every channel alike,
 /// so the channel shuffle of the unit (Sec. 3.1) is applied here, by where the result is stored, at no cost.
 ///
-/// Each input plane is first copied into a zero-bordered scratch plane, so the 9 taps of the C kernel
-/// (`sn_depthwise3x3` in CKernels) need no bounds checks and run 16 (AVX-512) or 8 output pixels per vector.
+/// The AVX-512 kernel (`sn_depthwise3x3` in CKernels) reads the planes in place, masked loads standing in for the
+/// padding, 16 output pixels per vector; the AVX2 and portable ones first copy each plane into a zero-bordered
+/// scratch plane (hence `scratch`), so that their 9 taps need no bounds checks.
 public struct DepthwiseConvolution3x3: Sendable {
     public let channels: Int
     public let stride: Int
@@ -27,16 +28,6 @@ public struct DepthwiseConvolution3x3: Sendable {
 
     /// Floats of scratch `run` needs for a `height x width` input.
     public static func scratchCount(height: Int, width: Int) -> Int { sn_padded_plane_count(height, width) }
-
-    /// Row length of the scratch plane (see `sn_padded_row`): room for the left border and for the widest
-    /// vector read past the last pixel.
-    static func paddedRow(_ width: Int) -> Int { sn_padded_row(width) }
-
-    /// Copies a `height x width` plane to (1, 1) of a scratch plane with rows of `paddedRow(width)` floats and
-    /// zeroes everything around it (the same layout `StemConvolution` reads).
-    static func copyWithZeroBorder(_ source: UnsafePointer<Float>, height: Int, width: Int, into scratch: UnsafeMutablePointer<Float>) {
-        sn_copy_with_zero_border(source, height, width, scratch)
-    }
 
     /// Only channels in `channelRange` are computed (default: all), so threads can split the work; each
     /// thread needs its own `scratch`. Uses `KernelVariant.active`; a convolution whose arrays do not match its
