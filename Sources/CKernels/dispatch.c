@@ -77,7 +77,8 @@ int sn_kernels_requested(void) { return (resolve() >> 4 & 15) - 2; }
 
 static int pointwise_args_valid(const sn_pointwise_args *a) {
     if (a == NULL || a->input == NULL || a->output == NULL || a->weights == NULL || a->bias == NULL) return 0;
-    if (a->inputs_per_group < 0 || a->outputs_per_group < 1 || a->pixels < 0 || a->pixels % 16 != 0) return 0;
+    if (a->inputs_per_group < 0 || a->outputs_per_group < 1 || a->pixels < 0) return 0;
+    if (a->panel_rows < 1 || a->panel_rows > SN_POINTWISE_MAX_PANEL_ROWS) return 0;
     if (a->output_begin < 0 || a->output_end < a->output_begin) return 0;
     if (a->epilogue == SN_EPILOGUE_ADD_RESIDUAL_RELU) return a->residual != NULL;
     return a->epilogue == SN_EPILOGUE_LINEAR || a->epilogue == SN_EPILOGUE_RELU;

@@ -28,25 +28,25 @@ SN_INLINE void finish(const sn_pointwise_args *a, __m256 sum, __m256 bias, ptrdi
     _mm256_storeu_ps(a->output + o * a->output_plane_stride + p, v);
 }
 
-/// Output channels o ..< o + R of one group at pixels p ..< p + 16 (R <= 6, a constant at every call): 2R
-/// accumulators, 2 input vectors and a broadcast weight fit the 16 registers; each input vector loaded feeds R
-/// FMAs and each weight 2.
-SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, ptrdiff_t p, const int R) {
-    const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride;
-    const float *w = a->weights + o * k;
+/// Output channels o ..< o + R of one group (rows of one weight panel, `w`) at pixels p ..< p + 16 (R <= 6, a
+/// constant at every call): 2R accumulators, 2 input vectors and a broadcast weight fit the 16 registers; each
+/// input vector loaded feeds R FMAs and each weight 2.
+SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, sn_panel_rows w, ptrdiff_t p, const int R) {
+    const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride, ws = w.width;
+    const float *wp = w.weights;
     __m256 acc[6][2];
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     const float *xp = x + p;
-    // The next block's weights (the R * k floats after these) are fetched while this block computes: weights
-    // mostly live in L3, and a block starting on cold rows would stall on each new line of its R weight streams.
-    const char *next = (const char *)(w + R * k);
-    for (ptrdiff_t i = 0; i < k; i++, xp += xs) {
-        _mm_prefetch(next + (size_t)(i * R) * sizeof(float), _MM_HINT_T0);
+    // The next panel's weights (the ws * k floats after these) are fetched while this block computes: weights
+    // mostly live in L3, and a block starting on a cold panel would stall on each of its cache lines.
+    const char *next = (const char *)(wp + ws * k);
+    for (ptrdiff_t i = 0; i < k; i++, xp += xs, wp += ws) {
+        _mm_prefetch(next + (size_t)(i * ws) * sizeof(float), _MM_HINT_T0);
         const __m256 x0 = _mm256_loadu_ps(xp), x1 = _mm256_loadu_ps(xp + 8);
 #pragma clang loop unroll(full)
         for (int r = 0; r < R; r++) {
-            const __m256 c = _mm256_broadcast_ss(w + r * k + i);
+            const __m256 c = _mm256_broadcast_ss(wp + r);
             acc[r][0] = _mm256_fmadd_ps(x0, c, acc[r][0]);
             acc[r][1] = _mm256_fmadd_ps(x1, c, acc[r][1]);
         }
@@ -59,29 +59,34 @@ SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, pt
     }
 }
 
+/// Pixels are computed 16 at a time, the last block's padding pixels too (the planes have room for them).
 SN_TARGET void sn_pointwise_avx2(const sn_pointwise_args *a) {
     ptrdiff_t first, last;
     sn_group_span(a, &first, &last);
-    const ptrdiff_t tile = sn_pixel_tile(a, 16);
+    const ptrdiff_t tile = sn_pixel_tile(a, 16), pixels = (a->pixels + 15) / 16 * 16;
     for (ptrdiff_t g = first; g < last; g++) {
         const sn_group_slice group = sn_group_slice_of(a, g);
         const float *x = group.input;
-        const ptrdiff_t end = group.end;
-        for (ptrdiff_t p0 = 0; p0 < a->pixels; p0 += tile) {
-            const ptrdiff_t pend = p0 + tile < a->pixels ? p0 + tile : a->pixels;
-            ptrdiff_t r = group.begin;
-            for (; r + 6 <= end; r += 6) {
-                for (ptrdiff_t p = p0; p < pend; p += 16) block(a, x, r, p, 6);
-            }
-            for (ptrdiff_t p = p0; p < pend; p += 16) {
-                switch (end - r) {
-                case 5: block(a, x, r, p, 5); break;
-                case 4: block(a, x, r, p, 4); break;
-                case 3: block(a, x, r, p, 3); break;
-                case 2: block(a, x, r, p, 2); break;
-                case 1: block(a, x, r, p, 1); break;
-                default: break;
+        for (ptrdiff_t p0 = 0; p0 < pixels; p0 += tile) {
+            const ptrdiff_t pend = p0 + tile < pixels ? p0 + tile : pixels;
+            for (ptrdiff_t o = group.begin; o < group.end;) {
+                const sn_panel_rows panel = sn_panel_rows_at(a, &group, o);
+                // The panel's rows in register blocks of at most 6 (panels packed for AVX-512 are up to 8 high: 4 + 4).
+                const int step = (panel.rows + (panel.rows + 5) / 6 - 1) / ((panel.rows + 5) / 6);
+                for (int r0 = 0; r0 < panel.rows; r0 += step) {
+                    const sn_panel_rows w = {panel.weights + r0, panel.width, panel.rows - r0 < step ? panel.rows - r0 : step};
+                    for (ptrdiff_t p = p0; p < pend; p += 16) {
+                        switch (w.rows) {
+                        case 6: block(a, x, o + r0, w, p, 6); break;
+                        case 5: block(a, x, o + r0, w, p, 5); break;
+                        case 4: block(a, x, o + r0, w, p, 4); break;
+                        case 3: block(a, x, o + r0, w, p, 3); break;
+                        case 2: block(a, x, o + r0, w, p, 2); break;
+                        default: block(a, x, o + r0, w, p, 1); break;
+                        }
+                    }
                 }
+                o += panel.rows;
             }
         }
     }

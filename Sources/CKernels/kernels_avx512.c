@@ -19,13 +19,24 @@ SN_INLINE void finish(const sn_pointwise_args *a, __m512 v, ptrdiff_t o, ptrdiff
     _mm512_storeu_ps(a->output + o * a->output_plane_stride + p, v);
 }
 
-/// Output channels o ..< o + R of one group at pixels p ..< p + 16 * P (R <= 6 and P <= 4 are constants at every
-/// call): R x P accumulators stay in registers while the loop streams over the group's K inputs, each input vector
-/// loaded feeding R FMAs and each broadcast weight P of them.
-SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, ptrdiff_t p, const int R, const int P) {
-    const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride;
-    const float *w = a->weights + o * k;
-    __m512 acc[6][4];
+/// Tail pixels (past the last multiple of 16) that the blocks compute as lanes of a channel vector (see `block`);
+/// a longer tail is computed as one more 16-pixel vector, padding lanes included.
+enum { POINTWISE_TAIL_MAX = 4 };
+
+/// Output channels o ..< o + R of one group (rows of one weight panel, `w`) at pixels p ..< p + 16 * P, then, when
+/// TC > 0, at the `tail` pixels after those (R <= 8, P <= 3, TC in {0, 1, 4} are constants at every call). R x P
+/// accumulators stay in registers while the loop streams over the group's K inputs, each input vector loaded
+/// feeding R FMAs and each broadcast weight P of them (8 x 3 measured as fast as 6 x 4 on 56x56 planes and faster
+/// on 14x14 and 7x7, whose 12 and 3 vectors it divides). The tail pixels are turned around: the R weights of one
+/// input are one vector (the panel stores them side by side), multiplied by the tail pixel's input broadcast, so a
+/// tail pixel costs one FMA per input for all R channels, where a 16-pixel vector would cost R FMAs. A 7x7 plane
+/// (49 pixels) then costs 3 vectors plus a lane instead of 4 vectors, and 14x14 (196) 12 plus 4 lanes instead of
+/// 13. TC = 4 computes 4 tail columns and stores `tail` of them (the others read the plane's padding).
+SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, sn_panel_rows w, ptrdiff_t p,
+                     const int R, const int P, const int TC, int tail) {
+    const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride, ws = w.width;
+    const float *wp = w.weights;
+    __m512 acc[8][3];
     // The accumulators start at the bias, so the epilogue only adds the residual (if any) and clamps.
 #pragma clang loop unroll(full)
     for (int r = 0; r < R; r++) {
@@ -33,21 +44,30 @@ SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, pt
 #pragma clang loop unroll(full)
         for (int j = 0; j < P; j++) acc[r][j] = bias;
     }
+    const __mmask16 lanes = (__mmask16)((1u << R) - 1);  // channel r in lane r
+    __m512 tacc[4];
+#pragma clang loop unroll(full)
+    for (int t = 0; t < TC; t++) tacc[t] = _mm512_maskz_loadu_ps(lanes, a->bias + o);
     const float *xp = x + p;
-    // The next block's weights (the R * k floats after these: rows o + R ... of [outputs][k]) are fetched while
-    // this block computes, R floats per step: weights mostly live in L3 (a layer's can exceed L2), and a block
-    // starting on cold rows would otherwise stall on every new cache line of its R weight streams.
-    const char *next = (const char *)(w + R * k);
-    for (ptrdiff_t i = 0; i < k; i++, xp += xs) {
-        _mm_prefetch(next + (size_t)(i * R) * sizeof(float), _MM_HINT_T0);
-        __m512 xv[4];
+    // The next panel's weights (the ws * k floats after this one) are fetched while this block computes, ws floats
+    // per step: weights mostly live in L3 (a layer's can exceed L2), and a block starting on a cold panel would
+    // otherwise stall on each of its cache lines.
+    const char *next = (const char *)(wp + ws * k);
+    for (ptrdiff_t i = 0; i < k; i++, xp += xs, wp += ws) {
+        _mm_prefetch(next + (size_t)(i * ws) * sizeof(float), _MM_HINT_T0);
+        __m512 xv[3];
 #pragma clang loop unroll(full)
         for (int j = 0; j < P; j++) xv[j] = _mm512_loadu_ps(xp + 16 * j);
 #pragma clang loop unroll(full)
         for (int r = 0; r < R; r++) {
-            const __m512 c = _mm512_set1_ps(w[r * k + i]);
+            const __m512 c = _mm512_set1_ps(wp[r]);
 #pragma clang loop unroll(full)
             for (int j = 0; j < P; j++) acc[r][j] = _mm512_fmadd_ps(xv[j], c, acc[r][j]);
+        }
+        if (TC > 0) {
+            const __m512 wv = _mm512_maskz_loadu_ps(lanes, wp);
+#pragma clang loop unroll(full)
+            for (int t = 0; t < TC; t++) tacc[t] = _mm512_fmadd_ps(wv, _mm512_set1_ps(xp[16 * P + t]), tacc[t]);
         }
     }
 #pragma clang loop unroll(full)
@@ -55,36 +75,84 @@ SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, pt
 #pragma clang loop unroll(full)
         for (int j = 0; j < P; j++) finish(a, acc[r][j], o + r, p + 16 * j);
     }
+    if (TC > 0) {
+        // A handful of values per block: through memory, one by one.
+        float sums[4][16];
+#pragma clang loop unroll(full)
+        for (int t = 0; t < TC; t++) _mm512_storeu_ps(sums[t], tacc[t]);
+        const ptrdiff_t q = p + 16 * P;
+        for (int t = 0; t < tail; t++) {
+            for (int r = 0; r < R; r++) {
+                float v = sums[t][r];
+                if (a->epilogue != SN_EPILOGUE_LINEAR) {
+                    if (a->epilogue == SN_EPILOGUE_ADD_RESIDUAL_RELU) v += a->residual[(o + r) * a->residual_plane_stride + q + t];
+                    v = v > 0.0f ? v : 0.0f;
+                }
+                a->output[(o + r) * a->output_plane_stride + q + t] = v;
+            }
+        }
+    }
 }
 
-/// R output channels from o over pixels p ..< end: blocks of P vectors, then single vectors for the tail.
-SN_INLINE void rows(const sn_pointwise_args *a, const float *x, ptrdiff_t o, ptrdiff_t p, ptrdiff_t end, const int R,
-                    const int P) {
-    for (; p + 16 * P <= end; p += 16 * P) block(a, x, o, p, R, P);
-    for (; p < end; p += 16) block(a, x, o, p, R, 1);
+/// `block` with `tail` (1 ... POINTWISE_TAIL_MAX) tail pixels after P vectors.
+#define SN_TAIL_BLOCK(P) \
+    (tail == 1 ? block(a, x, o, w, p, R, P, 1, 1) : block(a, x, o, w, p, R, P, 4, tail))
+
+/// R output channels from o (one panel) over pixels p ..< end in blocks of 3 vectors, then one of what is left;
+/// with `tail` pixels after `end`, the last block takes them.
+SN_INLINE void rows(const sn_pointwise_args *a, const float *x, ptrdiff_t o, sn_panel_rows w, ptrdiff_t p,
+                    ptrdiff_t end, const int R, int tail) {
+    ptrdiff_t n = (end - p) / 16;
+    ptrdiff_t last = n % 3;
+    if (tail > 0 && last == 0 && n >= 3) last = 3;
+    for (; n > last; n -= 3, p += 48) block(a, x, o, w, p, R, 3, 0, 0);
+    if (tail == 0) {
+        switch (last) {
+        case 2: block(a, x, o, w, p, R, 2, 0, 0); break;
+        case 1: block(a, x, o, w, p, R, 1, 0, 0); break;
+        default: break;
+        }
+        return;
+    }
+    switch (last) {
+    case 3: SN_TAIL_BLOCK(3); break;
+    case 2: SN_TAIL_BLOCK(2); break;
+    case 1: SN_TAIL_BLOCK(1); break;
+    default: SN_TAIL_BLOCK(0); break;
+    }
 }
 
 SN_TARGET void sn_pointwise_avx512(const sn_pointwise_args *a) {
     ptrdiff_t first, last;
     sn_group_span(a, &first, &last);
-    const ptrdiff_t tile = sn_pixel_tile(a, 64);
+    // Whole vectors, and the pixels after them that the blocks compute as lanes (none if there are too many).
+    ptrdiff_t vectors = a->pixels / 16, tail = a->pixels % 16;
+    if (tail > POINTWISE_TAIL_MAX) {
+        vectors += 1;
+        tail = 0;
+    }
+    const ptrdiff_t covered = 16 * vectors;
+    const ptrdiff_t tile = sn_pixel_tile(a, 48);
     for (ptrdiff_t g = first; g < last; g++) {
         const sn_group_slice group = sn_group_slice_of(a, g);
         const float *x = group.input;
-        const ptrdiff_t end = group.end;
-        for (ptrdiff_t p = 0; p < a->pixels; p += tile) {
-            const ptrdiff_t pend = p + tile < a->pixels ? p + tile : a->pixels;
-            ptrdiff_t r = group.begin;
-            for (; r + 6 <= end; r += 6) rows(a, x, r, p, pend, 6, 4);
-            // 1-5 rows left (e.g. 10 outputs per group at 0.5x g=3): still 64 pixels per block, so there are at
-            // least 4 independent accumulators (not 1) to hide the FMAs' latency.
-            switch (end - r) {
-            case 5: rows(a, x, r, p, pend, 5, 4); break;
-            case 4: rows(a, x, r, p, pend, 4, 4); break;
-            case 3: rows(a, x, r, p, pend, 3, 4); break;
-            case 2: rows(a, x, r, p, pend, 2, 4); break;
-            case 1: rows(a, x, r, p, pend, 1, 4); break;
-            default: break;
+        // Pixel tiles outermost; the last one also takes the tail (alone when there are fewer than 16 pixels).
+        for (ptrdiff_t p = 0; p < covered || (p == 0 && tail > 0); p += tile) {
+            const ptrdiff_t pend = p + tile < covered ? p + tile : covered;
+            const int t = pend == covered ? (int)tail : 0;
+            for (ptrdiff_t o = group.begin; o < group.end;) {
+                const sn_panel_rows w = sn_panel_rows_at(a, &group, o);
+                switch (w.rows) {
+                case 8: rows(a, x, o, w, p, pend, 8, t); break;
+                case 7: rows(a, x, o, w, p, pend, 7, t); break;
+                case 6: rows(a, x, o, w, p, pend, 6, t); break;
+                case 5: rows(a, x, o, w, p, pend, 5, t); break;
+                case 4: rows(a, x, o, w, p, pend, 4, t); break;
+                case 3: rows(a, x, o, w, p, pend, 3, t); break;
+                case 2: rows(a, x, o, w, p, pend, 2, t); break;
+                default: rows(a, x, o, w, p, pend, 1, t); break;
+                }
+                o += w.rows;
             }
         }
     }

@@ -10,17 +10,17 @@ static inline float finish(const sn_pointwise_args *a, float v, ptrdiff_t o, ptr
     return v > 0 ? v : 0;
 }
 
-/// Output channels o ..< o + rows (rows <= 4) of one group, 16 pixels at a time. With `rows` a constant at each
-/// call site the accumulator block lives in vector registers.
-static inline void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, const int rows) {
-    const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride;
-    const float *w = a->weights + o * k;
+/// Output channels o ..< o + rows of one group (rows of one weight panel, `w`; rows <= 8), 16 pixels at a time, the
+/// last block's padding pixels too (the planes have room for them). With `rows` a constant at each call site the
+/// accumulator block lives in vector registers.
+static inline void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, sn_panel_rows w, const int rows) {
+    const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride, ws = w.width;
     for (ptrdiff_t p = 0; p < a->pixels; p += 16) {
-        float acc[4][16] = {{0}};
-        const float *xp = x + p;
-        for (ptrdiff_t i = 0; i < k; i++, xp += xs) {
+        float acc[8][16] = {{0}};
+        const float *xp = x + p, *wp = w.weights;
+        for (ptrdiff_t i = 0; i < k; i++, xp += xs, wp += ws) {
             for (int r = 0; r < rows; r++) {
-                const float c = w[r * k + i];
+                const float c = wp[r];
                 for (int j = 0; j < 16; j++) acc[r][j] += xp[j] * c;
             }
         }
@@ -36,9 +36,20 @@ void sn_pointwise_generic(const sn_pointwise_args *a) {
     sn_group_span(a, &first, &last);
     for (ptrdiff_t g = first; g < last; g++) {
         const sn_group_slice group = sn_group_slice_of(a, g);
-        ptrdiff_t o = group.begin;
-        for (; o + 4 <= group.end; o += 4) block(a, group.input, o, 4);
-        for (; o < group.end; o++) block(a, group.input, o, 1);
+        for (ptrdiff_t o = group.begin; o < group.end;) {
+            const sn_panel_rows panel = sn_panel_rows_at(a, &group, o);
+            switch (panel.rows) {
+            case 8: block(a, group.input, o, panel, 8); break;
+            case 7: block(a, group.input, o, panel, 7); break;
+            case 6: block(a, group.input, o, panel, 6); break;
+            case 5: block(a, group.input, o, panel, 5); break;
+            case 4: block(a, group.input, o, panel, 4); break;
+            case 3: block(a, group.input, o, panel, 3); break;
+            case 2: block(a, group.input, o, panel, 2); break;
+            default: block(a, group.input, o, panel, 1); break;
+            }
+            o += panel.rows;
+        }
     }
 }
 

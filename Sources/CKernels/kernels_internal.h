@@ -68,10 +68,11 @@ static inline void sn_group_span(const sn_pointwise_args *a, ptrdiff_t *first, p
     *last = (a->output_end + a->outputs_per_group - 1) / a->outputs_per_group;
 }
 
-/// What a pointwise call computes of group `g`: the group's first input plane and its output channels
-/// `begin ..< end` that lie in `output_begin ..< output_end`.
+/// What a pointwise call computes of group `g`: the group's first input plane, its first output channel, and its
+/// output channels `begin ..< end` that lie in `output_begin ..< output_end`.
 typedef struct sn_group_slice {
     const float *input;
+    ptrdiff_t first;
     ptrdiff_t begin;
     ptrdiff_t end;
 } sn_group_slice;
@@ -80,8 +81,52 @@ static inline sn_group_slice sn_group_slice_of(const sn_pointwise_args *a, ptrdi
     const ptrdiff_t first = g * a->outputs_per_group, past = first + a->outputs_per_group;
     return (sn_group_slice){
         .input = a->input + g * a->inputs_per_group * a->input_plane_stride,
+        .first = first,
         .begin = first > a->output_begin ? first : a->output_begin,
         .end = past < a->output_end ? past : a->output_end,
+    };
+}
+
+/// The panels of a group of `outputs_per_group` channels packed `panel_rows` high (see `sn_pointwise_pack_weights`):
+/// `count` panels, the first `wide` of them `narrow + 1` channels wide and the others `narrow`.
+typedef struct sn_panel_split {
+    ptrdiff_t count;
+    ptrdiff_t narrow;
+    ptrdiff_t wide;
+} sn_panel_split;
+
+static inline sn_panel_split sn_panel_split_of(ptrdiff_t outputs_per_group, ptrdiff_t panel_rows) {
+    const ptrdiff_t count = (outputs_per_group + panel_rows - 1) / panel_rows;
+    if (count == 0) return (sn_panel_split){0, 0, 0};
+    return (sn_panel_split){count, outputs_per_group / count, outputs_per_group % count};
+}
+
+/// The packed weights of output channels `o ..< o + rows` of a group slice: the channels from `o` that share o's
+/// panel, up to the slice's end. The weight of channel `o + r` for input `i` is `weights[i * width + r]`. A slice
+/// may start inside a panel (threads split the outputs at multiples of 4).
+typedef struct sn_panel_rows {
+    const float *weights;
+    ptrdiff_t width;
+    int rows;
+} sn_panel_rows;
+
+static inline sn_panel_rows sn_panel_rows_at(const sn_pointwise_args *a, const sn_group_slice *group, ptrdiff_t o) {
+    const sn_panel_split split = sn_panel_split_of(a->outputs_per_group, a->panel_rows);
+    const ptrdiff_t k = a->inputs_per_group, local = o - group->first, wide_rows = split.wide * (split.narrow + 1);
+    ptrdiff_t start, width;  // the panel's first channel (in the group) and width
+    if (local < wide_rows) {
+        width = split.narrow + 1;
+        start = local / width * width;
+    } else {
+        width = split.narrow;
+        start = wide_rows + (local - wide_rows) / width * width;
+    }
+    const ptrdiff_t lane = local - start;
+    const ptrdiff_t rows = width - lane < group->end - o ? width - lane : group->end - o;
+    return (sn_panel_rows){
+        .weights = a->weights + (group->first + start) * k + lane,
+        .width = width,
+        .rows = (int)rows,
     };
 }
 

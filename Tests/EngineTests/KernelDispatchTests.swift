@@ -23,21 +23,28 @@ import ShuffleNetEngine
     func pointwiseMatchesReference(variant: KernelVariant) throws {
         var rng = TestRandom(100)
         for groups in [1, 2, 3, 4, 8] {
-            // Outputs per group 1...13 (every remainder 0-5 after blocks of 6 rows), pixels from 1 to 784 (64-pixel blocks,
-            // 16-pixel tails, and more than one pixel tile).
-            for (inPerGroup, outPerGroup, side) in [(1, 1, 1), (3, 5, 7), (7, 6, 9), (10, 13, 11), (2, 4, 15), (24, 9, 8), (5, 8, 14), (3, 3, 28), (100, 2, 14)] {
-                let inputs = inPerGroup * groups, outputs = outPerGroup * groups, pixels = side * side
+            // Outputs per group 1...17 (every remainder after panels of 8 rows and blocks of 6), pixels from 1 to 784:
+            // every tail length 0-15 after the last 16 (the AVX-512 kernel computes tails of up to 4 as lanes, after 0-3
+            // vectors of its last block), blocks of 3 vectors, and more than one pixel tile.
+            for (inPerGroup, outPerGroup, pixels) in [(1, 1, 1), (3, 5, 49), (7, 6, 81), (10, 13, 121), (2, 4, 225), (24, 9, 64),
+                                                      (5, 8, 196), (3, 3, 784), (100, 2, 196), (4, 17, 2), (6, 7, 19), (9, 16, 36),
+                                                      (3, 11, 52), (12, 10, 68), (2, 12, 132), (40, 8, 99), (5, 15, 14), (7, 9, 61)] {
+                let inputs = inPerGroup * groups, outputs = outPerGroup * groups
                 let x = rng.array(inputs * pixels), w = rng.array(outputs * inPerGroup), b = rng.array(outputs)
                 let residual = rng.array(outputs * pixels)
-                let linear = ReferenceKernels.convolution(x, channels: inputs, height: side, width: side, weights: w,
+                let linear = ReferenceKernels.convolution(x, channels: inputs, height: 1, width: pixels, weights: w,
                                                           outputChannels: outputs, kernel: 1, stride: 1, padding: 0,
                                                           groups: groups, bias: b).values
-                let conv = PointwiseConvolution(weights: w, bias: b, inputChannels: inputs, outputChannels: outputs, groups: groups)
+                // Weights packed for every variant's register blocks (8 for AVX-512, 6 for the others), and in single rows.
+                let panelRows = [8, 6, 1][(inPerGroup + outPerGroup + groups) % 3]
+                let conv = PointwiseConvolution(weights: w, bias: b, inputChannels: inputs, outputChannels: outputs, groups: groups,
+                                                panelRows: panelRows)
                 // A wider input stride than the output's proves the two strides are not mixed up.
                 let input = padded(x, channels: inputs, pixels: pixels, extraStride: 32)
                 let res = padded(residual, channels: outputs, pixels: pixels, extraStride: 16)
                 let outStride = (pixels + 15) / 16 * 16
-                // Split the outputs at a point that is not a multiple of 4 or of the group size.
+                // Split the outputs at a point that is not a multiple of 4 or of the group size (so a call starts inside
+                // a weight panel).
                 let split = outputs / 2 + (outputs > 2 ? 1 : 0)
                 for mode in 0..<3 {
                     var out = [Float](repeating: .nan, count: outputs * outStride)
@@ -59,7 +66,7 @@ import ShuffleNetEngine
                     default: ReferenceKernels.relu(zip(linear, residual).map { $0 + $1 })
                     }
                     let got = unpadded(out, channels: outputs, pixels: pixels, stride: outStride)
-                    #expect(relativeError(got, expected) < 1e-5, "\(variant) g=\(groups) in=\(inputs) out=\(outputs) \(side)x\(side) mode \(mode)")
+                    #expect(relativeError(got, expected) < 1e-5, "\(variant) g=\(groups) in=\(inputs) out=\(outputs) \(pixels) pixels panels of \(panelRows) mode \(mode)")
                 }
             }
         }

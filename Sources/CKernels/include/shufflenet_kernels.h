@@ -51,16 +51,18 @@ typedef enum sn_pointwise_epilogue {
 
 /// A grouped 1x1 convolution (BatchNorm folded in), for output channels `output_begin ..< output_end`:
 ///
-///     out[o][p] = epilogue(bias[o] + sum_{i < inputs_per_group} weights[o][i] * input[group(o) * inputs_per_group + i][p])
+///     out[o][p] = epilogue(bias[o] + sum_{i < inputs_per_group} W[o][i] * input[group(o) * inputs_per_group + i][p])
 ///
-/// with group(o) = o / outputs_per_group. `pixels` must be a multiple of 16: every plane (input, output,
-/// residual) has room for that many floats, the padding computed like real pixels.
+/// with group(o) = o / outputs_per_group, for pixels `0 ..< pixels` (any count). Every plane (input, output,
+/// residual) must have room for `pixels` rounded up to a multiple of 16 floats: the 8- and 16-lane variants may
+/// compute those padding pixels like real ones (and write them), or leave them alone. `W` is passed packed, see
+/// `sn_pointwise_pack_weights`.
 typedef struct sn_pointwise_args {
     const float *input;
     ptrdiff_t input_plane_stride;
     float *output;
     ptrdiff_t output_plane_stride;
-    /// `[outputs][inputs_per_group]`.
+    /// `W` in the panel layout of `sn_pointwise_pack_weights`, packed with `panel_rows`.
     const float *weights;
     /// `[outputs]`.
     const float *bias;
@@ -74,7 +76,29 @@ typedef struct sn_pointwise_args {
     ptrdiff_t output_end;
     ptrdiff_t pixels;
     sn_pointwise_epilogue epilogue;
+    /// The `panel_rows` the weights were packed with: 1 ... SN_POINTWISE_MAX_PANEL_ROWS. Every variant runs with
+    /// any of them; `sn_pointwise_panel_rows` tells which suits a variant best.
+    ptrdiff_t panel_rows;
 } sn_pointwise_args;
+
+/// The tallest weight panel the pointwise kernels accept.
+#define SN_POINTWISE_MAX_PANEL_ROWS 8
+
+/// The panel height `variant`'s register blocks are made for: 8 for AVX-512 (blocks of 8 channels x 48 pixels), 6
+/// for AVX2 (6 x 16) and the portable code. 0 for a value outside the enum.
+ptrdiff_t sn_pointwise_panel_rows(sn_kernel_variant variant);
+
+/// Packs `W` (`[outputs][inputs_per_group]`, row-major) into `packed` (as many floats). Within each group, output
+/// channels form ceil(outputs_per_group / panel_rows) panels as equal as they can be (10 channels in panels of 8:
+/// 5 + 5; 20: 7 + 7 + 6; wider panels first), in channel order; a panel of `n` channels from channel `first` starts
+/// at `packed + first * inputs_per_group` and stores, for each input `i`, its `n` weights side by side:
+/// `panel[i * n + r] = W[first + r][i]`. A register block then reads its weights from one stream instead of one per
+/// channel, and the weights of its channels for one input are one vector load, which lets a few pixels past the
+/// last multiple of 16 be computed as lanes of one FMA instead of a mostly empty 16-pixel vector per channel.
+/// Returns SN_KERNELS_INVALID_ARGUMENT (packing nothing) unless `outputs_per_group` divides `outputs` and
+/// `panel_rows` is 1 ... SN_POINTWISE_MAX_PANEL_ROWS.
+int sn_pointwise_pack_weights(const float *weights, ptrdiff_t outputs, ptrdiff_t inputs_per_group,
+                              ptrdiff_t outputs_per_group, ptrdiff_t panel_rows, float *packed);
 
 /// Row length, in floats, of the zero-bordered scratch plane for inputs `width` pixels wide: room for the left
 /// border and for the widest read past the last pixel (stride 2 reads 16 outputs x 2 + 2 columns from `2x`).
@@ -189,7 +213,7 @@ typedef struct sn_pool3x3s2_args {
 #define SN_KERNELS_OK 0
 /// The variant asked for cannot run on this CPU (or is not compiled for this architecture).
 #define SN_KERNELS_UNSUPPORTED_VARIANT (-1)
-/// The arguments break the contract above (e.g. pixels not a multiple of 16, stride not 1 or 2).
+/// The arguments break the contract above (e.g. a negative pixel count, stride not 1 or 2).
 #define SN_KERNELS_INVALID_ARGUMENT (-2)
 
 /// The kernels on the active variant.

@@ -15,28 +15,52 @@ public enum PointwiseEpilogue {
 ///     out[o][p] = epilogue(bias[o] + sum_i weights[o][i] * in[group(o) * K + i][p]),   K = inputs / groups
 ///
 /// Within a group this is a matrix product `W_g (outputs/g x K) * X_g (K x pixels)`. The C micro-kernels
-/// (`sn_pointwise` in CKernels) keep a block of 6 output channels x 64 pixels (AVX-512; 6 x 16 with AVX2) in
-/// registers and stream over K, so every input vector they load feeds six FMAs; pixel tiles sized to keep K x tile
-/// inputs in L1 are the outermost loop, and the next block's weights are prefetched. Planes are channel-major
-/// with a stride, so concatenation is just an output pointer offset.
+/// (`sn_pointwise` in CKernels) keep a block of 8 output channels x 48 pixels (AVX-512; 6 x 16 with AVX2) in
+/// registers and stream over K, so every input vector they load feeds eight FMAs; pixel tiles sized to keep K x tile
+/// inputs in L1 are the outermost loop, and the next block's weights are prefetched. The weights are packed once,
+/// here, into panels of 8 output channels (`sn_pointwise_pack_weights`): one weight stream per block, and the
+/// pixels past the last multiple of 16 (1 of 49 at 7x7, 4 of 196 at 14x14) computed as channel lanes instead of a
+/// mostly empty pixel vector. Planes are channel-major with a stride, so concatenation is just an output pointer
+/// offset.
 public struct PointwiseConvolution: Sendable {
     public let inputChannels: Int
     public let outputChannels: Int
     public let groups: Int
-    /// `[outputChannels][inputChannels / groups]`.
-    public let weights: [Float]
+    /// The weights in the kernels' panel layout, packed `panelRows` high for the active kernel variant (the
+    /// constructor's `[outputChannels][inputChannels / groups]` when that does not match the shape: `run` then
+    /// refuses to compute). Every variant accepts any panel height, so `run(on:)` works with all of them.
+    let packedWeights: [Float]
+    let panelRows: Int
+    /// How many weights the constructor was given.
+    let weightCount: Int
     public let bias: [Float]
 
-    public init(weights: [Float], bias: [Float], inputChannels: Int, outputChannels: Int, groups: Int) {
-        self.weights = weights
+    /// `weights` is `[outputChannels][inputChannels / groups]`. `panelRows` (1 ... 8) is the height of the weight
+    /// panels to pack; the default is what the active kernel variant's register blocks are made for.
+    public init(weights: [Float], bias: [Float], inputChannels: Int, outputChannels: Int, groups: Int, panelRows: Int? = nil) {
         self.bias = bias
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.groups = groups
+        weightCount = weights.count
+        let panelRows = panelRows ?? sn_pointwise_panel_rows(KernelVariant.active.cValue)
+        self.panelRows = panelRows
+        var packed = weights
+        let k = groups >= 1 ? inputChannels / groups : 0
+        if groups >= 1, outputChannels % groups == 0, inputChannels % groups == 0, !weights.isEmpty,
+           weights.count == outputChannels * k {
+            let code = weights.withUnsafeBufferPointer { w in
+                packed.withUnsafeMutableBufferPointer { p in
+                    sn_pointwise_pack_weights(w.baseAddress!, outputChannels, k, outputChannels / groups, panelRows, p.baseAddress!)
+                }
+            }
+            if code != SN_KERNELS_OK { packed = weights }
+        }
+        packedWeights = packed
     }
 
-    /// Runs on `pixels` pixels per plane, rounded up to a multiple of 16: every plane (input, output, residual)
-    /// must have room for that many floats.
+    /// Runs on `pixels` pixels per plane: every plane (input, output, residual) must have room for `pixels`
+    /// rounded up to a multiple of 16 floats, and what the output holds past `pixels` is unspecified.
     /// Only output channels in `outputs` are computed (default: all), so threads can split the work.
     /// Uses `KernelVariant.active`; a convolution whose arrays do not match its shape computes nothing (the
     /// throwing `run(on:...)` says why).
@@ -55,8 +79,8 @@ public struct PointwiseConvolution: Sendable {
         try KernelCallError.require(groups >= 1 && inputChannels % groups == 0 && outputChannels % groups == 0 && outputChannels > 0,
                                     kernel: name, "\(inputChannels) inputs and \(outputChannels) outputs do not split into \(groups) groups")
         let k = inputChannels / groups
-        try KernelCallError.require(weights.count == outputChannels * k && bias.count == outputChannels, kernel: name,
-                                    "\(weights.count) weights and \(bias.count) biases for \(outputChannels) outputs x \(k) inputs per group")
+        try KernelCallError.require(weightCount == outputChannels * k && bias.count == outputChannels, kernel: name,
+                                    "\(weightCount) weights and \(bias.count) biases for \(outputChannels) outputs x \(k) inputs per group")
         let range = (outputs ?? 0..<outputChannels).clamped(to: 0..<outputChannels)
         var args = sn_pointwise_args()
         args.input = input
@@ -67,7 +91,8 @@ public struct PointwiseConvolution: Sendable {
         args.outputs_per_group = outputChannels / groups
         args.output_begin = range.lowerBound
         args.output_end = range.upperBound
-        args.pixels = roundUpToVector(pixels)
+        args.pixels = max(pixels, 0)
+        args.panel_rows = panelRows
         switch epilogue {
         case .linear: args.epilogue = SN_EPILOGUE_LINEAR
         case .relu: args.epilogue = SN_EPILOGUE_RELU
@@ -76,7 +101,7 @@ public struct PointwiseConvolution: Sendable {
             args.residual = residual
             args.residual_plane_stride = stride
         }
-        try KernelCallError.run(args, weights: weights, at: \.weights, bias: bias, at: \.bias, on: variant, kernel: name) {
+        try KernelCallError.run(args, weights: packedWeights, at: \.weights, bias: bias, at: \.bias, on: variant, kernel: name) {
             sn_pointwise_variant($0, $1)
         }
     }
