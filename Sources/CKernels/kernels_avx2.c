@@ -273,26 +273,28 @@ SN_TARGET void sn_conv3x3s2_avx2(const sn_conv3x3s2_args *args) {
 /// Pooled outputs o .. o+7 of output row y for every channel in the range (the AVX-512 kernel's method with 8
 /// lanes): per input row, two masked loads give columns 2o .. 2o+15 (the padding value outside the plane), whose
 /// even and odd lanes are the window's middle and right columns; its left column is the right one moved up a
-/// lane, with column 2o-1 in lane 0.
-SN_INLINE void pool_columns(const sn_pool3x3s2_args *a, ptrdiff_t y, ptrdiff_t o, const int is_max) {
-    const ptrdiff_t height = a->height, width = a->width, out_w = (width - 1) / 2 + 1;
+/// lane, with column 2o-1 in lane 0. Whether the window has a row above (`top`) and below (`bottom`) the middle
+/// one are constants at each call, so the rows are straight-line code.
+SN_INLINE void pool_columns(const sn_pool3x3s2_args *a, ptrdiff_t y, ptrdiff_t o, const int is_max, const int top,
+                            const int bottom) {
+    const ptrdiff_t width = a->width, out_w = (width - 1) / 2 + 1;
     const float pad = is_max ? -__builtin_inff() : 0.0f;
     const __m256 padding = _mm256_set1_ps(pad);
     const __m256i m_lo = lanes_inside(2 * o, width), m_hi = lanes_inside(2 * o + 8, width);
     const __m256 use_lo = _mm256_castsi256_ps(m_lo), use_hi = _mm256_castsi256_ps(m_hi);
-    const ptrdiff_t first = y == 0 ? 0 : 2 * y - 1, last = 2 * y + 1 < height ? 2 * y + 1 : 2 * y;
     const __m256i rotate = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
+    const ptrdiff_t middle_row = (2 * y - a->input_row_base) * width;
     for (ptrdiff_t c = a->channel_begin; c < a->channel_end; c++) {
-        const float *src = a->input + c * a->input_plane_stride + 2 * o;
+        const float *src = a->input + c * a->input_plane_stride + 2 * o + middle_row;
         __m256 lo = padding, hi = padding, before = padding;
-        for (ptrdiff_t r = first; r <= last; r++) {
-            const float *p = src + (r - a->input_row_base) * width;
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 3; r++) {
+            if ((r == 0 && !top) || (r == 2 && !bottom)) continue;
+            const float *p = src + (r - 1) * width;
             const __m256 l = _mm256_blendv_ps(padding, _mm256_maskload_ps(p, m_lo), use_lo);
             const __m256 h = _mm256_blendv_ps(padding, _mm256_maskload_ps(p + 8, m_hi), use_hi);
             const __m256 b = _mm256_set1_ps(o > 0 ? p[-1] : pad);
-            if (r == first) {
-                lo = l; hi = h; before = b;
-            } else if (is_max) {
+            if (is_max) {
                 lo = _mm256_max_ps(lo, l); hi = _mm256_max_ps(hi, h); before = _mm256_max_ps(before, b);
             } else {
                 lo = _mm256_add_ps(lo, l); hi = _mm256_add_ps(hi, h); before = _mm256_add_ps(before, b);
@@ -324,11 +326,12 @@ SN_TARGET void sn_pool3x3s2_avx2(const sn_pool3x3s2_args *args) {
     const sn_pool3x3s2_args copy = *args, *a = &copy;
     const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
     for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
+        const int top = y > 0, bottom = 2 * y + 1 < a->height;
         for (ptrdiff_t o = 0; o < out_w; o += 8) {
             if (a->kind == SN_POOL_MAX) {
-                pool_columns(a, y, o, 1);
+                SN_POOL_ROWS(1);
             } else {
-                pool_columns(a, y, o, 0);
+                SN_POOL_ROWS(0);
             }
         }
     }

@@ -198,13 +198,36 @@ enum { DEPTHWISE_TILE_BLOCKS = 64 };
 /// `(v, next)` shifted by `n` lanes: lanes n.. of v, then lanes ..n-1 of next (`valignd`).
 #define SN_SHIFT(next, v, n) _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(next), _mm512_castps_si512(v), n))
 
-/// Stride 1 on the plane as one flat row of pixels. Output pixels q .. q+15 need, for each window row dy, the
-/// input vector at q + dy * width and its neighbours one pixel left and right: the neighbours come from the
-/// vectors before and after by a lane shift, so a block loads only one new vector per window row and reuses the
-/// others from the blocks before (3 loads per 16 outputs instead of 9). Loads are masked to the plane, which
-/// zeroes the rows above the first and below the last; the left and right taps are masked off in columns 0 and
-/// width - 1, where the shifted lane is the neighbouring row's pixel. No padded copy, no per-row tails (a 7x7
-/// plane is four vectors). The column masks of a tile of blocks are computed once for all channels.
+/// The three column sums of a stride-1 window at the 16 pixels from q: for each tap column kx, the sum over the
+/// window rows dy of tap (dy, kx) times the input vector at q + (dy - 1) * width (masked loads: rows outside the
+/// plane read as zero). `mid` starts at `init` (the bias or zero).
+typedef struct column_sums {
+    __m512 left, mid, right;
+} column_sums;
+
+SN_INLINE column_sums column_sums_at(const float *src, ptrdiff_t q, ptrdiff_t width, ptrdiff_t pixels, const __m512 *taps,
+                                     __m512 init, const __mmask16 *load_masks) {
+    column_sums s = {_mm512_setzero_ps(), init, _mm512_setzero_ps()};
+#pragma clang loop unroll(full)
+    for (int dy = 0; dy < 3; dy++) {
+        const ptrdiff_t at = q + (dy - 1) * width;
+        const __m512 x = _mm512_maskz_loadu_ps(load_masks ? load_masks[dy] : columns_inside(at, pixels), src + at);
+        s.left = _mm512_fmadd_ps(x, taps[3 * dy], s.left);
+        s.mid = _mm512_fmadd_ps(x, taps[3 * dy + 1], s.mid);
+        s.right = _mm512_fmadd_ps(x, taps[3 * dy + 2], s.right);
+    }
+    return s;
+}
+
+/// Stride 1 on the plane as one flat row of pixels. A 3x3 window is linear, so the lane shifts that bring each
+/// pixel's left and right neighbours can come after the sums over the window rows instead of before: per block of
+/// 16 outputs, the column sums at the next block (3 loads, 9 FMAs) and then
+///     out(q) = mid(q) + [left(q) moved right a lane, left(q - 16)'s last lane in lane 0] + [right(q) moved left...]
+/// with 2 lane shifts per block instead of 6 (measured 5% faster at 28x28 and 14x14).
+/// The left and right terms are masked off in columns 0 and width - 1, where the shifted lane is the neighbouring
+/// row's pixel; loads are masked to the plane, which zeroes the rows above the first and below the last. No padded
+/// copy, no per-row tails (a 7x7 plane is four vectors). The masks of a tile of blocks are computed once for all
+/// channels.
 SN_INLINE void depthwise_stride1(const sn_depthwise_args *a) {
     const ptrdiff_t width = a->width, pixels = a->height * width;
     // Per block: lanes with a left neighbour, with a right one, inside the plane; then, per window row, the lanes
@@ -227,30 +250,19 @@ SN_INLINE void depthwise_stride1(const sn_depthwise_args *a) {
             const __m512 bias = _mm512_set1_ps(a->bias[c]);
             const float *src = a->input + c * a->input_plane_stride;
             float *dst = a->output + a->destinations[c] * a->output_plane_stride;
-            // previous[dy] / current[dy]: the vectors at q - 16 + (dy - 1) * width and q + (dy - 1) * width.
-            __m512 previous[3], current[3];
-            for (int dy = 0; dy < 3; dy++) {
-                const ptrdiff_t at = tile + (dy - 1) * width;
-                previous[dy] = _mm512_maskz_loadu_ps(columns_inside(at - 16, pixels), src + at - 16);
-                current[dy] = _mm512_maskz_loadu_ps(columns_inside(at, pixels), src + at);
-            }
+            // The left sums of the block before the tile (only its last lane is used) and the sums at the tile.
+            __m512 left_before = column_sums_at(src, tile - 16, width, pixels, taps, bias, NULL).left;
+            column_sums here = column_sums_at(src, tile, width, pixels, taps, bias, NULL);
             for (int b = 0; b < blocks; b++) {
                 const ptrdiff_t q = tile + 16 * b;
-                // One accumulator per window row: three short FMA chains instead of one of six.
-                __m512 acc[3];
-                const __mmask16 has_left = masks[b][0], has_right = masks[b][1];
-#pragma clang loop unroll(full)
-                for (int dy = 0; dy < 3; dy++) {
-                    const __m512 next = _mm512_maskz_loadu_ps(masks[b][3 + dy], src + q + 16 + (dy - 1) * width);
-                    const __m512 leftward = SN_SHIFT(current[dy], previous[dy], 15);  // pixel - 1
-                    const __m512 rightward = SN_SHIFT(next, current[dy], 1);          // pixel + 1
-                    acc[dy] = _mm512_fmadd_ps(current[dy], taps[3 * dy + 1], dy == 1 ? bias : _mm512_setzero_ps());
-                    acc[dy] = _mm512_mask3_fmadd_ps(leftward, taps[3 * dy], acc[dy], has_left);
-                    acc[dy] = _mm512_mask3_fmadd_ps(rightward, taps[3 * dy + 2], acc[dy], has_right);
-                    previous[dy] = current[dy];
-                    current[dy] = next;
-                }
-                _mm512_mask_storeu_ps(dst + q, masks[b][2], _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), acc[2]));
+                const column_sums next = column_sums_at(src, q + 16, width, pixels, taps, bias, masks[b] + 3);
+                const __m512 from_left = SN_SHIFT(here.left, left_before, 15);  // tap column 0 at pixel - 1
+                const __m512 from_right = SN_SHIFT(next.right, here.right, 1);  // tap column 2 at pixel + 1
+                __m512 v = _mm512_mask_add_ps(here.mid, masks[b][0], here.mid, from_left);
+                v = _mm512_mask_add_ps(v, masks[b][1], v, from_right);
+                _mm512_mask_storeu_ps(dst + q, masks[b][2], v);
+                left_before = here.left;
+                here = next;
             }
         }
     }
@@ -512,16 +524,6 @@ SN_INLINE void pool_columns(const sn_pool3x3s2_args *a, ptrdiff_t y, ptrdiff_t o
         _mm512_mask_storeu_ps(out + c * a->output_plane_stride, keep, v);
     }
 }
-
-/// `pool_columns` with the window's rows (top row present unless y = 0; bottom unless 2y + 1 is past the plane)
-/// and the kind as constants.
-#define SN_POOL_ROWS(is_max)                                                              \
-    do {                                                                                  \
-        if (top && bottom) pool_columns(a, y, o, is_max, 1, 1);                           \
-        else if (bottom) pool_columns(a, y, o, is_max, 0, 1);                             \
-        else if (top) pool_columns(a, y, o, is_max, 1, 0);                                \
-        else pool_columns(a, y, o, is_max, 0, 0);                                         \
-    } while (0)
 
 SN_TARGET void sn_pool3x3s2_avx512(const sn_pool3x3s2_args *args) {
     // A local copy: the vector stores below may alias anything, so fields read through `args` would be
