@@ -10,13 +10,13 @@ static inline float finish(const sn_pointwise_args *a, float v, ptrdiff_t o, ptr
     return v > 0 ? v : 0;
 }
 
-/// Output channels o ..< o + rows of one group (rows of one weight panel, `w`; rows <= 8), 16 pixels at a time, the
+/// Output channels o ..< o + rows of one group (rows of one weight panel, `w`; rows <= 4), 16 pixels at a time, the
 /// last block's padding pixels too (the planes have room for them). With `rows` a constant at each call site the
 /// accumulator block lives in vector registers.
 static inline void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, sn_panel_rows w, const int rows) {
     const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride, ws = w.width;
     for (ptrdiff_t p = 0; p < a->pixels; p += 16) {
-        float acc[8][16] = {{0}};
+        float acc[4][16] = {{0}};
         const float *xp = x + p, *wp = w.weights;
         for (ptrdiff_t i = 0; i < k; i++, xp += xs, wp += ws) {
             for (int r = 0; r < rows; r++) {
@@ -31,22 +31,24 @@ static inline void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o
     }
 }
 
-void sn_pointwise_generic(const sn_pointwise_args *a) {
+void sn_pointwise_generic(const sn_pointwise_args *args) {
+    const sn_pointwise_args copy = *args, *a = &copy;  // see kernels_avx512.c: stores may alias the fields
     ptrdiff_t first, last;
     sn_group_span(a, &first, &last);
     for (ptrdiff_t g = first; g < last; g++) {
         const sn_group_slice group = sn_group_slice_of(a, g);
         for (ptrdiff_t o = group.begin; o < group.end;) {
             const sn_panel_rows panel = sn_panel_rows_at(a, &group, o);
-            switch (panel.rows) {
-            case 8: block(a, group.input, o, panel, 8); break;
-            case 7: block(a, group.input, o, panel, 7); break;
-            case 6: block(a, group.input, o, panel, 6); break;
-            case 5: block(a, group.input, o, panel, 5); break;
-            case 4: block(a, group.input, o, panel, 4); break;
-            case 3: block(a, group.input, o, panel, 3); break;
-            case 2: block(a, group.input, o, panel, 2); break;
-            default: block(a, group.input, o, panel, 1); break;
+            // The panel's rows in blocks of at most 4 (16 SSE2 registers hold 4 x 16 accumulators).
+            const int step = (panel.rows + (panel.rows + 3) / 4 - 1) / ((panel.rows + 3) / 4);
+            for (int r0 = 0; r0 < panel.rows; r0 += step) {
+                const sn_panel_rows w = {panel.weights + r0, panel.width, panel.rows - r0 < step ? panel.rows - r0 : step};
+                switch (w.rows) {
+                case 4: block(a, group.input, o + r0, w, 4); break;
+                case 3: block(a, group.input, o + r0, w, 3); break;
+                case 2: block(a, group.input, o + r0, w, 2); break;
+                default: block(a, group.input, o + r0, w, 1); break;
+                }
             }
             o += panel.rows;
         }
@@ -77,7 +79,8 @@ static inline void depthwise_plane(const sn_depthwise_plane_args *a, const int s
     }
 }
 
-void sn_depthwise_plane_generic(const sn_depthwise_plane_args *a) {
+void sn_depthwise_plane_generic(const sn_depthwise_plane_args *args) {
+    const sn_depthwise_plane_args copy = *args, *a = &copy;  // see kernels_avx512.c: stores may alias the fields
     if (a->stride == 1) {
         depthwise_plane(a, 1);
     } else {
@@ -85,7 +88,8 @@ void sn_depthwise_plane_generic(const sn_depthwise_plane_args *a) {
     }
 }
 
-void sn_dense_generic(const sn_dense_args *a) {
+void sn_dense_generic(const sn_dense_args *args) {
+    const sn_dense_args copy = *args, *a = &copy;  // see kernels_avx512.c: stores may alias the fields
     const ptrdiff_t n = a->inputs;
     for (ptrdiff_t o = a->output_begin; o < a->output_end; o++) {
         const float *w = a->weights + o * n;
@@ -102,7 +106,8 @@ void sn_dense_generic(const sn_dense_args *a) {
     }
 }
 
-void sn_conv3x3s2_generic(const sn_conv3x3s2_args *a) {
+void sn_conv3x3s2_generic(const sn_conv3x3s2_args *args) {
+    const sn_conv3x3s2_args copy = *args, *a = &copy;  // see kernels_avx512.c: stores may alias the fields
     const ptrdiff_t width = a->width, out_w = (width - 1) / 2 + 1;
     for (ptrdiff_t o = 0; o < a->outputs; o++) {
         const float *w = a->weights + o;  // tap t of input channel c at w[(9 * c + t) * outputs]
@@ -132,7 +137,8 @@ void sn_conv3x3s2_generic(const sn_conv3x3s2_args *a) {
 /// Outputs per chunk of a pooled row: the chunk's columns, combined down the window's rows, fit a stack array.
 enum { POOL_CHUNK = 32 };
 
-void sn_pool3x3s2_generic(const sn_pool3x3s2_args *a) {
+void sn_pool3x3s2_generic(const sn_pool3x3s2_args *args) {
+    const sn_pool3x3s2_args copy = *args, *a = &copy;  // see kernels_avx512.c: stores may alias the fields
     const ptrdiff_t height = a->height, width = a->width;
     const ptrdiff_t out_w = (width - 1) / 2 + 1;
     const int is_max = a->kind == SN_POOL_MAX;

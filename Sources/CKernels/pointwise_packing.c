@@ -27,7 +27,7 @@ ptrdiff_t sn_pointwise_panel_rows(sn_kernel_variant variant) {
     switch (variant) {
     case SN_KERNELS_AVX512: return 8;
     case SN_KERNELS_AVX2: return 6;
-    case SN_KERNELS_GENERIC: return 6;
+    case SN_KERNELS_GENERIC: return 4;
     default: return 0;
     }
 }

@@ -85,7 +85,7 @@ typedef struct sn_pointwise_args {
 #define SN_POINTWISE_MAX_PANEL_ROWS 8
 
 /// The panel height `variant`'s register blocks are made for: 8 for AVX-512 (blocks of 8 channels x 48 pixels), 6
-/// for AVX2 (6 x 16) and the portable code. 0 for a value outside the enum.
+/// for AVX2 (6 x 16), 4 for the portable code (4 x 16). 0 for a value outside the enum.
 ptrdiff_t sn_pointwise_panel_rows(sn_kernel_variant variant);
 
 /// Packs `W` (`[outputs][inputs_per_group]`, row-major) into `packed` (as many floats). Within each group, output
