@@ -25,17 +25,6 @@ typedef void (*sn_depthwise_plane_kernel)(const sn_depthwise_plane_args *args);
 #define SN_KERNELS_X86 1
 #else
 #define SN_KERNELS_X86 0
-/// Calls the variant's `pool_columns(a, y, o, is_max, top, bottom)` with the window's rows (`top`: a row above
-/// the middle one, i.e. y > 0; `bottom`: a row below it, 2y + 1 inside the plane; both variables at the call) and
-/// the kind as constants, so that each combination is compiled as straight-line code.
-#define SN_POOL_ROWS(is_max)                                                              \
-    do {                                                                                  \
-        if (top && bottom) pool_columns(a, y, o, is_max, 1, 1);                           \
-        else if (bottom) pool_columns(a, y, o, is_max, 0, 1);                             \
-        else if (top) pool_columns(a, y, o, is_max, 1, 0);                                \
-        else pool_columns(a, y, o, is_max, 0, 0);                                         \
-    } while (0)
-
 #endif
 
 void sn_pointwise_generic(const sn_pointwise_args *args);
@@ -56,17 +45,6 @@ void sn_depthwise3x3_avx512(const sn_depthwise_args *args);
 void sn_dense_avx512(const sn_dense_args *args);
 void sn_conv3x3s2_avx512(const sn_conv3x3s2_args *args);
 void sn_pool3x3s2_avx512(const sn_pool3x3s2_args *args);
-/// Calls the variant's `pool_columns(a, y, o, is_max, top, bottom)` with the window's rows (`top`: a row above
-/// the middle one, i.e. y > 0; `bottom`: a row below it, 2y + 1 inside the plane; both variables at the call) and
-/// the kind as constants, so that each combination is compiled as straight-line code.
-#define SN_POOL_ROWS(is_max)                                                              \
-    do {                                                                                  \
-        if (top && bottom) pool_columns(a, y, o, is_max, 1, 1);                           \
-        else if (bottom) pool_columns(a, y, o, is_max, 0, 1);                             \
-        else if (top) pool_columns(a, y, o, is_max, 1, 0);                                \
-        else pool_columns(a, y, o, is_max, 0, 0);                                         \
-    } while (0)
-
 #endif
 
 /// Output channels handled together by the conv3x3s2 kernels: the largest of `sizes` (descending, ending in 1)
