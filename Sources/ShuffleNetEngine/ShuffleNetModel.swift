@@ -197,7 +197,7 @@ public final class Workspace: @unchecked Sendable {
     let features: UnsafeMutablePointer<Float>
     private let scratchBase: UnsafeMutablePointer<Float>
     private let scratchCount: Int
-    private var allocations: [(UnsafeMutablePointer<Float>, Int)] = []
+    private let arena: HugePageArena
 
     /// Planes are padded to a multiple of 16 floats (see `planeAlignment`).
     func planeStride(_ size: Int) -> Int { roundUpToVector(size * size) }
@@ -236,13 +236,16 @@ public final class Workspace: @unchecked Sendable {
             scratchCount = max(scratchCount, DepthwiseConvolution3x3.scratchCount(height: u.inputSize, width: u.inputSize))
         }
         self.scratchCount = roundUpToVector(scratchCount)
-        var allocations: [(UnsafeMutablePointer<Float>, Int)] = []
+        // All buffers in one zero-filled arena (huge pages where the OS gives them), carved in this order; the zeros
+        // give the padding of every plane finite values from the start.
+        let counts = [activation, activation, bottleneck, bottleneck, self.scratchCount * pool.threadCount,
+                      roundUpToVector(plan.finalChannels)].map(roundUpToVector)
+        let arena = HugePageArena(floats: counts.reduce(0, +))
+        self.arena = arena
+        var next = arena.base
         func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
-            // Zero-filled so that the padding of every plane holds finite values from the start.
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            p.initialize(repeating: 0, count: count)
-            allocations.append((p, count))
-            return p
+            defer { next += roundUpToVector(count) }
+            return next
         }
         ping = allocate(activation)
         pong = allocate(activation)
@@ -250,13 +253,5 @@ public final class Workspace: @unchecked Sendable {
         bottleneckOut = allocate(bottleneck)
         scratchBase = allocate(self.scratchCount * pool.threadCount)
         features = allocate(roundUpToVector(plan.finalChannels))
-        self.allocations = allocations
-    }
-
-    deinit {
-        for (p, count) in allocations {
-            p.deinitialize(count: count)
-            p.deallocate()
-        }
     }
 }
