@@ -124,7 +124,7 @@ SN_INLINE void rows(const sn_pointwise_args *a, const float *x, ptrdiff_t o, sn_
 
 SN_TARGET void sn_pointwise_avx512(const sn_pointwise_args *args) {
     // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured: the pools ran 30% slower).
+    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
     const sn_pointwise_args copy = *args, *a = &copy;
     ptrdiff_t first, last;
     sn_group_span(a, &first, &last);
@@ -222,7 +222,8 @@ SN_INLINE column_sums column_sums_at(const float *src, ptrdiff_t q, ptrdiff_t wi
 /// Stride 1 on the plane as one flat row of pixels. A 3x3 window is linear, so the lane shifts that bring each
 /// pixel's left and right neighbours can come after the sums over the window rows instead of before: per block of
 /// 16 outputs, the column sums at the next block (3 loads, 9 FMAs) and then
-///     out(q) = mid(q) + [left(q) moved right a lane, left(q - 16)'s last lane in lane 0] + [right(q) moved left...]
+///     out(q) = mid(q) + left(q) moved up a lane (lane 0 from left(q - 16)'s lane 15)
+///                     + right(q) moved down a lane (lane 15 from right(q + 16)'s lane 0)
 /// with 2 lane shifts per block instead of 6 (measured 5% faster at 28x28 and 14x14).
 /// The left and right terms are masked off in columns 0 and width - 1, where the shifted lane is the neighbouring
 /// row's pixel; loads are masked to the plane, which zeroes the rows above the first and below the last. No padded
@@ -319,7 +320,7 @@ SN_INLINE void depthwise_stride2(const sn_depthwise_args *a) {
 /// Reads the input planes in place (masked loads stand in for the zero padding), so `scratch` is not used.
 SN_TARGET void sn_depthwise3x3_avx512(const sn_depthwise_args *args) {
     // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured: the pools ran 30% slower).
+    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
     const sn_depthwise_args copy = *args, *a = &copy;
     if (a->stride == 1) {
         depthwise_stride1(a);
@@ -359,7 +360,7 @@ SN_INLINE void dense_rows(const sn_dense_args *a, ptrdiff_t o, const int R) {
 
 SN_TARGET void sn_dense_avx512(const sn_dense_args *args) {
     // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured: the pools ran 30% slower).
+    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
     const sn_dense_args copy = *args, *a = &copy;
     ptrdiff_t o = a->output_begin;
     for (; o + 4 <= a->output_end; o += 4) dense_rows(a, o, 4);
@@ -457,7 +458,7 @@ SN_INLINE void conv3x3s2_rows(const sn_conv3x3s2_args *a, ptrdiff_t y, const int
 
 SN_TARGET void sn_conv3x3s2_avx512(const sn_conv3x3s2_args *args) {
     // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured: the pools ran 30% slower).
+    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
     const sn_conv3x3s2_args copy = *args, *a = &copy;
     const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
     for (ptrdiff_t y = a->row_begin; y < a->row_end;) {
@@ -527,7 +528,7 @@ SN_INLINE void pool_columns(const sn_pool3x3s2_args *a, ptrdiff_t y, ptrdiff_t o
 
 SN_TARGET void sn_pool3x3s2_avx512(const sn_pool3x3s2_args *args) {
     // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured: the pools ran 30% slower).
+    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
     const sn_pool3x3s2_args copy = *args, *a = &copy;
     const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
     for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
