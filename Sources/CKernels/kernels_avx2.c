@@ -61,9 +61,7 @@ SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, sn
 
 /// Pixels are computed 16 at a time, the last block's padding pixels too (the planes have room for them).
 SN_TARGET void sn_pointwise_avx2(const sn_pointwise_args *args) {
-    // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
-    const sn_pointwise_args copy = *args, *a = &copy;
+    SN_LOCAL_ARGS(sn_pointwise_args);
     ptrdiff_t first, last;
     sn_group_span(a, &first, &last);
     const ptrdiff_t tile = sn_pixel_tile(a, 16), pixels = (a->pixels + 15) / 16 * 16;
@@ -130,9 +128,7 @@ SN_INLINE void depthwise_plane(const sn_depthwise_plane_args *a, const int strid
 }
 
 SN_TARGET void sn_depthwise_plane_avx2(const sn_depthwise_plane_args *args) {
-    // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
-    const sn_depthwise_plane_args copy = *args, *a = &copy;
+    SN_LOCAL_ARGS(sn_depthwise_plane_args);
     if (a->stride == 1) {
         depthwise_plane(a, 1);
     } else {
@@ -176,9 +172,7 @@ SN_INLINE void dense_rows(const sn_dense_args *a, ptrdiff_t o, const int R) {
 }
 
 SN_TARGET void sn_dense_avx2(const sn_dense_args *args) {
-    // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
-    const sn_dense_args copy = *args, *a = &copy;
+    SN_LOCAL_ARGS(sn_dense_args);
     ptrdiff_t o = a->output_begin;
     for (; o + 4 <= a->output_end; o += 4) dense_rows(a, o, 4);
     for (; o < a->output_end; o++) dense_rows(a, o, 1);
@@ -233,9 +227,7 @@ SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, ptrdiff_t o, const in
 }
 
 SN_TARGET void sn_conv3x3s2_avx2(const sn_conv3x3s2_args *args) {
-    // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
-    const sn_conv3x3s2_args copy = *args, *a = &copy;
+    SN_LOCAL_ARGS(sn_conv3x3s2_args);
     static const int sizes[] = {12, 8, 4, 1};
     const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
     for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
@@ -321,19 +313,7 @@ SN_INLINE void pool_columns(const sn_pool3x3s2_args *a, ptrdiff_t y, ptrdiff_t o
 }
 
 SN_TARGET void sn_pool3x3s2_avx2(const sn_pool3x3s2_args *args) {
-    // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
-    const sn_pool3x3s2_args copy = *args, *a = &copy;
-    const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
-    for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
-        const int top = y > 0, bottom = 2 * y + 1 < a->height;
-        for (ptrdiff_t o = 0; o < out_w; o += 8) {
-            if (a->kind == SN_POOL_MAX) {
-                SN_POOL_ROWS(1);
-            } else {
-                SN_POOL_ROWS(0);
-            }
-        }
-    }
+    SN_LOCAL_ARGS(sn_pool3x3s2_args);
+    SN_POOL_ALL_ROWS(8);
 }
 #endif

@@ -123,9 +123,7 @@ SN_INLINE void rows(const sn_pointwise_args *a, const float *x, ptrdiff_t o, sn_
 }
 
 SN_TARGET void sn_pointwise_avx512(const sn_pointwise_args *args) {
-    // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
-    const sn_pointwise_args copy = *args, *a = &copy;
+    SN_LOCAL_ARGS(sn_pointwise_args);
     ptrdiff_t first, last;
     sn_group_span(a, &first, &last);
     // Whole vectors, and the pixels after them that the blocks compute as lanes (none if there are too many).
@@ -319,9 +317,7 @@ SN_INLINE void depthwise_stride2(const sn_depthwise_args *a) {
 
 /// Reads the input planes in place (masked loads stand in for the zero padding), so `scratch` is not used.
 SN_TARGET void sn_depthwise3x3_avx512(const sn_depthwise_args *args) {
-    // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
-    const sn_depthwise_args copy = *args, *a = &copy;
+    SN_LOCAL_ARGS(sn_depthwise_args);
     if (a->stride == 1) {
         depthwise_stride1(a);
     } else {
@@ -359,9 +355,7 @@ SN_INLINE void dense_rows(const sn_dense_args *a, ptrdiff_t o, const int R) {
 }
 
 SN_TARGET void sn_dense_avx512(const sn_dense_args *args) {
-    // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
-    const sn_dense_args copy = *args, *a = &copy;
+    SN_LOCAL_ARGS(sn_dense_args);
     ptrdiff_t o = a->output_begin;
     for (; o + 4 <= a->output_end; o += 4) dense_rows(a, o, 4);
     for (; o < a->output_end; o++) dense_rows(a, o, 1);
@@ -457,9 +451,7 @@ SN_INLINE void conv3x3s2_rows(const sn_conv3x3s2_args *a, ptrdiff_t y, const int
 }
 
 SN_TARGET void sn_conv3x3s2_avx512(const sn_conv3x3s2_args *args) {
-    // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
-    const sn_conv3x3s2_args copy = *args, *a = &copy;
+    SN_LOCAL_ARGS(sn_conv3x3s2_args);
     const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
     for (ptrdiff_t y = a->row_begin; y < a->row_end;) {
         int first, last, next_first, next_last;
@@ -527,19 +519,7 @@ SN_INLINE void pool_columns(const sn_pool3x3s2_args *a, ptrdiff_t y, ptrdiff_t o
 }
 
 SN_TARGET void sn_pool3x3s2_avx512(const sn_pool3x3s2_args *args) {
-    // A local copy: the vector stores below may alias anything, so fields read through `args` would be
-    // reloaded after every store (measured with AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').
-    const sn_pool3x3s2_args copy = *args, *a = &copy;
-    const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
-    for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
-        const int top = y > 0, bottom = 2 * y + 1 < a->height;
-        for (ptrdiff_t o = 0; o < out_w; o += 16) {
-            if (a->kind == SN_POOL_MAX) {
-                SN_POOL_ROWS(1);
-            } else {
-                SN_POOL_ROWS(0);
-            }
-        }
-    }
+    SN_LOCAL_ARGS(sn_pool3x3s2_args);
+    SN_POOL_ALL_ROWS(16);
 }
 #endif

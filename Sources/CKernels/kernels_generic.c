@@ -32,7 +32,7 @@ static inline void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o
 }
 
 void sn_pointwise_generic(const sn_pointwise_args *args) {
-    const sn_pointwise_args copy = *args, *a = &copy;  // see kernels_avx512.c: stores may alias the fields
+    SN_LOCAL_ARGS(sn_pointwise_args);
     ptrdiff_t first, last;
     sn_group_span(a, &first, &last);
     for (ptrdiff_t g = first; g < last; g++) {
@@ -80,7 +80,7 @@ static inline void depthwise_plane(const sn_depthwise_plane_args *a, const int s
 }
 
 void sn_depthwise_plane_generic(const sn_depthwise_plane_args *args) {
-    const sn_depthwise_plane_args copy = *args, *a = &copy;  // see kernels_avx512.c: stores may alias the fields
+    SN_LOCAL_ARGS(sn_depthwise_plane_args);
     if (a->stride == 1) {
         depthwise_plane(a, 1);
     } else {
@@ -89,7 +89,7 @@ void sn_depthwise_plane_generic(const sn_depthwise_plane_args *args) {
 }
 
 void sn_dense_generic(const sn_dense_args *args) {
-    const sn_dense_args copy = *args, *a = &copy;  // see kernels_avx512.c: stores may alias the fields
+    SN_LOCAL_ARGS(sn_dense_args);
     const ptrdiff_t n = a->inputs;
     for (ptrdiff_t o = a->output_begin; o < a->output_end; o++) {
         const float *w = a->weights + o * n;
@@ -107,7 +107,7 @@ void sn_dense_generic(const sn_dense_args *args) {
 }
 
 void sn_conv3x3s2_generic(const sn_conv3x3s2_args *args) {
-    const sn_conv3x3s2_args copy = *args, *a = &copy;  // see kernels_avx512.c: stores may alias the fields
+    SN_LOCAL_ARGS(sn_conv3x3s2_args);
     const ptrdiff_t width = a->width, out_w = (width - 1) / 2 + 1;
     for (ptrdiff_t o = 0; o < a->outputs; o++) {
         const float *w = a->weights + o;  // tap t of input channel c at w[(9 * c + t) * outputs]
@@ -138,7 +138,7 @@ void sn_conv3x3s2_generic(const sn_conv3x3s2_args *args) {
 enum { POOL_CHUNK = 32 };
 
 void sn_pool3x3s2_generic(const sn_pool3x3s2_args *args) {
-    const sn_pool3x3s2_args copy = *args, *a = &copy;  // see kernels_avx512.c: stores may alias the fields
+    SN_LOCAL_ARGS(sn_pool3x3s2_args);
     const ptrdiff_t height = a->height, width = a->width;
     const ptrdiff_t out_w = (width - 1) / 2 + 1;
     const int is_max = a->kind == SN_POOL_MAX;
