@@ -59,6 +59,10 @@ ImageCodecsOptions decode_options_resolve(const ImageCodecsOptions *options) {
         resolved.header_only = options->header_only != 0;
         resolved.output = options->output;
         resolved.output_capacity = options->output_capacity;
+        resolved.keep_rows = options->keep_rows;
+        resolved.keep_rows_count = options->keep_rows_count;
+        resolved.keep_columns = options->keep_columns;
+        resolved.keep_columns_count = options->keep_columns_count;
     }
     return resolved;
 }
@@ -92,6 +96,11 @@ int decode_result_allocate(ImageCodecsResult *result, unsigned long width, unsig
         result->height = (int)height;
         return 0;
     }
+    if (options->keep_rows != NULL || options->keep_columns != NULL) {
+        result->width = (int)width;
+        result->height = (int)height;
+        return 1; /* row_sampler_start checks the masks and the output */
+    }
     size_t needed = (size_t)width * height * 3;
     if (options->output != NULL) {
         if (options->output_capacity < needed) {
@@ -123,4 +132,84 @@ void image_codecs_result_free(ImageCodecsResult *result) {
     }
     release_pixels(result);
     decode_result_reset(result);
+}
+
+/* Numbers the kept entries of a mask: slot[i] is i's place among the kept ones, or -1. */
+static long *number_kept(const unsigned char *mask, unsigned long count, size_t *kept) {
+    long *slot = malloc((size_t)count * sizeof *slot);
+    if (slot == NULL) {
+        return NULL;
+    }
+    size_t next = 0;
+    for (unsigned long i = 0; i < count; i++) {
+        slot[i] = mask[i] ? (long)next++ : -1;
+    }
+    *kept = next;
+    return slot;
+}
+
+int row_sampler_start(RowSampler *sampler, ImageCodecsResult *result, const ImageCodecsOptions *options,
+                      unsigned long width, unsigned long height) {
+    memset(sampler, 0, sizeof *sampler);
+    if (options->keep_rows == NULL && options->keep_columns == NULL) {
+        return 1;
+    }
+    if (options->keep_rows == NULL || options->keep_columns == NULL || options->keep_rows_count != height ||
+        options->keep_columns_count != width || options->output == NULL) {
+        decode_result_fail(result, IMAGE_CODECS_INVALID_ARGUMENT,
+                           "sampled decoding needs both masks, sized %lu rows x %lu columns, and an output buffer",
+                           height, width);
+        return 0;
+    }
+    size_t kept_rows = 0;
+    sampler->row_slot = number_kept(options->keep_rows, height, &kept_rows);
+    sampler->column_slot = number_kept(options->keep_columns, width, &sampler->kept_columns);
+    if (sampler->row_slot == NULL || sampler->column_slot == NULL) {
+        row_sampler_free(sampler);
+        decode_result_fail(result, IMAGE_CODECS_OUT_OF_MEMORY, "out of memory (sampling tables)");
+        return 0;
+    }
+    size_t needed = kept_rows * sampler->kept_columns * 3;
+    if (needed == 0 || options->output_capacity < needed) {
+        row_sampler_free(sampler);
+        decode_result_fail(result, IMAGE_CODECS_INVALID_ARGUMENT,
+                           "output buffer of %zu bytes does not fit %zu kept rows x %zu kept columns",
+                           options->output_capacity, kept_rows, sampler->kept_columns);
+        return 0;
+    }
+    sampler->active = 1;
+    sampler->width = width;
+    sampler->output = options->output;
+    if (options->allow_truncated) {
+        memset(sampler->output, 0, needed);
+    }
+    result->pixels = options->output;
+    result->caller_owns_pixels = 1;
+    return 1;
+}
+
+int row_sampler_wants(const RowSampler *sampler, unsigned long y) {
+    return sampler->row_slot[y] >= 0;
+}
+
+void row_sampler_put(const RowSampler *sampler, unsigned long y, const unsigned char *rgb, unsigned long count,
+                     unsigned long x0, unsigned long step) {
+    long row = sampler->row_slot[y];
+    if (row < 0) {
+        return;
+    }
+    unsigned char *out = sampler->output + (size_t)row * sampler->kept_columns * 3;
+    unsigned long x = x0;
+    for (unsigned long i = 0; i < count && x < sampler->width; i++, x += step) {
+        long column = sampler->column_slot[x];
+        if (column >= 0) {
+            memcpy(out + (size_t)column * 3, rgb + (size_t)i * 3, 3);
+        }
+    }
+}
+
+void row_sampler_free(RowSampler *sampler) {
+    free(sampler->row_slot);
+    free(sampler->column_slot);
+    memset(sampler, 0, sizeof *sampler);
 }

@@ -29,6 +29,34 @@ ImageCodecsOptions decode_options_resolve(const ImageCodecsOptions *options);
 int decode_result_allocate(ImageCodecsResult *result, unsigned long width, unsigned long height,
                            const ImageCodecsOptions *options, const char *format_name);
 
+/* Sampled decoding (options->keep_rows / keep_columns): where each stored row and column goes in
+ * the packed output. Filled by row_sampler_start; the decoders hand it rows as they come. */
+typedef struct RowSampler {
+    int active;              /* 0: whole-image decoding, the fields below are unused */
+    unsigned long width;     /* of the whole image */
+    long *row_slot;          /* per stored row: its row in the output, or -1 (malloc'd) */
+    long *column_slot;       /* per stored column: its column in the output, or -1 (malloc'd) */
+    size_t kept_columns;
+    unsigned char *output;   /* kept rows x kept_columns x 3 bytes, the caller's */
+} RowSampler;
+
+/* Called by a decoder once decode_result_allocate said go on: sets the sampler up when the options
+ * ask for sampled decoding (checking the masks against the image size and the output's capacity),
+ * leaves it inactive otherwise. Returns 0 after recording a failure in result. The output is zeroed
+ * when damaged data may be accepted, so that rows never delivered are black. */
+int row_sampler_start(RowSampler *sampler, ImageCodecsResult *result, const ImageCodecsOptions *options,
+                      unsigned long width, unsigned long height);
+
+/* Stored row y of the image, `count` RGB pixels that belong at columns x0, x0 + step, ... (a whole
+ * row: x0 0, step 1; an Adam7 pass row: the pass's first column and column step). */
+void row_sampler_put(const RowSampler *sampler, unsigned long y, const unsigned char *rgb, unsigned long count,
+                     unsigned long x0, unsigned long step);
+
+/* Whether stored row y is kept (a decoder may skip the work for others). */
+int row_sampler_wants(const RowSampler *sampler, unsigned long y);
+
+void row_sampler_free(RowSampler *sampler);
+
 /* Records that damaged data was accepted because the caller allowed it: sets `recovered` and makes
  * `warning` say what was wrong (replacing any milder warning noted before). */
 void decode_result_note_recovery(ImageCodecsResult *result, const char *format, ...)

@@ -9,6 +9,7 @@
  */
 #include <setjmp.h>
 #include <stdio.h>
+#include <limits.h>
 #include <string.h>
 
 #include <jpeglib.h>
@@ -39,6 +40,7 @@ typedef struct JpegDecodeState {
     JpegErrorManager errors;
     struct jpeg_progress_mgr progress;
     int scan_limit; /* set from the frame size once the header is read */
+    RowSampler sampler; /* sampled decoding (options.keep_rows / keep_columns) */
 } JpegDecodeState;
 
 static ImageCodecsStatus status_for_error(int code) {
@@ -154,6 +156,32 @@ static int scan_limit_for(const struct jpeg_decompress_struct *info) {
     return limit < JPEG_MIN_SCAN_LIMIT ? JPEG_MIN_SCAN_LIMIT : (int)limit;
 }
 
+/* Worst case of what libjpeg allocates to decode the pixels: the whole-image coefficient buffers of
+ * a progressive or multi-scan file (one 128-byte block per 8x8 block of each component, padded to
+ * the sampling factors, as jdcoefct.c requests them), the row buffers of the main, upsampling and
+ * colour stages (a few groups of 8 * max_v_samp_factor rows per component) and our own scanline,
+ * plus the sampling tables (one long per row and column) and the fixed structures. */
+static unsigned long jpeg_decoder_memory(const struct jpeg_decompress_struct *info) {
+    double coefficients = 0;
+    int max_v = 1;
+    for (int i = 0; i < info->num_components; i++) {
+        const jpeg_component_info *component = &info->comp_info[i];
+        double columns = component->width_in_blocks + component->h_samp_factor - 1;
+        double rows = component->height_in_blocks + component->v_samp_factor - 1;
+        columns -= (long)columns % component->h_samp_factor;
+        rows -= (long)rows % component->v_samp_factor;
+        coefficients += columns * rows * sizeof(JBLOCK);
+        if (component->v_samp_factor > max_v) {
+            max_v = component->v_samp_factor;
+        }
+    }
+    double padded_width = info->image_width + 64.0;
+    double rows = padded_width * info->num_components * 8.0 * max_v * 8.0;
+    double total = (2 << 20) + (jpeg_has_multiple_scans((j_decompress_ptr)info) ? coefficients : 0) + rows +
+                   sizeof(long) * ((double)info->image_width + info->image_height);
+    return total > (double)ULONG_MAX / 2 ? ULONG_MAX / 2 : (unsigned long)total;
+}
+
 static const char *describe_failure(ImageCodecsStatus status) {
     switch (status) {
     case IMAGE_CODECS_TRUNCATED: return "truncated JPEG data";
@@ -227,8 +255,12 @@ static void decode_jpeg_guarded(JpegDecodeState *state, const unsigned char *dat
                            info->num_components);
         return;
     }
+    result->decoder_memory = jpeg_decoder_memory(info);
     /* Checked on the header, before jpeg_start_decompress allocates coefficient buffers. */
     if (!decode_result_allocate(result, info->image_width, info->image_height, options, "JPEG")) {
+        return;
+    }
+    if (!row_sampler_start(&state->sampler, result, options, info->image_width, info->image_height)) {
         return;
     }
     jpeg_start_decompress(info);
@@ -240,15 +272,24 @@ static void decode_jpeg_guarded(JpegDecodeState *state, const unsigned char *dat
     /* From libjpeg's pool, so jpeg_destroy_decompress frees it on every path. */
     JSAMPARRAY cmyk_row =
         cmyk ? (*info->mem->alloc_sarray)((j_common_ptr)info, JPOOL_IMAGE, info->output_width * 4, 1) : NULL;
+    /* Sampled decoding: each scanline lands here and only its kept pixels are copied out. */
+    JSAMPARRAY sampled_row =
+        state->sampler.active ? (*info->mem->alloc_sarray)((j_common_ptr)info, JPOOL_IMAGE, info->output_width * 3, 1)
+                              : NULL;
     size_t row_bytes = (size_t)info->output_width * 3;
     while (info->output_scanline < info->output_height) {
-        unsigned char *destination = result->pixels + (size_t)info->output_scanline * row_bytes;
+        JDIMENSION y = info->output_scanline;
+        unsigned char *destination =
+            sampled_row != NULL ? sampled_row[0] : result->pixels + (size_t)y * row_bytes;
         if (cmyk) {
             jpeg_read_scanlines(info, cmyk_row, 1);
             cmyk_row_to_rgb(cmyk_row[0], destination, info->output_width, info->saw_Adobe_marker);
         } else {
             JSAMPROW row = destination;
             jpeg_read_scanlines(info, &row, 1);
+        }
+        if (sampled_row != NULL) {
+            row_sampler_put(&state->sampler, y, destination, info->output_width, 0, 1);
         }
     }
     /* No jpeg_finish_decompress: every pixel has been read and nothing after them can change
@@ -271,4 +312,5 @@ void image_codecs_decode_jpeg(const unsigned char *data, size_t size, const Imag
     decode_jpeg_guarded(&state, data, size, &resolved, result);
     /* Safe even if jpeg_create_decompress never ran or failed: info.mem is still NULL then. */
     jpeg_destroy_decompress(&state.info);
+    row_sampler_free(&state.sampler);
 }

@@ -26,6 +26,11 @@ typedef struct PngDecodeState {
     size_t offset;
     int ran_out_of_data;
     int reading_pixels; /* set once the output rows exist, so a failure may leave a partial image */
+    RowSampler sampler; /* sampled decoding (options.keep_rows / keep_columns) */
+    png_bytep row;      /* sampled decoding: one row from libpng, from libpng's counted allocator */
+    size_t memory_used; /* bytes libpng holds through png_counted_malloc */
+    size_t memory_limit;
+    int memory_refused; /* an allocation went over memory_limit */
     ImageCodecsOptions options;
     char text[IMAGE_CODECS_MESSAGE_CAPACITY];
     ImageCodecsResult *result;
@@ -50,6 +55,56 @@ static void png_read_from_memory(png_structp png, png_bytep destination, size_t 
     }
     memcpy(destination, state->data + state->offset, count);
     state->offset += count;
+}
+
+/* Every allocation libpng makes (its structures, row buffers, inflate state, chunk buffers) goes
+ * through here and is counted, so that no file can make it hold more than memory_limit: a chunk
+ * that declares 2 GB gets NULL, which libpng reports as a benign "out of memory" and skips, instead
+ * of 2 GB allocated and zeroed. A small header before each block remembers its size for the free. */
+typedef union PngBlockHeader {
+    size_t size;
+    max_align_t alignment;
+} PngBlockHeader;
+
+static png_voidp png_counted_malloc(png_structp png, png_alloc_size_t size) {
+    PngDecodeState *state = png_get_mem_ptr(png);
+    if (size > state->memory_limit || state->memory_used > state->memory_limit - size) {
+        state->memory_refused = 1;
+        return NULL;
+    }
+    PngBlockHeader *block = malloc(sizeof *block + size);
+    if (block == NULL) {
+        return NULL;
+    }
+    block->size = size;
+    state->memory_used += size;
+    return block + 1;
+}
+
+static void png_counted_free(png_structp png, png_voidp pointer) {
+    if (pointer == NULL) {
+        return;
+    }
+    PngDecodeState *state = png_get_mem_ptr(png);
+    PngBlockHeader *block = (PngBlockHeader *)pointer - 1;
+    state->memory_used -= block->size;
+    free(block);
+}
+
+/* Ancillary chunks libpng would otherwise read, check and keep. None of them changes the RGB pixels
+ * we produce (no gamma or colour management, alpha and tRNS dropped, sBIT ignored), and the
+ * orientation in eXIf and XMP iTXt is read from the raw bytes by the Swift side, so they are skipped
+ * unread: their CRC is still checked, but a huge declared length or a compressed bomb costs
+ * nothing. */
+static const png_byte ignored_ancillary_chunks[] =
+    "bKGD\0cHRM\0eXIf\0gAMA\0hIST\0iCCP\0iTXt\0oFFs\0pCAL\0pHYs\0sBIT\0sCAL\0sPLT\0sRGB\0"
+    "tEXt\0tIME\0tRNS\0zTXt\0cICP\0mDCv\0cLLI\0acTL\0fcTL\0fdAT\0";
+
+/* Worst case of what libpng allocates for the pixels of a width-pixel image: the row and previous
+ * row buffers (up to 8 bytes a pixel before transforms), our sampling row, the inflate state and
+ * window, the structures; plus the sampling tables (one long per row and column). */
+static unsigned long png_decoder_memory(png_uint_32 width, png_uint_32 height) {
+    return (1UL << 20) + 4 * (8 * (unsigned long)width + 64) + sizeof(long) * ((unsigned long)width + height);
 }
 
 static void png_error_handler(png_structp png, png_const_charp text) {
@@ -86,8 +141,31 @@ static void request_8bit_rgb(png_structp png, png_infop info) {
     if (is_gray) {
         png_set_gray_to_rgb(png);
     }
-    png_set_interlace_handling(png); /* Adam7: libpng runs the passes, we get whole rows */
     png_read_update_info(png, info);
+}
+
+/* Sampled decoding, one row at a time. An Adam7 file is read pass by pass without libpng's
+ * de-interlacing (which needs the whole image): each pass row's pixels are put where they belong. */
+static void read_sampled_rows(PngDecodeState *state, png_uint_32 width, png_uint_32 height) {
+    png_structp png = state->png;
+    int interlaced = png_get_interlace_type(png, state->info) == PNG_INTERLACE_ADAM7;
+    for (int pass = 0; pass < (interlaced ? 7 : 1); pass++) {
+        png_uint_32 rows = interlaced ? PNG_PASS_ROWS(height, pass) : height;
+        png_uint_32 columns = interlaced ? PNG_PASS_COLS(width, pass) : width;
+        if (rows == 0 || columns == 0) {
+            continue; /* libpng skips empty passes too */
+        }
+        for (png_uint_32 r = 0; r < rows; r++) {
+            png_read_row(png, state->row, NULL);
+            png_uint_32 y = interlaced ? PNG_ROW_FROM_PASS_ROW(r, pass) : r;
+            if (interlaced) {
+                row_sampler_put(&state->sampler, y, state->row, columns, PNG_COL_FROM_PASS_COL(0, pass),
+                                (unsigned long)1 << PNG_PASS_COL_SHIFT(pass));
+            } else {
+                row_sampler_put(&state->sampler, y, state->row, columns, 0, 1);
+            }
+        }
+    }
 }
 
 static void decode_png_guarded(PngDecodeState *state, ImageCodecsResult *result) {
@@ -102,6 +180,10 @@ static void decode_png_guarded(PngDecodeState *state, ImageCodecsResult *result)
         }
         if (state->ran_out_of_data) {
             decode_result_fail(result, IMAGE_CODECS_TRUNCATED, "truncated PNG data (%s)", state->text);
+        } else if (state->memory_refused) {
+            decode_result_fail(result, IMAGE_CODECS_TOO_LARGE,
+                               "PNG decoder needs more than the %zu KiB of memory allowed (%s)",
+                               state->memory_limit >> 10, state->text);
         } else if (strstr(state->text, "memory") != NULL) {
             decode_result_fail(result, IMAGE_CODECS_OUT_OF_MEMORY, "out of memory decoding PNG (%s)", state->text);
         } else {
@@ -113,6 +195,9 @@ static void decode_png_guarded(PngDecodeState *state, ImageCodecsResult *result)
     png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_WARN_DISCARD);
     png_set_chunk_malloc_max(png, IMAGE_CODECS_MAX_PNG_CHUNK_BYTES);
     png_set_chunk_cache_max(png, 1000); /* unknown/text chunks kept; more is a denial-of-service file */
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, ignored_ancillary_chunks,
+                                (int)(sizeof ignored_ancillary_chunks / 5));
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, 0); /* unknown ancillary ones too */
     /* libpng's default cap is 1,000,000 per side and reports a breach as a generic error; lifting it
      * lets decode_result_allocate apply our own limits and call the result "too large". */
     png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
@@ -120,8 +205,15 @@ static void decode_png_guarded(PngDecodeState *state, ImageCodecsResult *result)
 
     png_uint_32 width = png_get_image_width(png, info);
     png_uint_32 height = png_get_image_height(png, info);
+    result->decoder_memory = png_decoder_memory(width, height);
     if (!decode_result_allocate(result, width, height, &state->options, "PNG")) {
         return;
+    }
+    if (!row_sampler_start(&state->sampler, result, &state->options, width, height)) {
+        return;
+    }
+    if (!state->sampler.active) {
+        png_set_interlace_handling(png); /* Adam7: libpng runs the passes, we get whole rows */
     }
     request_8bit_rgb(png, info);
     size_t row_bytes = (size_t)width * 3;
@@ -130,6 +222,13 @@ static void decode_png_guarded(PngDecodeState *state, ImageCodecsResult *result)
         decode_result_fail(result, IMAGE_CODECS_UNSUPPORTED,
                            "unsupported kind of PNG (could not convert colour type %d to 8-bit RGB)",
                            png_get_color_type(png, info));
+        return;
+    }
+    if (state->sampler.active) {
+        state->row = png_malloc(png, row_bytes); /* counted; freed before the structures */
+        state->reading_pixels = 1;
+        read_sampled_rows(state, width, height);
+        png_read_end(png, NULL);
         return;
     }
     state->rows = malloc((size_t)height * sizeof *state->rows);
@@ -165,7 +264,9 @@ void image_codecs_decode_png(const unsigned char *data, size_t size, const Image
     state.size = size;
     state.result = result;
     state.options = decode_options_resolve(options);
-    state.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state, png_error_handler, png_warning_handler);
+    state.memory_limit = state.options.max_decoder_memory;
+    state.png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &state, png_error_handler, png_warning_handler,
+                                         &state, png_counted_malloc, png_counted_free);
     if (state.png != NULL) {
         state.info = png_create_info_struct(state.png);
     }
@@ -174,6 +275,10 @@ void image_codecs_decode_png(const unsigned char *data, size_t size, const Image
     } else {
         decode_png_guarded(&state, result);
     }
+    if (state.row != NULL) {
+        png_free(state.png, state.row);
+    }
     png_destroy_read_struct(&state.png, &state.info, NULL); /* accepts NULLs */
     free(state.rows);
+    row_sampler_free(&state.sampler);
 }

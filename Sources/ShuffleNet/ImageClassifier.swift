@@ -19,29 +19,35 @@ public final class ImageClassifier: @unchecked Sendable {
     public let labels: [String]
     /// How files are decoded: EXIF orientation, truncated data, pixel limit.
     public let decodingOptions: DecodingOptions
+    /// Memory all decoding through this classifier may hold at once, whatever the number of threads
+    /// (`classify --memory-limit`): see `DecodeMemoryBudget`.
+    public let memoryBudget: DecodeMemoryBudget
     /// Made on the first `logits` call (guarded by `lock`): a classifier used only through `BatchClassifier`,
     /// whose workers have their own, never touches its pages.
     private var workspace: Workspace?
     private let lock = NSLock()
 
-    public convenience init(weightsAt path: String, decodingOptions: DecodingOptions = .default) throws(ClassifierError) {
+    public convenience init(weightsAt path: String, decodingOptions: DecodingOptions = .default,
+                            memoryBudget: DecodeMemoryBudget = DecodeMemoryBudget()) throws(ClassifierError) {
         let weights: ShuffleNetWeights
         do {
             weights = try ShuffleNetWeights(contentsOf: path)
         } catch {
             throw .weights(error)
         }
-        try self.init(weights: weights, source: path, decodingOptions: decodingOptions)
+        try self.init(weights: weights, source: path, decodingOptions: decodingOptions, memoryBudget: memoryBudget)
     }
 
     public init(weights: ShuffleNetWeights, source: String = "weights",
-                decodingOptions: DecodingOptions = .default) throws(ClassifierError) {
+                decodingOptions: DecodingOptions = .default,
+                memoryBudget: DecodeMemoryBudget = DecodeMemoryBudget()) throws(ClassifierError) {
         let styleName = weights.metadata[ShuffleNetWeights.MetadataKey.preprocessing] ?? ""
         guard let style = PreprocessingStyle(rawValue: styleName) else {
             throw .unsupportedWeights(path: source, "metadata preprocessing \"\(styleName)\" is not one of \(PreprocessingStyle.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         self.weights = weights
         self.decodingOptions = decodingOptions
+        self.memoryBudget = memoryBudget
         model = ShuffleNetModel(weights: weights, inputSize: Preprocessor.cropSize)
         preprocessor = Preprocessor(style: style)
         let classes = weights.configuration.numClasses
@@ -70,22 +76,25 @@ public final class ImageClassifier: @unchecked Sendable {
 
     /// Decodes the file and writes the network input (`Preprocessor.tensorCount` floats) into `buffer`: the one
     /// path from a file to the network, shared by `classify(imageAt:)` and batch classification, so both
-    /// always see the same pixels.
+    /// always see the same pixels. Only the pixels the crop reads are decoded (`ImageDecoder.withSampledDecode`),
+    /// within `memoryBudget`.
     @discardableResult
     public func writeInput(forImageAt path: String, into buffer: UnsafeMutableBufferPointer<Float>) throws(ClassifierError) -> PreparedInput {
-        let decoded: DecodedImage
+        let (crop, warnings): (RGBImage, [String])
         do {
-            decoded = try ImageDecoder.decodeWithDetails(contentsOf: path, options: decodingOptions)
+            (crop, warnings) = try ImageDecoder.withSampledDecode(
+                contentsOf: path, options: decodingOptions, budget: memoryBudget,
+                selecting: { [preprocessor] width, height in preprocessor.pixelsRead(width: width, height: height) },
+                body: { [preprocessor] decoded in (preprocessor.crop(decoded.image), decoded.warnings) })
         } catch {
             throw .image(error)
         }
-        let crop = preprocessor.crop(decoded.image)
         do {
             try preprocessor.writeTensor(fromCrop: crop, into: buffer)
         } catch {
             throw .preprocessing(path: path, error)
         }
-        return PreparedInput(warnings: decoded.warnings.map { "\(path): \($0)" }, crop: crop)
+        return PreparedInput(warnings: warnings.map { "\(path): \($0)" }, crop: crop)
     }
 
     public func classify(_ image: RGBImage, topK: Int = 5) -> [Prediction] {

@@ -68,6 +68,63 @@ enum ImageCodecsDecoding {
                       recovered: result.recovered != 0, warning: warning(of: result))
     }
 
+    /// What the header says: the stored size, and the most the decoder library will allocate for the pixels.
+    struct Header {
+        let width: Int
+        let height: Int
+        let decoderMemory: Int
+    }
+
+    /// Reads only the header (limits checked there), with the decoder library held to `memoryLimit` bytes.
+    static func header(_ data: [UInt8], format: ImageFormat, options: ImageCodecsOptions, memoryLimit: Int,
+                       path: String?) throws(ImageDecodingError) -> Header {
+        var header = ImageCodecsResult()
+        var headerOptions = options
+        headerOptions.header_only = 1
+        headerOptions.max_decoder_memory = UInt(memoryLimit)
+        run(data, format: format, options: headerOptions, into: &header)
+        defer { image_codecs_result_free(&header) }
+        guard header.status == IMAGE_CODECS_OK, header.width > 0, header.height > 0 else {
+            throw failure(header, format: format, path: path)
+        }
+        return Header(width: Int(header.width), height: Int(header.height),
+                      decoderMemory: Int(clamping: header.decoder_memory))
+    }
+
+    /// Decodes only the stored rows and columns whose mask bytes are 1, packed into a small picture, with
+    /// the decoder library held to `memoryLimit` bytes.
+    static func decodeSampled(_ data: [UInt8], format: ImageFormat, options: ImageCodecsOptions,
+                              rowMask: [UInt8], columnMask: [UInt8], keptRows: Int, keptColumns: Int,
+                              memoryLimit: Int, path: String?) throws(ImageDecodingError) -> Output {
+        var result = ImageCodecsResult()
+        defer { image_codecs_result_free(&result) }
+        let count = keptRows * keptColumns * 3
+        let pixels = rowMask.withUnsafeBufferPointer { rows in
+            columnMask.withUnsafeBufferPointer { columns in
+                [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    var sampled = options
+                    sampled.max_decoder_memory = UInt(memoryLimit)
+                    sampled.output = buffer.baseAddress
+                    sampled.output_capacity = buffer.count
+                    sampled.keep_rows = rows.baseAddress
+                    sampled.keep_rows_count = rows.count
+                    sampled.keep_columns = columns.baseAddress
+                    sampled.keep_columns_count = columns.count
+                    run(data, format: format, options: sampled, into: &result)
+                    // The size is checked again: a header read twice must give the same answer.
+                    let complete = result.status == IMAGE_CODECS_OK && Int(result.width) == columns.count
+                        && Int(result.height) == rows.count
+                    initialized = complete ? count : 0
+                }
+            }
+        }
+        guard result.status == IMAGE_CODECS_OK, pixels.count == count else {
+            throw failure(result, format: format, path: path)
+        }
+        return Output(image: RGBImage(checkedWidth: keptColumns, height: keptRows, pixels: pixels),
+                      recovered: result.recovered != 0, warning: warning(of: result))
+    }
+
     /// Decodes into the C module's buffer and copies out turned by `orientation`.
     static func decodeAndTurn(_ data: [UInt8], format: ImageFormat, options: ImageCodecsOptions, path: String?,
                               orientation: ImageOrientation) throws(ImageDecodingError) -> Output {

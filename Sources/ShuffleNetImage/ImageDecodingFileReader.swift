@@ -14,6 +14,12 @@ enum ImageDecodingFileReader {
     static let maximumFileBytes = 1 << 30
 
     static func readAll(_ path: String) throws(ImageDecodingError) -> [UInt8] {
+        try readAll(path) { _ throws(ImageDecodingError) in maximumFileBytes }
+    }
+
+    /// Reads the whole file after asking `admit`, with the file's size, how many bytes may be read: it
+    /// may wait for memory, or refuse. A file that has grown past what was admitted is an error.
+    static func readAll(_ path: String, admit: (Int) throws(ImageDecodingError) -> Int) throws(ImageDecodingError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw openError(path: path, code: errno)
@@ -30,11 +36,14 @@ enum ImageDecodingFileReader {
         if status.st_size > maximumFileBytes {
             throw tooBig(path: path)
         }
-        return try readToEnd(descriptor, path: path, expectedBytes: Int(status.st_size))
+        let size = Int(status.st_size)
+        let admitted = min(try admit(size), maximumFileBytes)
+        return try readToEnd(descriptor, path: path, expectedBytes: min(size, admitted), limit: admitted)
     }
 
     /// Reads until end of file rather than trusting st_size, which is 0 for pipes and may change.
-    private static func readToEnd(_ descriptor: Int32, path: String, expectedBytes: Int) throws(ImageDecodingError) -> [UInt8] {
+    private static func readToEnd(_ descriptor: Int32, path: String, expectedBytes: Int,
+                                  limit: Int) throws(ImageDecodingError) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(expectedBytes)
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -49,10 +58,12 @@ enum ImageDecodingFileReader {
                 if errno == EINTR { continue }
                 throw ImageDecodingError(path: path, kind: .unreadable, message: "read failed (\(describe(errno)))")
             }
-            bytes.append(contentsOf: chunk[0..<count])
-            if bytes.count > maximumFileBytes {
-                throw tooBig(path: path)
+            if count > limit - bytes.count {
+                throw limit < maximumFileBytes
+                    ? ImageDecodingError(path: path, kind: .unreadable, message: "file grew while being read (past \(limit) bytes)")
+                    : tooBig(path: path)
             }
+            bytes.append(contentsOf: chunk[0..<count])
         }
     }
 

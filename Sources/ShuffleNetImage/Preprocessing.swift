@@ -29,6 +29,28 @@ public struct Preprocessor: Sendable {
         }
     }
 
+    /// The pixels of a `width` x `height` upright picture that `crop` reads: for `megvii`, the two rows and
+    /// two columns each output pixel's bilinear taps touch (at most 448 of each, whatever the photo's size);
+    /// for `torchvision`, whose antialiasing filter reads everything under the crop, every pixel.
+    public func pixelsRead(width: Int, height: Int) -> PixelSelection {
+        guard let geometry = try? PreprocessingGeometry(style: style, imageWidth: width, imageHeight: height) else {
+            return .all(width: max(0, width), height: max(0, height))
+        }
+        switch style {
+        case .megvii: return OpenCVResize.sampledPixels(width: width, height: height, window: geometry.window)
+        case .torchvision: return .all(width: width, height: height)
+        }
+    }
+
+    /// The crop of the picture `sample` was taken from, which must hold `pixelsRead` of it (or every pixel).
+    public func crop(_ sample: SampledImage) -> RGBImage {
+        let window = PreprocessingGeometry(style: style, validWidth: sample.width, validHeight: sample.height).window
+        switch style {
+        case .megvii: return OpenCVResize.linear(sample, window: window)
+        case .torchvision: return PillowResize.bilinear(sample.pixels, window: window)
+        }
+    }
+
     /// The network input for `image`: `3 * 224 * 224` floats, CHW.
     public func tensor(from image: RGBImage) -> [Float] {
         let crop = crop(image)

@@ -31,7 +31,7 @@ public struct PreprocessingGeometry: Sendable, Equatable {
         self.init(style: style, validWidth: image.width, validHeight: image.height)
     }
 
-    private init(style: PreprocessingStyle, validWidth: Int, validHeight: Int) {
+    init(style: PreprocessingStyle, validWidth: Int, validHeight: Int) {
         let shortSide = Preprocessor.resizeShortSide
         let (width, height) = Self.resizedSize(style: style, width: validWidth, height: validHeight,
                                                shortSide: shortSide)

@@ -26,10 +26,37 @@ public enum OpenCVResize {
 
     /// Computes only `window` of the resized image (same bytes as cropping a full resize).
     static func linear(_ image: RGBImage, window: ResizeWindow) -> RGBImage {
-        let xTaps = OpenCVLinearTaps(sourceLength: image.width, targetLength: window.targetWidth,
-                                     outputs: window.columns, pinsWeightsAtEdges: true)
-        let yTaps = OpenCVLinearTaps(sourceLength: image.height, targetLength: window.targetHeight,
-                                     outputs: window.rows, pinsWeightsAtEdges: false)
+        let (xTaps, yTaps) = taps(sourceWidth: image.width, sourceHeight: image.height, window: window)
+        return linear(image, window: window, xTaps: xTaps, yTaps: yTaps)
+    }
+
+    /// `window` of the resize of the whole picture `sample` was taken from: the same bytes, read from the
+    /// sampled rows and columns only. The sample must hold `sampledPixels(...)`.
+    static func linear(_ sample: SampledImage, window: ResizeWindow) -> RGBImage {
+        let (xTaps, yTaps) = taps(sourceWidth: sample.width, sourceHeight: sample.height, window: window)
+        if sample.isWhole {
+            return linear(sample.pixels, window: window, xTaps: xTaps, yTaps: yTaps)
+        }
+        return linear(sample.pixels, window: window, xTaps: xTaps.remapped(through: sample.columnSlots()),
+                      yTaps: yTaps.remapped(through: sample.rowSlots()))
+    }
+
+    /// The source rows and columns `window` of a resize of a `width` x `height` picture reads.
+    static func sampledPixels(width: Int, height: Int, window: ResizeWindow) -> PixelSelection {
+        let (xTaps, yTaps) = taps(sourceWidth: width, sourceHeight: height, window: window)
+        return PixelSelection(rows: yTaps.sourceIndices, columns: xTaps.sourceIndices, width: width, height: height)
+    }
+
+    private static func taps(sourceWidth: Int, sourceHeight: Int,
+                             window: ResizeWindow) -> (x: OpenCVLinearTaps, y: OpenCVLinearTaps) {
+        (OpenCVLinearTaps(sourceLength: sourceWidth, targetLength: window.targetWidth,
+                          outputs: window.columns, pinsWeightsAtEdges: true),
+         OpenCVLinearTaps(sourceLength: sourceHeight, targetLength: window.targetHeight,
+                          outputs: window.rows, pinsWeightsAtEdges: false))
+    }
+
+    private static func linear(_ image: RGBImage, window: ResizeWindow, xTaps: OpenCVLinearTaps,
+                               yTaps: OpenCVLinearTaps) -> RGBImage {
         let rowLength = window.width * 3
         var output = [UInt8](repeating: 0, count: rowLength * window.height)
         let cache = OpenCVHorizontalRowCache(rowLength: rowLength)

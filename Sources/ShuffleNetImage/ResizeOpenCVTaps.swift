@@ -48,4 +48,17 @@ struct OpenCVLinearTaps {
             secondWeight.append(Int32((fraction * Self.weightOne).rounded(.toNearestOrEven)))
         }
     }
+
+    /// The same taps with every source index replaced by `slots[index]`: for reading a sample that holds
+    /// only some of the source's rows or columns (`SampledImage`). Every tapped index must be sampled.
+    func remapped(through slots: [Int32]) -> OpenCVLinearTaps {
+        var copy = self
+        copy.first = first.map { slots[Int($0)] }
+        copy.second = second.map { slots[Int($0)] }
+        assert(!copy.first.contains(-1) && !copy.second.contains(-1), "a tapped pixel was not sampled")
+        return copy
+    }
+
+    /// Every source index the taps read.
+    var sourceIndices: [Int] { (first + second).map(Int.init) }
 }

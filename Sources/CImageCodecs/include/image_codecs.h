@@ -43,16 +43,18 @@ typedef enum ImageCodecsStatus {
  * any 4:2:0 photo under the pixel limit and for 4:4:4 ones up to about 60 M pixels; a file whose
  * header asks for more is refused as too large instead of being given the memory. */
 #define IMAGE_CODECS_MAX_DECODER_MEMORY (384UL << 20)
-/* Cap on the memory libpng may allocate for one ancillary chunk (ICC profiles, text, EXIF),
- * compressed or not, so a zTXt/iCCP "zip bomb" stops at this size. */
-#define IMAGE_CODECS_MAX_PNG_CHUNK_BYTES (8UL << 20)
+/* Cap on the memory libpng may allocate for one ancillary chunk, compressed or not. Ancillary
+ * chunks are skipped unread (nothing in them changes the RGB pixels we produce: see
+ * png_decoder.c), so this only backs up that rule. */
+#define IMAGE_CODECS_MAX_PNG_CHUNK_BYTES (1UL << 20)
 
 /* What the caller may tune per decode. Fill with image_codecs_default_options, then adjust. */
 typedef struct ImageCodecsOptions {
     /* Refuse images with more pixels than this, from the header, before allocating. Clamped to
      * 65535 x 65535; 0 means IMAGE_CODECS_MAX_PIXELS. */
     unsigned long max_pixels;
-    /* Cap on libjpeg's working memory (bytes); 0 means IMAGE_CODECS_MAX_DECODER_MEMORY. */
+    /* Cap on the decoder library's own memory (bytes): libjpeg's buffers, and every allocation
+     * libpng makes. 0 means IMAGE_CODECS_MAX_DECODER_MEMORY. */
     unsigned long max_decoder_memory;
     /* 0 (default): damaged or truncated image data is an error. 1: keep what the library can
      * recover (libjpeg fills missing blocks with grey, missing PNG rows are black) and say so in
@@ -66,6 +68,17 @@ typedef struct ImageCodecsOptions {
      * a copy of the largest buffer involved. result->pixels then points here on success. */
     unsigned char *output;
     size_t output_capacity;
+    /* Sampled decoding. When both masks are set (one byte per stored row / column of the image,
+     * nonzero = keep, `keep_rows_count` must equal the height and `keep_columns_count` the width),
+     * only the kept pixels are written, packed row by row into `output` (which must then be set and
+     * hold kept rows x kept columns x 3 bytes). The image is decoded row by row through one
+     * row-sized buffer, never whole, so a 60-megapixel photo costs a row, not 180 MB. Adam7 PNGs are
+     * read pass by pass and each pass's pixels are put in place, so they need no whole image either.
+     * result->width and height stay those of the whole image. */
+    const unsigned char *keep_rows;
+    size_t keep_rows_count;
+    const unsigned char *keep_columns;
+    size_t keep_columns_count;
 } ImageCodecsOptions;
 
 #define IMAGE_CODECS_MESSAGE_CAPACITY 256
@@ -88,6 +101,12 @@ typedef struct ImageCodecsResult {
     int recovered;
     /* 1 when pixels point into options->output, which image_codecs_result_free leaves alone. */
     int caller_owns_pixels;
+    /* Set by a header_only pass: an upper bound on what the library itself (libjpeg's coefficient
+     * and row buffers, libpng's row buffers and inflate state) will allocate to decode the pixels,
+     * pixel output not included. Passing it as options->max_decoder_memory to the decode that
+     * follows makes it a hard cap: libjpeg refuses more for its buffers, and every libpng
+     * allocation goes through a counting allocator that fails past it. */
+    unsigned long decoder_memory;
 } ImageCodecsResult;
 
 /* The defaults described above: Pillow's pixel limit, the memory cap, damaged data refused. */

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Memory that decoding may hold at once, shared by every thread that decodes: the file's bytes, the
+/// decoder library's buffers and the pixels kept for the crop, reserved before they are allocated.
+///
+/// A thread whose next image needs more than is left waits until enough is returned; requests are
+/// served in arrival order, so a large image is not overtaken for ever by small ones. An image that
+/// needs more than the whole budget is refused (see `ImageDecoder.withSampledDecode`). So however many
+/// threads decode, what decoding holds never exceeds `capacity`: peak memory is the process's baseline
+/// plus this budget.
+public final class DecodeMemoryBudget: @unchecked Sendable {
+    /// `classify --memory-limit`'s default: room for a few large photos at once, and far inside the
+    /// 1 GiB a cluster pod is commonly given.
+    public static let defaultBytes = 512 << 20
+
+    public let capacity: Int
+    private var used = 0
+    private var peak = 0
+    /// Tickets make waiting first come, first served: `serving` is the only ticket that may take memory.
+    private var nextTicket = 0
+    private var serving = 0
+    /// Heap-allocated: pthread objects must not move, which a class's stored properties may.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    /// A budget of `bytes` (at least 1).
+    public init(bytes: Int = DecodeMemoryBudget.defaultBytes) {
+        capacity = max(1, bytes)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(changed, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(changed)
+        pthread_mutex_destroy(mutex)
+        changed.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Bytes reserved right now.
+    public var inUse: Int { locked { used } }
+    /// The most ever reserved at once.
+    public var peakInUse: Int { locked { peak } }
+
+    /// Waits until `bytes` fit, then reserves them. False (nothing reserved) when they exceed `capacity`,
+    /// since waiting could never help. Call it holding no reservation, or two threads could each hold
+    /// part of the budget while waiting for the rest.
+    public func acquire(_ bytes: Int) -> Bool {
+        guard bytes <= capacity else { return false }
+        return locked {
+            let ticket = nextTicket
+            nextTicket += 1
+            while ticket != serving || used + bytes > capacity {
+                pthread_cond_wait(changed, mutex)
+            }
+            take(bytes)
+            serving += 1
+            pthread_cond_broadcast(changed)  // the next ticket may fit too
+            return true
+        }
+    }
+
+    /// Reserves `bytes` only if that needs no waiting and nobody is already waiting (who would be
+    /// overtaken).
+    public func tryAcquire(_ bytes: Int) -> Bool {
+        locked {
+            guard nextTicket == serving, used + bytes <= capacity else { return false }
+            take(bytes)
+            return true
+        }
+    }
+
+    public func release(_ bytes: Int) {
+        guard bytes > 0 else { return }
+        locked {
+            used -= bytes
+            pthread_cond_broadcast(changed)
+        }
+    }
+
+    private func take(_ bytes: Int) {
+        used += bytes
+        peak = max(peak, used)
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+}
