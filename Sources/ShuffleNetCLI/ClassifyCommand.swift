@@ -84,7 +84,8 @@ struct ClassifyCommand: ParsableCommand {
         let filter: InputFilter
         let encoder = BatchRecordEncoder(format: format, topK: topK)
         do {
-            classifier = try ImageClassifier(weightsAt: try weightsOptions.resolve(), decodingOptions: decoding.options)
+            classifier = try ImageClassifier(weightsAt: try weightsOptions.resolve(), decodingOptions: decoding.options,
+                                         memoryBudget: decoding.memoryBudget)
             if let saveCrops {
                 do {
                     try FileManager.default.createDirectory(atPath: saveCrops, withIntermediateDirectories: true)

@@ -29,11 +29,15 @@ struct PreviewCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let decoded = try ImageDecoder.decodeWithDetails(contentsOf: image, options: decoding.options)
+            // The same decoding as classify's: only the pixels the crop reads, within --memory-limit.
+            let preprocessor = Preprocessor(style: PreprocessingStyle(rawValue: preprocessing) ?? .megvii)
+            let (crop, decoded) = try ImageDecoder.withSampledDecode(
+                contentsOf: image, options: decoding.options, budget: decoding.memoryBudget,
+                selecting: { preprocessor.pixelsRead(width: $0, height: $1) },
+                body: { (preprocessor.crop($0.image), $0) })
             for warning in decoded.warnings {
                 Diagnostics.note("warning: \(image): \(warning)")
             }
-            let crop = Preprocessor(style: PreprocessingStyle(rawValue: preprocessing) ?? .megvii).crop(decoded.image)
             try PNGWriter.write(crop, to: output)
             let turned = decoded.orientationApplied ? ", \(decoded.exifOrientation.map(String.init(describing:)) ?? "") applied" : ""
             Diagnostics.note("wrote \(output): \(crop.width)x\(crop.height) crop of \(decoded.image.width)x\(decoded.image.height) \(decoded.format.rawValue)\(turned)")
