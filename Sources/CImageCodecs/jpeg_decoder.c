@@ -24,6 +24,12 @@
 enum { JPEG_MAX_SCANS = 1000, JPEG_MIN_SCAN_LIMIT = 100 };
 #define JPEG_SCAN_BLOCK_BUDGET 300000000.0
 
+/* Multi-scan files may need up to this many bytes of coefficient buffers per byte of file, beyond a
+ * first 32 MiB (see the check in decode_jpeg_guarded): a file under 100 KB then stays under about
+ * 60 MB, while a 60 MP progressive photo (180 MB of coefficients) needs only a 0.6 MB file. */
+#define JPEG_COEFFICIENT_ALLOWANCE (32.0 * 1048576.0)
+#define JPEG_COEFFICIENTS_PER_FILE_BYTE 256
+
 typedef struct JpegErrorManager {
     struct jpeg_error_mgr base; /* first member: libjpeg only knows about this part */
     jmp_buf escape;
@@ -161,9 +167,13 @@ static int scan_limit_for(const struct jpeg_decompress_struct *info) {
  * the sampling factors, as jdcoefct.c requests them), the row buffers of the main, upsampling and
  * colour stages (a few groups of 8 * max_v_samp_factor rows per component) and our own scanline,
  * plus the sampling tables (one long per row and column) and the fixed structures. */
-static unsigned long jpeg_decoder_memory(const struct jpeg_decompress_struct *info) {
+/* Bytes of the whole-image coefficient buffers a progressive or multi-scan file needs; 0 for a
+ * single-scan file, which is decoded a row of blocks at a time. */
+static double jpeg_coefficient_bytes(const struct jpeg_decompress_struct *info) {
+    if (!jpeg_has_multiple_scans((j_decompress_ptr)info)) {
+        return 0;
+    }
     double coefficients = 0;
-    int max_v = 1;
     for (int i = 0; i < info->num_components; i++) {
         const jpeg_component_info *component = &info->comp_info[i];
         double columns = component->width_in_blocks + component->h_samp_factor - 1;
@@ -171,13 +181,20 @@ static unsigned long jpeg_decoder_memory(const struct jpeg_decompress_struct *in
         columns -= (long)columns % component->h_samp_factor;
         rows -= (long)rows % component->v_samp_factor;
         coefficients += columns * rows * sizeof(JBLOCK);
-        if (component->v_samp_factor > max_v) {
-            max_v = component->v_samp_factor;
+    }
+    return coefficients;
+}
+
+static unsigned long jpeg_decoder_memory(const struct jpeg_decompress_struct *info) {
+    int max_v = 1;
+    for (int i = 0; i < info->num_components; i++) {
+        if (info->comp_info[i].v_samp_factor > max_v) {
+            max_v = info->comp_info[i].v_samp_factor;
         }
     }
     double padded_width = info->image_width + 64.0;
     double rows = padded_width * info->num_components * 8.0 * max_v * 8.0;
-    double total = (2 << 20) + (jpeg_has_multiple_scans((j_decompress_ptr)info) ? coefficients : 0) + rows +
+    double total = (2 << 20) + jpeg_coefficient_bytes(info) + rows +
                    sizeof(long) * ((double)info->image_width + info->image_height);
     return total > (double)ULONG_MAX / 2 ? ULONG_MAX / 2 : (unsigned long)total;
 }
@@ -256,6 +273,19 @@ static void decode_jpeg_guarded(JpegDecodeState *state, const unsigned char *dat
         return;
     }
     result->decoder_memory = jpeg_decoder_memory(info);
+    /* A progressive file's first scan writes every block's DC coefficient, so its coefficient buffers
+     * are all in use however little data follows: a 90 KB file declaring 8000 x 8000 pixels takes
+     * 190 MB. Real photos carry far more than a byte of data per 256 bytes of coefficients (that would
+     * be 0.05 bits per pixel; photos have 1-4), so more than that is refused as a decompression bomb. */
+    double coefficients = jpeg_coefficient_bytes(info);
+    if (coefficients > JPEG_COEFFICIENT_ALLOWANCE + JPEG_COEFFICIENTS_PER_FILE_BYTE * (double)size) {
+        decode_result_fail(result, IMAGE_CODECS_TOO_LARGE,
+                           "JPEG image too large for its file (a %u x %u multi-scan image needs %.0f MB of coefficient "
+                           "buffers, more than %d bytes per byte of its %zu-byte file: a decompression bomb)",
+                           info->image_width, info->image_height, coefficients / 1e6, JPEG_COEFFICIENTS_PER_FILE_BYTE,
+                           size);
+        return;
+    }
     /* Checked on the header, before jpeg_start_decompress allocates coefficient buffers. */
     if (!decode_result_allocate(result, info->image_width, info->image_height, options, "JPEG")) {
         return;
