@@ -13,10 +13,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // libjpeg-turbo and libpng behind a tiny C API. setjmp-based error handling must live in C.
+        // libjpeg-turbo and libpng behind a tiny C API (plus zlib for compressed PNG metadata).
+        // setjmp-based error handling must live in C.
         .target(
             name: "CImageCodecs",
-            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16"), .linkedLibrary("z")]
         ),
         // Decoding to 8-bit RGB and the resize / crop / normalisation the weights expect.
         .target(name: "ShuffleNetImage", dependencies: ["CImageCodecs"]),

@@ -1,8 +1,10 @@
-// libFuzzer harness for the EXIF orientation reader (Sources/ShuffleNetImage/Exif*.swift), compiled
-// together with those files by Scripts/fuzz using `swiftc -sanitize=fuzzer,address`. It walks JPEG
-// segments and PNG chunks and then a TIFF directory, all from untrusted lengths and offsets.
+// libFuzzer harness for the EXIF and XMP orientation readers (Sources/ShuffleNetImage/Exif*.swift,
+// XMP*.swift), compiled together with those files by Scripts/fuzz using `swiftc -sanitize=fuzzer,address`.
+// It walks JPEG segments and PNG chunks, then a TIFF directory or an XMP packet (inflating compressed
+// iTXt), all from untrusted lengths and offsets.
 //
-// Every input is read as a JPEG, as a PNG, and as a bare TIFF block; any trap is a crash.
+// Every input is read as a JPEG, as a PNG, as a bare TIFF block and as a bare XMP packet; any trap is
+// a crash.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func exifFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -13,5 +15,8 @@ public func exifFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) ->
         }
     }
     _ = ExifOrientationTag.orientation(inTIFF: bytes[...])
+    if let orientation = XMPOrientation.orientation(inPacket: bytes[...]) {
+        precondition((1...8).contains(orientation.rawValue))
+    }
     return 0
 }

@@ -7,7 +7,7 @@ Writes <out>/jpeg/, <out>/png/, <out>/exif/, <out>/weights/ and <out>/checkpoint
     JPEGs from libjpeg-turbo's cjpeg (apt package libjpeg-turbo-progs) covering arithmetic coding,
     restart intervals, progressive scans and each chroma subsampling, so the fuzzer starts from
     inputs that reach every decoder path;
-  * exif: the fixtures that carry an EXIF block (JPEG APP1, PNG eXIf);
+  * exif: the fixtures that carry an EXIF block (JPEG APP1, PNG eXIf) or an XMP packet (APP1, iTXt);
   * weights: small safetensors files written here (valid ones and near-misses);
   * checkpoint: the torch.save fixtures of Tests/TorchCheckpointTests/Fixtures.
 Nothing is taken from /work/shared.
@@ -27,7 +27,8 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-IMAGE_FIXTURES = [ROOT / "Tests/ImageTests/Fixtures/decode", ROOT / "Tests/ImageTests/Fixtures/hostile"]
+IMAGE_FIXTURES = [ROOT / "Tests/ImageTests/Fixtures/decode", ROOT / "Tests/ImageTests/Fixtures/hostile",
+                  ROOT / "Tests/ImageTests/Fixtures/xmp"]
 CHECKPOINT_FIXTURES = ROOT / "Tests/TorchCheckpointTests/Fixtures"
 
 
@@ -84,7 +85,7 @@ def main():
     for folder in IMAGE_FIXTURES:
         for path in sorted(folder.glob("*")) if folder.exists() else []:
             head = path.read_bytes()[:8]
-            if path.name.startswith("exif_"):
+            if path.name.startswith("exif_") or (folder.name == "xmp" and head[:2] in (b"\xff\xd8", b"\x89P")):
                 shutil.copy(path, targets["exif"] / f"{folder.name}_{path.name}")
             if head.startswith(b"\xff\xd8\xff"):
                 shutil.copy(path, targets["jpeg"] / f"{folder.name}_{path.name}")

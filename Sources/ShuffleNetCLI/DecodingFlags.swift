@@ -4,7 +4,7 @@ import ShuffleNetImage
 
 /// How image files are decoded, shared by `classify` and `preview` so both see the same pixels.
 struct DecodingFlags: ParsableArguments {
-    @Flag(name: .long, help: "Do not turn images according to their EXIF orientation.")
+    @Flag(name: .long, help: "Do not turn images according to their EXIF orientation (nor XMP tiff:Orientation).")
     var ignoreExif = false
 
     @Flag(name: .long, help: "Accept truncated or damaged image data (missing parts come out grey or black), with a warning.")

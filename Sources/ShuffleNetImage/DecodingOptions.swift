@@ -8,8 +8,9 @@ public struct DecodingOptions: Sendable, Equatable {
     /// Cap on libjpeg's working memory (progressive coefficient buffers), on top of the RGB pixels.
     public static let defaultMaxDecoderMemoryBytes = 384 << 20
 
-    /// Rotate / mirror according to the EXIF Orientation tag (JPEG APP1 or PNG eXIf), as Pillow's
-    /// `ImageOps.exif_transpose` does. `classify --ignore-exif` turns it off.
+    /// Rotate / mirror according to the EXIF Orientation tag (JPEG APP1 or PNG eXIf), or when EXIF
+    /// has none, XMP's tiff:Orientation (JPEG APP1, PNG iTXt), as Pillow's `ImageOps.exif_transpose`
+    /// does. `classify --ignore-exif` turns both off.
     public var applyExifOrientation: Bool
     /// Accept truncated or damaged image data with whatever the library recovers (grey blocks for
     /// JPEG, black rows for PNG) and report it in `DecodedImage.warnings`. Broken headers are still

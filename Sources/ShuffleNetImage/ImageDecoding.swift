@@ -1,7 +1,7 @@
 import CImageCodecs
 
 /// Turns JPEG and PNG files into 8-bit RGB, whatever colour type they store, upright according to
-/// their EXIF orientation.
+/// their EXIF orientation (or XMP tiff:Orientation when EXIF has none).
 ///
 /// The format is chosen from the content, not the file name. The work happens in the C module
 /// `CImageCodecs` (libjpeg-turbo and libpng); nothing is printed, and every failure, including a
@@ -19,7 +19,9 @@ public enum ImageDecoder {
         ImageFormat(signatureOf: bytes)
     }
 
-    /// The EXIF Orientation tag of a JPEG (APP1) or PNG (eXIf) file, or nil when there is none.
+    /// The orientation of a JPEG or PNG file as Pillow's `exif_transpose` sees it: the EXIF tag (JPEG
+    /// APP1, PNG eXIf), else XMP's tiff:Orientation (JPEG APP1, PNG iTXt); nil when there is none or
+    /// the value found is not one of the eight. The name predates the XMP fallback.
     public static func exifOrientation(of bytes: [UInt8]) -> ImageOrientation? {
         detectFormat(bytes).flatMap { ExifOrientationTag.orientation(of: bytes, format: $0) }
     }

@@ -4,7 +4,8 @@ public struct DecodedImage: Sendable, Equatable {
     /// Upright when `DecodingOptions.applyExifOrientation` (the default) is on.
     public let image: RGBImage
     public let format: ImageFormat
-    /// The EXIF Orientation tag found in the file (nil without one), whether or not it was applied.
+    /// The orientation found in the file, from EXIF or else XMP (nil without one), whether or not it
+    /// was applied. See `ImageDecoder.exifOrientation(of:)`.
     public let exifOrientation: ImageOrientation?
     /// Whether `image` has been turned according to `exifOrientation`.
     public let orientationApplied: Bool

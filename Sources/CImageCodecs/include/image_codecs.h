@@ -144,6 +144,15 @@ ImageCodecsStatus image_codecs_encode_png(const unsigned char *pixels, int width
 /* Frees a buffer returned by image_codecs_encode_png. Accepts NULL. */
 void image_codecs_encoded_free(unsigned char *png);
 
+/* Inflates a zlib stream (RFC 1950) into out, writing at most out_capacity bytes, for metadata such
+ * as a compressed PNG iTXt XMP packet. Lenient the way Python's zlib.decompressobj().decompress is
+ * (so the same packets are read as by Pillow): a stream cut short gives what was inflated so far,
+ * bytes after the end of the stream are ignored. Returns IMAGE_CODECS_OK with *out_size set,
+ * IMAGE_CODECS_CORRUPT for data zlib rejects, IMAGE_CODECS_TOO_LARGE when the output would not fit
+ * (*out_size is then out_capacity), IMAGE_CODECS_INVALID_ARGUMENT for NULL pointers. */
+ImageCodecsStatus image_codecs_inflate(const unsigned char *data, size_t size, unsigned char *out,
+                                       size_t out_capacity, size_t *out_size);
+
 #ifdef __cplusplus
 }
 #endif
