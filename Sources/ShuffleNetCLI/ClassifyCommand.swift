@@ -56,8 +56,8 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "No progress bar and no summary on stderr (errors that stop the run are still printed).")
     var quiet = false
 
-    @Option(name: .long, help: "Worker threads, each decoding and classifying (default: the number of cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .long, help: "Worker threads, each decoding and classifying (default: the CPUs this process may use, after affinity and cgroup quota).")
+    var threads: Int = AvailableCPUs.count
 
     @OptionGroup var decoding: DecodingFlags
 
