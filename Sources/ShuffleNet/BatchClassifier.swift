@@ -19,8 +19,9 @@ public enum BatchDecision: Sendable {
 /// calling thread writes results in input order as soon as each one's turn comes.
 public final class BatchClassifier: Sendable {
     public struct Settings: Sendable {
-        /// Worker threads (decode + network each); the machine's cores by default.
-        public var threads = ProcessInfo.processInfo.activeProcessorCount
+        /// Worker threads (decode + network each); by default the CPUs this process may use (affinity mask
+        /// and cgroup quota, `AvailableCPUs`), not the machine's cores.
+        public var threads = AvailableCPUs.count
         public var topK = 5
         /// Most inputs between the walk and the output at once (default 8 per thread): each costs one
         /// decoded photo at most while in a worker, and a short record once done.

@@ -33,6 +33,9 @@ public final class BatchInputs: @unchecked Sendable {
         return nil
     }
 
+    /// Empty entries of the stdin list, skipped (not inputs, but the summary says how many).
+    public var emptyLinesSkipped: Int { walker.emptyLinesSkipped }
+
     /// Items of this shard skipped because the output already has them.
     public var skippedAsDone: Int {
         lock.lock()

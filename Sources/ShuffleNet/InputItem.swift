@@ -14,7 +14,8 @@ public struct InputItem: Sendable, Equatable {
     /// machines mounting the tree at different places split it the same way), else `path`.
     public let shardKey: String
     /// Set when the entry is known to be unusable before reading it (a directory that cannot be listed, a
-    /// FIFO or device named like an image, which would block or never end); it becomes an error row.
+    /// FIFO or device found in a directory or listed on stdin, which would block or never end); it becomes an
+    /// error row.
     public let problem: String?
 
     public init(path: String, shardKey: String? = nil, problem: String? = nil) {

@@ -1,18 +1,23 @@
+import Foundation
+
 /// Streams the files to classify from files, directories and stdin lists, in a deterministic order: the
 /// sources in the order given; inside a directory, entries in natural order (`InputNaturalOrder`), each
 /// subdirectory's files at the place of its name (depth first), so the order never depends on the file
 /// system or on concurrency.
 ///
-/// Rules (the README's "Inputs" section):
+/// Rules (the README's "classify" section):
 /// - a file named on the command line is classified whatever its name or type of content;
 /// - a directory yields its files named like images (`InputFilter`), and with `recursive` those of its
 ///   subdirectories too; a subdirectory named like an image (`shots.jpg/`) is a directory, never a row;
-/// - stdin lines are treated like directory entries: names without an image extension and directories are
-///   skipped, so `find DIR | shufflenet classify -` yields what `shufflenet classify -r DIR` does;
+/// - each entry of a stdin list is an explicit input, like an argument: a file is a row whatever its name
+///   (an error row unless its content is JPEG or PNG), a directory expands as an argument does, a missing
+///   path is an error row. Only empty entries are skipped, and counted (`emptyLinesSkipped`) so that the
+///   summary still adds up to the entries given. One difference: a FIFO, socket or device on stdin is an
+///   error row, because a listing such as `find` output may hold one and opening it would block the run;
 /// - something known to be bad before reading (unlistable directory, FIFO named like an image) is an item
 ///   with a `problem`, so it shows up as an error row instead of disappearing.
 ///
-/// Not thread-safe: one thread calls `next()`.
+/// Not thread-safe: one thread calls `next()`; `emptyLinesSkipped` may be read from any thread.
 public final class InputWalker: @unchecked Sendable {
     private struct Frame {
         let directory: String
@@ -28,6 +33,8 @@ public final class InputWalker: @unchecked Sendable {
     private var sourceIndex = 0
     private var stack: [Frame] = []
     private var standardInput: InputLineReader?
+    private let emptyLineLock = NSLock()
+    private var emptyLines = 0
 
     public init(sources: [InputSource], recursive: Bool, filter: InputFilter, standardInputDescriptor: Int32 = 0) {
         self.sources = sources
@@ -46,8 +53,16 @@ public final class InputWalker: @unchecked Sendable {
         while true {
             if let item = nextFromDirectories() { return item }
             if let reader = standardInput {
-                if let item = nextFromStandardInput(reader) { return item }
-                standardInput = nil
+                switch nextEntry(reader) {
+                case .path(let given):
+                    if let item = explicitInput(given, listedOnStandardInput: true) { return item }
+                case .unreadable(let item):
+                    // A read error repeats (stdin is a directory, EIO): stop reading rather than loop on it.
+                    standardInput = nil
+                    return item
+                case .end:
+                    standardInput = nil
+                }
                 continue
             }
             guard sourceIndex < sources.count else { return nil }
@@ -57,13 +72,31 @@ public final class InputWalker: @unchecked Sendable {
             case .standardInput(let separator):
                 standardInput = InputLineReader(descriptor: standardInputDescriptor, separator: separator)
             case .path(let given):
-                let directory = Self.withoutTrailingSlashes(given)
-                if InputDirectoryListing.typeFollowing(directory) == InputDirectoryListing.directoryType {
-                    if let problem = enter(directory, relative: "") { return problem }
-                } else {
-                    return InputItem(path: given)
-                }
+                if let item = explicitInput(given, listedOnStandardInput: false) { return item }
             }
+        }
+    }
+
+    /// Empty entries of the stdin list passed over so far (the summary reports them so that its counts add
+    /// up to the entries given).
+    public var emptyLinesSkipped: Int {
+        emptyLineLock.lock()
+        defer { emptyLineLock.unlock() }
+        return emptyLines
+    }
+
+    /// An argument or stdin entry: a directory is opened (nil, its files follow; or an error item when it
+    /// cannot be listed), anything else is an item as given.
+    private func explicitInput(_ given: String, listedOnStandardInput: Bool) -> InputItem? {
+        let directory = Self.withoutTrailingSlashes(given)
+        switch InputDirectoryListing.typeFollowing(directory) {
+        case InputDirectoryListing.directoryType:
+            return enter(directory, relative: "")
+        case InputDirectoryListing.regularFileType, InputDirectoryListing.unknownType:
+            return InputItem(path: given)  // unknown: missing or unreadable, reported on open
+        default:
+            // On the command line a FIFO is deliberate (`<(curl ...)`); in a listing it would block the run.
+            return listedOnStandardInput ? InputItem(path: given, problem: "not a regular file (FIFO, socket or device)") : InputItem(path: given)
         }
     }
 
@@ -106,22 +139,24 @@ public final class InputWalker: @unchecked Sendable {
         }
     }
 
-    private func nextFromStandardInput(_ reader: InputLineReader) -> InputItem? {
+    private enum StandardInputEntry {
+        case path(String)
+        case unreadable(InputItem)
+        case end
+    }
+
+    /// The next non-empty entry of the stdin list, counting the empty ones passed over.
+    private func nextEntry(_ reader: InputLineReader) -> StandardInputEntry {
         do {
             while let line = try reader.next() {
-                guard !line.isEmpty, filter.isImageNamed(line) else { continue }
-                switch InputDirectoryListing.typeFollowing(line) {
-                case InputDirectoryListing.directoryType:
-                    continue
-                case InputDirectoryListing.regularFileType, InputDirectoryListing.unknownType:
-                    return InputItem(path: line)  // unknown: missing or unreadable, reported on open
-                default:
-                    return InputItem(path: line, problem: "not a regular file (FIFO, socket or device)")
-                }
+                if !line.isEmpty { return .path(line) }
+                emptyLineLock.lock()
+                emptyLines += 1
+                emptyLineLock.unlock()
             }
-            return nil
+            return .end
         } catch {
-            return InputItem(path: "<stdin>", problem: "\(error)")
+            return .unreadable(InputItem(path: "<stdin>", problem: "\(error)"))
         }
     }
 

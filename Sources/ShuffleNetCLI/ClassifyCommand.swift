@@ -11,9 +11,10 @@ struct ClassifyCommand: ParsableCommand {
         abstract: "Print the top-k ImageNet classes of each image (JPEG or PNG, recognised by content).",
         discussion: """
             Inputs: files (any name), directories (their .jpg/.jpeg/.png files, any case; -r for subdirectories; \
-            symlinked directories are not followed) and - for paths on stdin (image-named files only, so \
-            `find DIR | shufflenet classify -` equals `shufflenet classify -r DIR`). Files come out in natural \
-            order (img2 before img10), the same whatever the threads.
+            symlinked directories inside are not followed) and - for more inputs on stdin, one per line (-0: \
+            NUL-separated), each treated like an argument: a file of any name gets a row, a directory expands, a \
+            missing path is an error row; empty lines are skipped and counted in the summary. Files come out in \
+            natural order (img2 before img10), the same whatever the threads.
 
             Every input gets exactly one row; one that cannot be read or decoded is an error row and the run \
             goes on (--fail-fast stops at the first). Only data goes to stdout (or --output); progress and the \
@@ -56,8 +57,8 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(name: [.short, .long], help: "No progress bar and no summary on stderr (errors that stop the run are still printed).")
     var quiet = false
 
-    @Option(name: .long, help: "Worker threads, each decoding and classifying (default: the number of cores).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .long, help: "Worker threads, each decoding and classifying (default: the CPUs this process may use, after affinity and cgroup quota).")
+    var threads: Int = AvailableCPUs.count
 
     @OptionGroup var decoding: DecodingFlags
 
@@ -145,16 +146,18 @@ struct ClassifyCommand: ParsableCommand {
             throw ExitStatus.nothingRan
         }
         bar.finish()
-        // A single photo needs no batch summary; a batch, or any failure, gets one.
-        if !quiet, summary.records != 1 || summary.failures > 0 {
-            Diagnostics.note(summaryLine(summary, skipped: inputs.skippedAsDone, output: writer.name))
+        // A single photo needs no batch summary; a batch, any failure or skipped empty lines get one.
+        if !quiet, summary.records != 1 || summary.failures > 0 || inputs.emptyLinesSkipped > 0 {
+            Diagnostics.note(summaryLine(summary, skipped: inputs.skippedAsDone, emptyLines: inputs.emptyLinesSkipped, output: writer.name))
         }
         if summary.failures > 0 { throw ExitStatus.someInputsFailed }
     }
 
-    /// "1000 files, 2 errors, 4.1 s, 243.9 files/s; ..." with the per-stage times that explain the rate.
-    private func summaryLine(_ s: BatchSummary, skipped: Int, output: String) -> String {
-        var parts = ["\(s.records) file\(s.records == 1 ? "" : "s"), \(s.failures) error\(s.failures == 1 ? "" : "s"), \(String(format: "%.1f", s.seconds)) s, \(String(format: "%.1f", s.filesPerSecond)) files/s"]
+    /// "1000 files, 2 errors, 4.1 s, 243.9 files/s; ..." with the per-stage times that explain the rate. Rows,
+    /// empty stdin lines and rows already in the output add up to the inputs given (per shard).
+    private func summaryLine(_ s: BatchSummary, skipped: Int, emptyLines: Int, output: String) -> String {
+        let empties = emptyLines > 0 ? ", \(emptyLines) empty line\(emptyLines == 1 ? "" : "s") skipped" : ""
+        var parts = ["\(s.records) file\(s.records == 1 ? "" : "s"), \(s.failures) error\(s.failures == 1 ? "" : "s")\(empties), \(String(format: "%.1f", s.seconds)) s, \(String(format: "%.1f", s.filesPerSecond)) files/s"]
         if s.records > s.failures {
             parts.append(String(format: "per file on one thread: read+decode+preprocess %.2f ms, network %.2f ms; %d thread(s)",
                                 s.decodeMillisecondsPerFile, s.inferenceMillisecondsPerFile, s.threads))

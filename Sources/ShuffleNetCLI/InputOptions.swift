@@ -3,7 +3,7 @@ import ShuffleNet
 
 /// Where `classify` finds its images: files, directories, or a list of paths on stdin.
 struct InputOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp("Image files and directories; - reads paths from stdin, one per line.", valueName: "input"))
+    @Argument(help: ArgumentHelp("Image files and directories; - reads more of them from stdin, one per line (each treated like an argument).", valueName: "input"))
     var inputs: [String] = []
 
     @Flag(name: [.short, .long], help: "Also classify the images in subdirectories of directory inputs.")
@@ -12,7 +12,7 @@ struct InputOptions: ParsableArguments {
     @Flag(name: [.customShort("0"), .customLong("null")], help: "Paths on stdin end in NUL instead of newline (find -print0).")
     var nullSeparated = false
 
-    @Option(name: .long, help: ArgumentHelp("Extensions (any case) that make a file in a directory or on stdin an image to try; its content decides JPEG or PNG.", valueName: "list"))
+    @Option(name: .long, help: ArgumentHelp("Extensions (any case) that make a file found in a directory an image to try (files named as inputs or on stdin are always tried); its content decides JPEG or PNG.", valueName: "list"))
     var extensions: String = InputFilter.defaultExtensions.joined(separator: ",")
 
     func validate() throws {

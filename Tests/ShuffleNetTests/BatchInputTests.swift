@@ -2,7 +2,7 @@ import Foundation
 import ShuffleNet
 import Testing
 
-/// The walk: which files become rows, in which order, and what stdin lists yield.
+/// The walk: which files become rows and in which order (stdin lists: `StandardInputListTests`).
 @Suite struct BatchInputTests {
     @Test func naturalOrderComparesDigitRunsByValue() {
         let names = ["img10.jpg", "img2.jpg", "img1.jpg", "img02.jpg", "IMG3.jpg", "a b.jpg", "a.jpg", "a/", "img1a.jpg", "x100", "x99", "é.jpg", "z.jpg"]
@@ -59,25 +59,6 @@ import Testing
                                  recursive: false, filter: try InputFilter())
         let paths = Array(sequence(state: walker) { $0.next() }).map(\.path)
         #expect(paths == [root + "/readme.txt"] + ["IMG_0001.JPEG", "dangling.jpg", "empty.png", "img2.JPG", "img10.jpg", "png-named.JPG", "truncated.jpg"].map { root + "/" + $0 } + [root + "/nope.jpg"])
-    }
-
-    @Test(arguments: [UInt8(ascii: "\n"), 0])
-    func standardInputListsSkipDirectoriesAndOtherNames(separator: UInt8) throws {
-        let tmp = try BatchTestSupport.temporaryDirectory("stdin")
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
-        let (root, _) = try BatchTestSupport.makeJudgedTree(in: tmp)
-        let lines = [root + "/img2.JPG", root + "/album.jpg", root + "/readme.txt", "", root + "/sub dir/notes.jpg", root + "/gone.png"]
-        var bytes: [UInt8] = []
-        for line in lines { bytes += Array(line.utf8) + [separator] }
-        if separator != 0 { bytes.removeLast() }  // a last line without its newline still counts
-        let listFile = tmp + "/list"
-        _ = FileManager.default.createFile(atPath: listFile, contents: Data(bytes))
-        let descriptor = open(listFile, O_RDONLY)
-        defer { close(descriptor) }
-        let walker = InputWalker(sources: [.standardInput(separator: separator)], recursive: false,
-                                 filter: try InputFilter(), standardInputDescriptor: descriptor)
-        #expect(Array(sequence(state: walker) { $0.next() }).map(\.path) == [root + "/img2.JPG", root + "/sub dir/notes.jpg", root + "/gone.png"])
-        #expect(!walker.isRepeatable)
     }
 
     @Test func shardsPartitionTheInputsAndParse() throws {

@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// The judged cases, on the built `shufflenet` binary with random weights: every image-named file
-/// exactly once and bad ones as errors (exit 2); stdin lists equal the directory run; shards add up to the
-/// whole; a SIGKILLed run resumed equals the whole; the CSV parses.
+/// exactly once and bad ones as errors (exit 2); stdin lists give every entry a row and equal the directory
+/// run when they list its image files; shards add up to the whole; a SIGKILLed run resumed equals the whole;
+/// the CSV parses.
 @Suite(.enabled(if: CLITestSupport.binary != nil, CLITestSupport.skip))
 final class CLIBatchTests {
     let tmp: String
@@ -52,10 +53,10 @@ final class CLIBatchTests {
         }
     }
 
-    @Test func pathsOnStdinEqualTheDirectoryRun() throws {
+    @Test func imageFilesListedOnStdinEqualTheDirectoryRun() throws {
         let whole = try classify(["-r", "photos", "--format", "jsonl", "-q"])
-        // Like `find photos`: directories, non-images and all, in file-system order, here reversed.
-        let listing = try FileManager.default.subpathsOfDirectory(atPath: tree.root).map { "photos/" + $0 }.sorted().reversed()
+        // Like `find photos -type f -iname '*.jp*g' -o ...`, in file-system order, here reversed.
+        let listing = tree.expected.map { "photos/" + $0.path }.reversed()
         for separator in ["\n", "\0"] {
             let stdin = Data(listing.joined(separator: separator).utf8)
             let piped = try classify(["-", "--format", "jsonl", "-q"] + (separator == "\0" ? ["-0"] : []), stdin: stdin)
@@ -63,6 +64,25 @@ final class CLIBatchTests {
             #expect(piped.lines.sorted() == whole.lines.sorted())
             #expect(piped.lines.count == tree.expected.count)
         }
+    }
+
+    @Test func everyStdinEntryGetsARowAndTheSummaryAddsUp() throws {
+        let entries = ["photos/readme.txt", "", "photos/sub dir", "photos/nope", "", "", "photos/img2.JPG", "photos/Vacation 2024/clip.mov"]
+        for separator in ["\n", "\0"] {
+            let stdin = Data(entries.joined(separator: separator).utf8)
+            let run = try classify(["-", "--format", "jsonl"] + (separator == "\0" ? ["-0"] : []), stdin: stdin)
+            #expect(run.status == 2)
+            let records = try Self.records(run)
+            // The directory expands in place (natural order, no -r); clip.mov is JPEG data whatever its name.
+            #expect(records.map { $0["path"] as? String } == ["photos/readme.txt", "photos/sub dir/cup, \"quoted\".jpeg",
+                                                            "photos/sub dir/notes.jpg", "photos/nope", "photos/img2.JPG",
+                                                            "photos/Vacation 2024/clip.mov"])
+            #expect(records.map { $0["error"] != nil } == [true, false, true, true, false, false])
+            // 6 rows + 3 empty lines = the 8 entries, one of them a directory holding 2 files.
+            #expect(run.stderr.contains("6 files, 3 errors, 3 empty lines skipped, "), "\(run.stderr)")
+        }
+        let noEmpties = try classify(["-", "--format", "jsonl"], stdin: Data("photos/img2.JPG\nphotos/readme.txt\n".utf8))
+        #expect(noEmpties.stderr.contains("2 files, 1 error, ") && !noEmpties.stderr.contains("empty line"))
     }
 
     @Test func twoShardsEqualTheWhole() throws {
