@@ -6,11 +6,12 @@ import Testing
 /// the whole decoded picture, whose pixels the other suites check against Pillow, OpenCV and djpeg.
 @Suite("Sampled decoding")
 struct SampledDecodingTests {
-    /// Every fixture that decodes, in both folders.
+    /// Every fixture that decodes, in every folder.
     static func decodableFiles() throws -> [String] {
         let decode = try ImageFixtures.referenceFixtures("expected.json", in: "decode").map { try ImageFixtures.path($0.file, in: "decode") }
         let hostile = try ImageFixtures.decodable().map { try ImageFixtures.path($0.file) }
-        return decode + hostile
+        let xmp = try ImageFixtures.referenceFixtures("expected.json", in: "xmp").map { try ImageFixtures.path($0.file, in: "xmp") }
+        return decode + hostile + xmp
     }
 
     static func sampledCrop(_ path: String, style: PreprocessingStyle, options: DecodingOptions = .default,
