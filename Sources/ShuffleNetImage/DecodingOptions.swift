@@ -5,7 +5,8 @@
 public struct DecodingOptions: Sendable, Equatable {
     /// Pillow's `Image.MAX_IMAGE_PIXELS` (about 256 MiB of RGB), so the same files are refused.
     public static let defaultMaxPixels = 89_478_485
-    /// Cap on libjpeg's working memory (progressive coefficient buffers), on top of the RGB pixels.
+    /// Cap on what the decoder library itself may allocate for one image (libjpeg's progressive coefficient
+    /// buffers above all; libpng's row buffers), on top of the pixels kept.
     public static let defaultMaxDecoderMemoryBytes = 384 << 20
 
     /// Rotate / mirror according to the EXIF Orientation tag (JPEG APP1 or PNG eXIf), or when EXIF
@@ -19,7 +20,8 @@ public struct DecodingOptions: Sendable, Equatable {
     /// Images with more pixels are refused from their header, before any pixel memory is allocated.
     /// `classify --max-pixels`. Either side over 65,535 (the JPEG maximum) is refused whatever this says.
     public var maxPixels: Int
-    /// Files whose decoding needs more working memory than this are refused as too large.
+    /// Files whose decoding needs more working memory than this are refused as too large. Within a
+    /// `DecodeMemoryBudget` the smaller of the two applies.
     public var maxDecoderMemoryBytes: Int
 
     public init(applyExifOrientation: Bool = true, allowTruncated: Bool = false,
