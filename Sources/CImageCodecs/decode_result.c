@@ -164,7 +164,8 @@ int row_sampler_start(RowSampler *sampler, ImageCodecsResult *result, const Imag
     size_t kept_rows = 0;
     sampler->row_slot = number_kept(options->keep_rows, height, &kept_rows);
     sampler->column_slot = number_kept(options->keep_columns, width, &sampler->kept_columns);
-    if (sampler->row_slot == NULL || sampler->column_slot == NULL) {
+    sampler->kept_x = malloc((sampler->kept_columns ? sampler->kept_columns : 1) * sizeof *sampler->kept_x);
+    if (sampler->row_slot == NULL || sampler->column_slot == NULL || sampler->kept_x == NULL) {
         row_sampler_free(sampler);
         decode_result_fail(result, IMAGE_CODECS_OUT_OF_MEMORY, "out of memory (sampling tables)");
         return 0;
@@ -177,6 +178,14 @@ int row_sampler_start(RowSampler *sampler, ImageCodecsResult *result, const Imag
                            options->output_capacity, kept_rows, sampler->kept_columns);
         return 0;
     }
+    for (unsigned long x = 0; x < width; x++) {
+        if (sampler->column_slot[x] >= 0) {
+            sampler->kept_x[sampler->column_slot[x]] = x;
+        }
+    }
+    sampler->kept_x_contiguous =
+        sampler->kept_columns > 0 &&
+        sampler->kept_x[sampler->kept_columns - 1] - sampler->kept_x[0] + 1 == sampler->kept_columns;
     sampler->active = 1;
     sampler->width = width;
     sampler->output = options->output;
@@ -188,8 +197,12 @@ int row_sampler_start(RowSampler *sampler, ImageCodecsResult *result, const Imag
     return 1;
 }
 
-int row_sampler_wants(const RowSampler *sampler, unsigned long y) {
-    return sampler->row_slot[y] >= 0;
+unsigned char *row_sampler_direct_row(const RowSampler *sampler, unsigned long y) {
+    long row = sampler->row_slot[y];
+    if (row < 0 || sampler->kept_columns != sampler->width) {
+        return NULL;
+    }
+    return sampler->output + (size_t)row * sampler->width * 3;
 }
 
 void row_sampler_put(const RowSampler *sampler, unsigned long y, const unsigned char *rgb, unsigned long count,
@@ -199,6 +212,24 @@ void row_sampler_put(const RowSampler *sampler, unsigned long y, const unsigned 
         return;
     }
     unsigned char *out = sampler->output + (size_t)row * sampler->kept_columns * 3;
+    if (x0 == 0 && step == 1 && count == sampler->width) {
+        /* A whole row: copy the kept pixels, in one go when they are one run (always so when the crop
+         * reads a photo smaller than itself), else one by one from the list. */
+        if (sampler->kept_x_contiguous) {
+            const unsigned char *from = rgb + (size_t)sampler->kept_x[0] * 3;
+            if (out != from) {
+                memmove(out, from, sampler->kept_columns * 3);
+            }
+            return;
+        }
+        for (size_t k = 0; k < sampler->kept_columns; k++) {
+            const unsigned char *pixel = rgb + (size_t)sampler->kept_x[k] * 3;
+            out[3 * k] = pixel[0];
+            out[3 * k + 1] = pixel[1];
+            out[3 * k + 2] = pixel[2];
+        }
+        return;
+    }
     unsigned long x = x0;
     for (unsigned long i = 0; i < count && x < sampler->width; i++, x += step) {
         long column = sampler->column_slot[x];
@@ -209,6 +240,7 @@ void row_sampler_put(const RowSampler *sampler, unsigned long y, const unsigned 
 }
 
 void row_sampler_free(RowSampler *sampler) {
+    free(sampler->kept_x);
     free(sampler->row_slot);
     free(sampler->column_slot);
     memset(sampler, 0, sizeof *sampler);

@@ -37,6 +37,8 @@ typedef struct RowSampler {
     long *row_slot;          /* per stored row: its row in the output, or -1 (malloc'd) */
     long *column_slot;       /* per stored column: its column in the output, or -1 (malloc'd) */
     size_t kept_columns;
+    unsigned long *kept_x;   /* the kept columns, ascending (malloc'd) */
+    int kept_x_contiguous;   /* they are one run of columns: a whole row's kept pixels are one memcpy */
     unsigned char *output;   /* kept rows x kept_columns x 3 bytes, the caller's */
 } RowSampler;
 
@@ -52,8 +54,10 @@ int row_sampler_start(RowSampler *sampler, ImageCodecsResult *result, const Imag
 void row_sampler_put(const RowSampler *sampler, unsigned long y, const unsigned char *rgb, unsigned long count,
                      unsigned long x0, unsigned long step);
 
-/* Whether stored row y is kept (a decoder may skip the work for others). */
-int row_sampler_wants(const RowSampler *sampler, unsigned long y);
+/* Where stored row y goes when every column is kept, so a decoder can write it there directly (the
+ * common case of a photo smaller than what the crop reads); NULL when the row is not kept or not
+ * every column is. */
+unsigned char *row_sampler_direct_row(const RowSampler *sampler, unsigned long y);
 
 void row_sampler_free(RowSampler *sampler);
 

@@ -309,8 +309,11 @@ static void decode_jpeg_guarded(JpegDecodeState *state, const unsigned char *dat
     size_t row_bytes = (size_t)info->output_width * 3;
     while (info->output_scanline < info->output_height) {
         JDIMENSION y = info->output_scanline;
-        unsigned char *destination =
-            sampled_row != NULL ? sampled_row[0] : result->pixels + (size_t)y * row_bytes;
+        unsigned char *destination = result->pixels + (size_t)y * row_bytes;
+        if (sampled_row != NULL) {
+            unsigned char *direct = row_sampler_direct_row(&state->sampler, y);
+            destination = direct != NULL ? direct : sampled_row[0];
+        }
         if (cmyk) {
             jpeg_read_scanlines(info, cmyk_row, 1);
             cmyk_row_to_rgb(cmyk_row[0], destination, info->output_width, info->saw_Adobe_marker);

@@ -156,8 +156,13 @@ static void read_sampled_rows(PngDecodeState *state, png_uint_32 width, png_uint
             continue; /* libpng skips empty passes too */
         }
         for (png_uint_32 r = 0; r < rows; r++) {
-            png_read_row(png, state->row, NULL);
             png_uint_32 y = interlaced ? PNG_ROW_FROM_PASS_ROW(r, pass) : r;
+            unsigned char *direct = interlaced ? NULL : row_sampler_direct_row(&state->sampler, y);
+            if (direct != NULL) {
+                png_read_row(png, direct, NULL); /* a whole kept row: straight into the output */
+                continue;
+            }
+            png_read_row(png, state->row, NULL);
             if (interlaced) {
                 row_sampler_put(&state->sampler, y, state->row, columns, PNG_COL_FROM_PASS_COL(0, pass),
                                 (unsigned long)1 << PNG_PASS_COL_SHIFT(pass));

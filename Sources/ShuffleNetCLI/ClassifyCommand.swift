@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShuffleNet
+import ShuffleNetImage
 
 extension BatchOutputFormat: ExpressibleByArgument {}
 extension ProgressBar.Mode: ExpressibleByArgument {}
@@ -78,6 +79,8 @@ struct ClassifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Resident memory must follow the decode budget, not what malloc keeps cached per thread.
+        DecodeMemoryBudget.returnFreedMemoryPromptly()
         let classifier: ImageClassifier
         let writer: ResultWriter
         let alreadyDone: ResumeLog?

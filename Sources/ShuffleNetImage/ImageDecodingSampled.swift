@@ -39,79 +39,98 @@ extension ImageDecoder {
         }
         var held = 0
         defer { budget.release(held) }
-        // A second round only when another thread held the memory this image needed (then the file is read
-        // again after waiting, holding nothing meanwhile), a third only if the file changed in between.
+        // A second round only when another thread held the memory this image needed: the attempt returns
+        // (dropping the file's bytes) and the wait happens holding nothing, then the file is read again. A
+        // third only if the file changed in between.
         for _ in 0..<3 {
-            let data = try ImageDecodingFileReader.readAll(path) { size throws(ImageDecodingError) in
-                let needed = size + headerMemoryBytes
-                if held < needed {
-                    budget.release(held)
-                    held = 0
-                    guard budget.acquire(needed) else {
-                        throw overBudget(path: path, needed: needed, budget: budget, what: "its \(size)-byte file")
-                    }
-                    held = needed
-                }
-                return held - headerMemoryBytes
+            switch try sampledDecodeAttempt(path: path, options: options, budget: budget, held: &held,
+                                            select: select, body: body) {
+            case .done(let result):
+                return result
+            case .mustWaitFor(let bytes):
+                budget.release(held)
+                held = 0
+                guard budget.acquire(bytes) else { break }  // cannot happen: the attempt checked the capacity
+                held = bytes
             }
-            guard !data.isEmpty else {
-                throw ImageDecodingError(path: path, kind: .empty, message: "empty file (0 bytes)")
-            }
-            guard let format = detectFormat(data) else {
-                throw ImageDecodingError(path: path, kind: .unsupportedFormat,
-                                         message: ImageFormatUnrecognized.message(for: data))
-            }
-            let codecOptions = ImageCodecsDecoding.codecOptions(options)
-            let header = try ImageCodecsDecoding.header(data, format: format, options: codecOptions,
-                                                        memoryLimit: headerMemoryBytes, path: path)
-            guard header.decoderMemory <= options.maxDecoderMemoryBytes else {
-                throw ImageDecodingError(path: path, kind: .tooLarge,
-                                         message: "\(format.displayName) image of \(header.width) x \(header.height) pixels needs \(mebibytes(header.decoderMemory)) of decoder memory, over the limit of \(mebibytes(options.maxDecoderMemoryBytes))")
-            }
-            let orientation = ExifOrientationTag.orientation(of: data, format: format)
-            let applied = options.applyExifOrientation && orientation != nil && orientation != .upright
-            let turn = applied ? orientation ?? .upright : .upright
-            let (width, height) = turn.swapsDimensions ? (header.height, header.width) : (header.width, header.height)
-            let selection = select(width, height)
-            guard !selection.rows.isEmpty, !selection.columns.isEmpty else {
-                throw ImageDecodingError(path: path, kind: .unsupportedFormat, message: "nothing of the image was asked for")
-            }
-            let sampleBytes = selection.rows.count * selection.columns.count * 3
-            let needed = data.count + header.decoderMemory + sampleBytes * (applied ? 2 : 1)
-                + header.width + header.height + decodeSlackBytes
-            if needed > held {
-                if !budget.tryAcquire(needed - held) {
-                    guard needed <= budget.capacity else {
-                        throw overBudget(path: path, needed: needed, budget: budget,
-                                         what: "its \(header.width) x \(header.height) \(format.displayName) image")
-                    }
-                    // Wait holding nothing (two threads each holding part of the budget while waiting for
-                    // the rest would wait for ever), then read the file again.
-                    budget.release(held)
-                    held = 0
-                    guard budget.acquire(needed) else { continue }
-                    held = needed
-                    continue
-                }
-                held = needed
-            }
-            let masks = turn.storedMasks(of: selection, storedWidth: header.width, storedHeight: header.height)
-            let stored = try ImageCodecsDecoding.decodeSampled(
-                data, format: format, options: codecOptions, rowMask: masks.rows, columnMask: masks.columns,
-                keptRows: turn.swapsDimensions ? selection.columns.count : selection.rows.count,
-                keptColumns: turn.swapsDimensions ? selection.rows.count : selection.columns.count,
-                memoryLimit: header.decoderMemory, path: path)
-            let upright = applied
-                ? stored.image.pixels.withUnsafeBufferPointer { buffer in
-                    ImageOrientationTransform.apply(turn, to: buffer, width: stored.image.width, height: stored.image.height)
-                }
-                : stored.image
-            let sample = SampledImage(width: width, height: height, selection: selection, pixels: upright)
-            return body(DecodedSample(image: sample, format: format, exifOrientation: orientation,
-                                      orientationApplied: applied, recoveredFromDamage: stored.recovered,
-                                      warnings: stored.warning.map { [$0] } ?? []))
         }
         throw ImageDecodingError(path: path, kind: .unreadable, message: "the file kept changing while being read")
+    }
+
+    private enum SampledDecodeAttempt<Result> {
+        case done(Result)
+        /// The image needs this many bytes in all and they were not free: wait for them holding nothing.
+        case mustWaitFor(Int)
+    }
+
+    /// One read-and-decode of the file, with `held` bytes of `budget` already reserved (grown here when that
+    /// needs no waiting). Everything it allocates is gone when it returns.
+    private static func sampledDecodeAttempt<Result>(
+        path: String, options: DecodingOptions, budget: DecodeMemoryBudget, held: inout Int,
+        select: (_ width: Int, _ height: Int) -> PixelSelection, body: (DecodedSample) -> Result
+    ) throws(ImageDecodingError) -> SampledDecodeAttempt<Result> {
+        var reserved = held
+        defer { held = reserved }
+        let data = try ImageDecodingFileReader.readAll(path) { size throws(ImageDecodingError) in
+            let needed = size + headerMemoryBytes
+            if reserved < needed {
+                budget.release(reserved)
+                reserved = 0
+                guard budget.acquire(needed) else {
+                    throw overBudget(path: path, needed: needed, budget: budget, what: "its \(size)-byte file")
+                }
+                reserved = needed
+            }
+            return reserved - headerMemoryBytes
+        }
+        guard !data.isEmpty else {
+            throw ImageDecodingError(path: path, kind: .empty, message: "empty file (0 bytes)")
+        }
+        guard let format = detectFormat(data) else {
+            throw ImageDecodingError(path: path, kind: .unsupportedFormat,
+                                     message: ImageFormatUnrecognized.message(for: data))
+        }
+        let codecOptions = ImageCodecsDecoding.codecOptions(options)
+        let header = try ImageCodecsDecoding.header(data, format: format, options: codecOptions,
+                                                    memoryLimit: headerMemoryBytes, path: path)
+        guard header.decoderMemory <= options.maxDecoderMemoryBytes else {
+            throw ImageDecodingError(path: path, kind: .tooLarge,
+                                     message: "\(format.displayName) image of \(header.width) x \(header.height) pixels needs \(mebibytes(header.decoderMemory)) of decoder memory, over the limit of \(mebibytes(options.maxDecoderMemoryBytes))")
+        }
+        let orientation = ExifOrientationTag.orientation(of: data, format: format)
+        let applied = options.applyExifOrientation && orientation != nil && orientation != .upright
+        let turn = applied ? orientation ?? .upright : .upright
+        let (width, height) = turn.swapsDimensions ? (header.height, header.width) : (header.width, header.height)
+        let selection = select(width, height)
+        guard !selection.rows.isEmpty, !selection.columns.isEmpty else {
+            throw ImageDecodingError(path: path, kind: .unsupportedFormat, message: "nothing of the image was asked for")
+        }
+        let sampleBytes = selection.rows.count * selection.columns.count * 3
+        let needed = data.count + header.decoderMemory + sampleBytes * (applied ? 2 : 1)
+            + header.width + header.height + decodeSlackBytes
+        if needed > reserved {
+            guard needed <= budget.capacity else {
+                throw overBudget(path: path, needed: needed, budget: budget,
+                                 what: "its \(header.width) x \(header.height) \(format.displayName) image")
+            }
+            guard budget.tryAcquire(needed - reserved) else { return .mustWaitFor(needed) }
+            reserved = needed
+        }
+        let masks = turn.storedMasks(of: selection, storedWidth: header.width, storedHeight: header.height)
+        let stored = try ImageCodecsDecoding.decodeSampled(
+            data, format: format, options: codecOptions, rowMask: masks.rows, columnMask: masks.columns,
+            keptRows: turn.swapsDimensions ? selection.columns.count : selection.rows.count,
+            keptColumns: turn.swapsDimensions ? selection.rows.count : selection.columns.count,
+            memoryLimit: header.decoderMemory, path: path)
+        let upright = applied
+            ? stored.image.pixels.withUnsafeBufferPointer { buffer in
+                ImageOrientationTransform.apply(turn, to: buffer, width: stored.image.width, height: stored.image.height)
+            }
+            : stored.image
+        let sample = SampledImage(width: width, height: height, selection: selection, pixels: upright)
+        return .done(body(DecodedSample(image: sample, format: format, exifOrientation: orientation,
+                                        orientationApplied: applied, recoveredFromDamage: stored.recovered,
+                                        warnings: stored.warning.map { [$0] } ?? [])))
     }
 
     private static func overBudget(path: String, needed: Int, budget: DecodeMemoryBudget, what: String) -> ImageDecodingError {

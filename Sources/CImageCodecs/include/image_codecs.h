@@ -153,6 +153,11 @@ void image_codecs_encoded_free(unsigned char *png);
 ImageCodecsStatus image_codecs_inflate(const unsigned char *data, size_t size, unsigned char *out,
                                        size_t out_capacity, size_t *out_size);
 
+/* Process-wide: makes glibc's malloc map blocks of 4 MiB and more on their own and unmap them when
+ * freed, and trim its heaps above 8 MiB, so that freed decoding buffers leave resident memory at once
+ * instead of staying cached in every thread's arena. Does nothing with other C libraries. */
+void image_codecs_return_freed_memory_promptly(void);
+
 #ifdef __cplusplus
 }
 #endif
