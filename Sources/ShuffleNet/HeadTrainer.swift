@@ -25,6 +25,9 @@ public struct HeadTrainer: Sendable {
         /// What the regression sees: the pooled features, or the backbone classifier's outputs on them.
         public var basis = FeatureBasis.backboneLogits
         public var penalty = SoftmaxRegression.Penalty.l1
+        /// After scoring the validation part, fit the saved head again on all photos (training and validation)
+        /// with the chosen C. The report's validation figures are those of the head fitted without them.
+        public var refitOnAllPhotos = true
         public var threads = AvailableCPUs.count
         public init() {}
     }
@@ -80,6 +83,8 @@ public struct HeadTrainer: Sendable {
         public var iterations = 0
         public var validationMistakes: [String] = []
         public var nonzeroWeights = 0
+        /// The saved head was fitted again on all photos after the validation figures were taken.
+        public var refitOnAllPhotos = false
     }
 
     public struct Result: Sendable {
@@ -166,7 +171,8 @@ public struct HeadTrainer: Sendable {
         let validationIndices = all.indices.filter { isValidation[$0] }
         let extractor = FeatureExtractor(classifier: backbone)
         var extracted = [Swift.Result<FeatureExtractor.Extracted, ClassifierError>?](repeating: nil, count: all.count)
-        for (indices, views) in [(trainingIndices, options.views), (validationIndices, FeatureViews.centre)] {
+        let validationViews = options.refitOnAllPhotos ? options.views : FeatureViews.centre
+        for (indices, views) in [(trainingIndices, options.views), (validationIndices, validationViews)] {
             let results = extractor.extract(paths: indices.map { all[$0].path }, views: views, threads: options.threads, progress: progress)
             for (i, result) in zip(indices, results) { extracted[i] = result }
         }
@@ -254,7 +260,7 @@ public struct HeadTrainer: Sendable {
         report.chosenC = grid[best]
         report.nonzeroWeights = 0
         // The head: fitted on the whole training part.
-        let scaler = Scaler(rows: train.flatMap(\.views), dimension: dimension, enabled: standardize)
+        var scaler = Scaler(rows: train.flatMap(\.views), dimension: dimension, enabled: standardize)
         let data = Self.data(train, scaler: scaler, dimension: dimension)
         var model = SoftmaxRegression(classes: classes, dimension: dimension)
         for c in grid[...best] { report.iterations += model.fit(data, c: c, penalty: penalty).iterations }
@@ -277,6 +283,17 @@ public struct HeadTrainer: Sendable {
                 let n = row.reduce(0, +)
                 return n > 0 ? Double(row[k]) / Double(n) : nil
             }
+        }
+        if options.refitOnAllPhotos, !held.isEmpty {
+            let everything = train + held
+            let allScaler = Scaler(rows: everything.flatMap(\.views), dimension: dimension, enabled: standardize)
+            let allData = Self.data(everything, scaler: allScaler, dimension: dimension)
+            var refit = SoftmaxRegression(classes: classes, dimension: dimension)
+            for c in grid[...best] { report.iterations += refit.fit(allData, c: c, penalty: penalty).iterations }
+            model = refit
+            scaler = allScaler
+            report.refitOnAllPhotos = true
+            report.nonzeroWeights = model.weights.filter { $0 != 0 }.count
         }
         report.fittingSeconds = Double(DispatchTime.now().uptimeNanoseconds - fitStart) / 1e9
         let weights = try Self.weightsFile(backbone: backbone.weights, model: model, scaler: scaler, basis: basis, labels: labels, report: report)
@@ -452,6 +469,7 @@ extension HeadTrainer.Report {
                 out += "  " + pad(label) + confusion[k].map { pad(String($0)) }.joined() + "\n"
             }
             for mistake in validationMistakes { out += "  mistaken: \(mistake)\n" }
+            if refitOnAllPhotos { out += "saved head: fitted again on all \(trainingPhotos.reduce(0, +) + validationPhotos.reduce(0, +)) photos with the chosen C (the figures above are for the head fitted without the validation photos)\n" }
         }
         return out
     }

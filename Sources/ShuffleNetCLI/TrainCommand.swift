@@ -52,6 +52,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Comma-separated values of C (inverse L2 strength) tried by cross-validation.", valueName: "list"))
     var cGrid: String = HeadTrainer.Options().cGrid.map { String(format: "%g", $0) }.joined(separator: ",")
 
+    @Flag(name: .long, inversion: .prefixedNo, help: "After validation, fit the saved head again on all photos with the chosen C.")
+    var refit = true
+
     @Option(name: .long, help: "Cross-validation folds.")
     var folds: Int = 5
 
@@ -109,6 +112,7 @@ struct TrainCommand: ParsableCommand {
         options.standardize = standardize
         options.basis = basis
         options.penalty = penalty
+        options.refitOnAllPhotos = refit
         options.cGrid = parsedGrid ?? options.cGrid
         options.folds = folds
         options.seed = seed
