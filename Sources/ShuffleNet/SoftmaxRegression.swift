@@ -149,7 +149,7 @@ public struct SoftmaxRegression: Sendable, Equatable {
     /// weights (biases are not penalised), momentum `(t - 1) / t+`, `L` doubled until the quadratic upper bound
     /// holds. Stops when no parameter moves by more than `tolerance` times the largest one.
     @discardableResult
-    public mutating func fitL1(_ data: Data, c: Double, maxIterations: Int = 500, tolerance: Double = 1e-5) -> FitReport {
+    public mutating func fitL1(_ data: Data, c: Double, maxIterations: Int = 500, tolerance: Double = 1e-4) -> FitReport {
         precondition(data.dimension == dimension && c > 0)
         let classes = self.classes, dimension = self.dimension, penalised = classes * dimension
         let lambda = 1 / (c * Double(max(data.count, 1)))
