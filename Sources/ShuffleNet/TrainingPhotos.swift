@@ -38,6 +38,9 @@ public struct LabelledPhotos: Sendable, Equatable {
     public let labels: [String]
     /// `(path, class index)` in label order, then natural order inside each class.
     public let photos: [(path: String, label: Int)]
+    /// Files in the class folders not named like images (`.jpg`, `.jpeg`, `.png`): not used, listed so that
+    /// nothing disappears silently (hidden files are not listed).
+    public var otherFiles: [String] = []
 
     public static func == (a: Self, b: Self) -> Bool {
         a.directory == b.directory && a.labels == b.labels && a.photos.map(\.path) == b.photos.map(\.path)
@@ -78,7 +81,22 @@ public struct LabelledPhotos: Sendable, Equatable {
             if count == 0 { empty.append(label) }
         }
         if !empty.isEmpty { throw .emptyClasses(directory, labels: empty) }
-        return LabelledPhotos(directory: directory, labels: labels, photos: photos)
+        var result = LabelledPhotos(directory: directory, labels: labels, photos: photos)
+        let filter = InputFilter.images
+        for label in labels {
+            let folder = join(directory, label)
+            guard let walk = FileManager.default.enumerator(atPath: folder) else { continue }
+            var others: [String] = []
+            while let relative = walk.nextObject() as? String {
+                let name = (relative as NSString).lastPathComponent
+                if name.hasPrefix(".") { continue }
+                if walk.fileAttributes?[.type] as? FileAttributeType == .typeRegular, !filter.isImageNamed(name) {
+                    others.append(join(folder, relative))
+                }
+            }
+            result.otherFiles += InputNaturalOrder.sorted(others)
+        }
+        return result
     }
 
     static func join(_ directory: String, _ name: String) -> String {

@@ -120,6 +120,9 @@ struct TrainCommand: ParsableCommand {
         let bar = ProgressBar(mode: progress, quiet: quiet)
         bar.setTotal(training.photos.count + (validationPhotos?.photos.count ?? 0))
         if !quiet {
+            for file in training.otherFiles + (validationPhotos?.otherFiles ?? []) {
+                bar.note("not named like an image (.jpg, .jpeg, .png), not used: \(file)")
+            }
             bar.note("\(training.labels.count) classes (\(training.labels.joined(separator: ", "))), \(training.photos.count) photos in \(directory)")
         }
         let result: HeadTrainer.Result
