@@ -9,7 +9,8 @@ Rerun:
     .venv/bin/python Scripts/reference_forward.py \
         --checkpoint /work/shared/data/shufflenet_v1/weights/megvii_ShuffleNetV1_0.5x_g3.pth.tar \
         --output /tmp/refs_g3.json /work/shared/data/shufflenet_v1/imagenet-sample-images
-Options: --groups G (checked against the weights), --dump-input DIR (one <name>.npy float32 3x224x224
+Options: --groups G (checked against the weights), --features (also "features": the pooled features, the
+classifier's input, per image), --dump-input DIR (one <name>.npy float32 3x224x224
 BGR tensor per image), --decimals N (round logits in the JSON), --classes TSV (wnid list for accuracy).
 
 Deliberately written apart from the Swift engine so that the two can disagree:
@@ -230,6 +231,11 @@ class ShuffleNetV1Reference:
 
     def forward(self, images):
         """images: (N, 3, 224, 224) BGR 0..255. Returns float64 logits (N, 1000)."""
+        return self.pooled_features(images) @ self.classifier.T
+
+    def pooled_features(self, images):
+        """images: (N, 3, 224, 224) BGR 0..255. Returns the globally pooled float64 features (N, C4): the
+        classifier's input, what `shufflenet embed` writes."""
         x = images.astype(np.float64)
         x = relu(batch_norm(conv3x3_dense(x, self._tensor("first_conv.0.weight"), 2), self._bn("first_conv.1")))
         x = max_pool3x3_s2(x)
@@ -237,8 +243,7 @@ class ShuffleNetV1Reference:
             x = self.forward_unit(x, unit)
         if x.shape[2:] != (7, 7):
             raise ReferenceInputError(self.path, f"final feature map is {x.shape[2:]}, Megvii's AvgPool2d(7) expects 7x7")
-        features = x.mean(axis=(2, 3))
-        return features @ self.classifier.T
+        return x.mean(axis=(2, 3))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,6 +299,8 @@ def parse_arguments(argv):
     parser.add_argument("--output", required=True, help="JSON file to write")
     parser.add_argument("--groups", type=int, help="expected group count; inferred from the weights if omitted")
     parser.add_argument("--dump-input", metavar="DIR", help="also write each preprocessed tensor as DIR/<name>.npy")
+    parser.add_argument("--features", action="store_true",
+                        help="also write each image's pooled features (the classifier's input) as \"features\"")
     parser.add_argument("--decimals", type=int, help="round logits to this many decimals in the JSON")
     parser.add_argument("--classes", default=os.path.join(here, "..", "Weights", "imagenet-classes.tsv"),
                         help="index/wnid/name TSV used to score images named <wnid>_*.JPEG")
@@ -313,10 +320,14 @@ def run(args):
         if args.dump_input:
             for p, tensor in zip(batch_paths, inputs):
                 np.save(os.path.join(args.dump_input, os.path.splitext(os.path.basename(p))[0] + ".npy"), tensor)
-        for p, logits in zip(batch_paths, model.forward(inputs)):
+        pooled = model.pooled_features(inputs)
+        for p, features, logits in zip(batch_paths, pooled, pooled @ model.classifier.T):
             top5 = [int(i) for i in np.argsort(-logits, kind="stable")[:5]]
             values = np.round(logits, args.decimals) if args.decimals is not None else logits
-            results.append({"path": p, "logits": [float(v) for v in values], "top5": top5})
+            result = {"path": p, "logits": [float(v) for v in values], "top5": top5}
+            if args.features:
+                result["features"] = [float(v) for v in features]
+            results.append(result)
     with open(args.output, "w", encoding="utf-8") as f:
         json.dump({"checkpoint": args.checkpoint, "groups": model.groups, "images": results}, f)
     print(f"wrote {len(results)} results for groups={model.groups} to {args.output}")

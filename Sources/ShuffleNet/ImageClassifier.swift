@@ -50,12 +50,7 @@ public final class ImageClassifier: @unchecked Sendable {
         self.memoryBudget = memoryBudget
         model = ShuffleNetModel(weights: weights, inputSize: Preprocessor.cropSize)
         preprocessor = Preprocessor(style: style)
-        let classes = weights.configuration.numClasses
-        if weights.metadata[ShuffleNetWeights.MetadataKey.labels] == "imagenet-1k", classes == ImageNetClasses.names.count {
-            labels = ImageNetClasses.names
-        } else {
-            labels = (0..<classes).map { "class \($0)" }
-        }
+        labels = try TrainedHeadMetadata.labels(metadata: weights.metadata, classes: weights.configuration.numClasses, source: source)
     }
 
     /// Decodes the file (JPEG or PNG, by content) and classifies it.

@@ -86,6 +86,7 @@ struct InspectReport {
             for key in weights.metadata.keys.sorted() {
                 out += "  \(key.padding(toLength: keyWidth, withPad: " ", startingAt: 0))\(weights.metadata[key] ?? "")\n"
             }
+            out += InspectTrainedHead.lines(metadata: weights.metadata)
         }
         return out
     }

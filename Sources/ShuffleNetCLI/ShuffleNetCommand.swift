@@ -10,7 +10,7 @@ struct ShuffleNetCommand: ParsableCommand {
             2 some inputs failed (the others were still processed) or --fail-fast stopped the run; \
             64 bad command-line usage.
             """,
-        subcommands: [ClassifyCommand.self, InspectCommand.self, ConvertCommand.self, BenchCommand.self, PreviewCommand.self],
+        subcommands: [ClassifyCommand.self, TrainCommand.self, EmbedCommand.self, InspectCommand.self, ConvertCommand.self, BenchCommand.self, PreviewCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -82,9 +82,10 @@ public final class ShuffleNetModel: Sendable {
     }
 
     /// The allocation-free inference path: reads `3 * inputSize^2` floats, writes `numClasses` logits.
-    /// Every layer is split into chunks of channels shared by the workspace's threads.
+    /// Every layer is split into chunks of channels shared by the workspace's threads. With `features`, also
+    /// copies the globally pooled features (the classifier's input, `plan.finalChannels` floats) there.
     public func run(input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, workspace: Workspace,
-                    profile: LayerProfile? = nil) {
+                    features: UnsafeMutablePointer<Float>? = nil, profile: LayerProfile? = nil) {
         let w = workspace
         let pool = w.pool
         let c = configuration
@@ -176,6 +177,7 @@ public final class ShuffleNetModel: Sendable {
         Pooling.globalAverage(input: x, planeStride: w.planeStride(plan.finalSize), channels: plan.finalChannels,
                               pixels: plan.finalSize * plan.finalSize, output: w.features)
         profile?.record("global pool", kind: .pool)
+        features?.update(from: w.features, count: plan.finalChannels)
         pool.run(chunks: w.chunks(c.numClasses)) { chunk, _ in
             classifier.run(input: w.features, output: logits, outputRange: w.range(chunk, of: c.numClasses))
         }
