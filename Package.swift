@@ -11,6 +11,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 of downloaded checkpoints. A range over both major versions, so that a dependent already on
+        // swift-crypto 3 or 4 resolves with us.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // libjpeg-turbo and libpng behind a tiny C API (plus zlib for compressed PNG metadata).
@@ -29,7 +32,13 @@ let package = Package(
         // Network plan, safetensors weights, kernels. Knows nothing about images or files on disk beyond weights.
         .target(name: "ShuffleNetEngine", dependencies: ["CKernels"]),
         // The embeddable classifier: labels, default weights, checkpoint conversion.
-        .target(name: "ShuffleNet", dependencies: ["ShuffleNetImage", "ShuffleNetEngine", "TorchCheckpoint"]),
+        .target(
+            name: "ShuffleNet",
+            dependencies: [
+                "ShuffleNetImage", "ShuffleNetEngine", "TorchCheckpoint",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Thin CLI: maps arguments to configurations, one file per command.
         .executableTarget(
             name: "ShuffleNetCLI",

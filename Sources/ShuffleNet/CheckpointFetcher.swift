@@ -227,7 +227,7 @@ public struct CheckpointFetcher: Sendable {
 
     private static func sha256(ofFileAt path: String) throws(CheckpointFetchError) -> String {
         do {
-            return try SHA256.hexDigest(ofFileAtPath: path)
+            return try FileDigest.sha256Hex(ofFileAtPath: path)
         } catch {
             throw .unreadable(path: path, reason: error.description)
         }
