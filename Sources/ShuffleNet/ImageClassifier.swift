@@ -48,7 +48,11 @@ public final class ImageClassifier: @unchecked Sendable {
         self.weights = weights
         self.decodingOptions = decodingOptions
         self.memoryBudget = memoryBudget
-        model = ShuffleNetModel(weights: weights, inputSize: Preprocessor.cropSize)
+        do {
+            model = try ShuffleNetModel(weights: weights, inputSize: Preprocessor.cropSize)
+        } catch {
+            throw .invalidInput(error)
+        }
         preprocessor = Preprocessor(style: style)
         let classes = weights.configuration.numClasses
         if weights.metadata[ShuffleNetWeights.MetadataKey.labels] == "imagenet-1k", classes == ImageNetClasses.names.count {
@@ -64,7 +68,7 @@ public final class ImageClassifier: @unchecked Sendable {
         _ = try input.withUnsafeMutableBufferPointer { buffer throws(ClassifierError) in
             try writeInput(forImageAt: path, into: buffer)  // the crop and warnings it also returns are not needed here
         }
-        return Self.topPredictions(logits: logits(forInput: input), labels: labels, k: topK)
+        return Self.topPredictions(logits: try logits(forInput: input), labels: labels, k: topK)
     }
 
     /// What `writeInput` learned on the way: decoder warnings (e.g. recovered truncated data) and the
@@ -80,6 +84,9 @@ public final class ImageClassifier: @unchecked Sendable {
     /// within `memoryBudget`.
     @discardableResult
     public func writeInput(forImageAt path: String, into buffer: UnsafeMutableBufferPointer<Float>) throws(ClassifierError) -> PreparedInput {
+        guard buffer.count == Preprocessor.tensorCount else {
+            throw .invalidInput(.inputCount(expected: Preprocessor.tensorCount, actual: buffer.count))
+        }
         let (crop, warnings): (RGBImage, [String])
         do {
             (crop, warnings) = try ImageDecoder.withSampledDecode(
@@ -103,16 +110,24 @@ public final class ImageClassifier: @unchecked Sendable {
 
     /// Raw network outputs for a decoded image, preprocessed as the weights expect.
     public func logits(for image: RGBImage) -> [Float] {
-        logits(forInput: preprocessor.tensor(from: image))
+        // The preprocessor always makes exactly the model's input.
+        try! logits(forInput: preprocessor.tensor(from: image))
     }
 
-    /// Raw network outputs for an already preprocessed `3 x 224 x 224` input.
-    public func logits(forInput input: [Float]) -> [Float] {
+    /// Raw network outputs for an already preprocessed `3 x 224 x 224` input (`Preprocessor.tensorCount` floats).
+    ///
+    /// - Throws: `ClassifierError.invalidInput` when `input` does not hold exactly `Preprocessor.tensorCount`
+    ///   floats.
+    public func logits(forInput input: [Float]) throws(ClassifierError) -> [Float] {
         lock.lock()
         defer { lock.unlock() }
         let planned = workspace ?? model.makeWorkspace()
         workspace = planned
-        return model.logits(for: input, workspace: planned)
+        do {
+            return try model.logits(for: input, workspace: planned)
+        } catch {
+            throw .invalidInput(error)
+        }
     }
 
     /// Softmax over all classes (in Double, after subtracting the maximum, so it cannot overflow), then the

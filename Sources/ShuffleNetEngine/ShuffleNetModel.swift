@@ -16,7 +16,13 @@ public final class ShuffleNetModel: Sendable {
     let units: [Unit]
     let classifier: DenseLayer
 
-    public init(weights: ShuffleNetWeights, inputSize: Int = 224) {
+    /// Plans the network for square inputs of `inputSize` pixels (224 for the published weights) and folds the
+    /// weights. The weights' shapes were checked when `weights` was made; `inputSize` must be in
+    /// `ShuffleNetModel.inputSizes`.
+    public init(weights: ShuffleNetWeights, inputSize: Int = 224) throws(ModelInputError) {
+        guard Self.inputSizes.contains(inputSize) else {
+            throw .inputSize(inputSize, allowed: Self.inputSizes)
+        }
         let plan = NetworkPlan(configuration: weights.configuration, inputSize: inputSize)
         self.plan = plan
         let c = plan.configuration
@@ -66,25 +72,58 @@ public final class ShuffleNetModel: Sendable {
         return (w, b)
     }
 
-    /// Buffers for one inference at a time; with `threads > 1` each layer is split over that many threads.
+    /// The input sizes a model can be planned for: from 1 pixel (every stride-2 layer keeps at least one) to 4096
+    /// (the activations of a larger input would take gigabytes).
+    public static let inputSizes: ClosedRange<Int> = 1...4096
+
+    /// Floats in one input image, `3 * inputSize * inputSize`.
+    public var inputCount: Int { 3 * plan.inputSize * plan.inputSize }
+
+    /// Buffers for one inference at a time; with `threads > 1` each layer is split over that many threads
+    /// (values below 1 mean 1).
     public func makeWorkspace(threads: Int = 1) -> Workspace { Workspace(plan: plan, threads: threads) }
 
     /// Logits for one image given as `[3][inputSize][inputSize]` floats, preprocessed as the weights expect.
-    public func logits(for input: [Float], workspace: Workspace? = nil) -> [Float] {
-        let workspace = workspace ?? makeWorkspace()
+    ///
+    /// - Throws: `ModelInputError` when `input` does not hold exactly `inputCount` floats or `workspace` was
+    ///   made by a model with another plan.
+    public func logits(for input: [Float], workspace: Workspace? = nil) throws(ModelInputError) -> [Float] {
         var logits = [Float](repeating: 0, count: configuration.numClasses)
-        input.withUnsafeBufferPointer { x in
-            logits.withUnsafeMutableBufferPointer { y in
-                run(input: x.baseAddress!, logits: y.baseAddress!, workspace: workspace)
+        try input.withUnsafeBufferPointer { x throws(ModelInputError) in
+            try logits.withUnsafeMutableBufferPointer { y throws(ModelInputError) in
+                try self.logits(for: x, into: y, workspace: workspace)
             }
         }
         return logits
     }
 
-    /// The allocation-free inference path: reads `3 * inputSize^2` floats, writes `numClasses` logits.
-    /// Every layer is split into chunks of channels shared by the workspace's threads.
-    public func run(input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, workspace: Workspace,
+    /// The allocation-free inference path for callers that own their buffers: reads `inputCount` floats from
+    /// `input` and writes `configuration.numClasses` logits into `logits`.
+    ///
+    /// - Throws: `ModelInputError` when a buffer has the wrong size or `workspace` was made by a model with
+    ///   another plan.
+    public func logits(for input: UnsafeBufferPointer<Float>, into logits: UnsafeMutableBufferPointer<Float>,
+                       workspace: Workspace? = nil) throws(ModelInputError) {
+        guard input.count == inputCount, let x = input.baseAddress else {
+            throw .inputCount(expected: inputCount, actual: input.count)
+        }
+        guard logits.count == configuration.numClasses, let y = logits.baseAddress else {
+            throw .outputCount(expected: configuration.numClasses, actual: logits.count)
+        }
+        if let workspace, workspace.plan != plan {
+            throw .workspaceMismatch(workspaceInputSize: workspace.plan.inputSize,
+                                     workspaceConfiguration: "\(workspace.plan.configuration)",
+                                     modelInputSize: plan.inputSize, modelConfiguration: "\(configuration)")
+        }
+        run(input: x, logits: y, workspace: workspace ?? makeWorkspace())
+    }
+
+    /// The unchecked inference path: reads `3 * inputSize^2` floats, writes `numClasses` logits, with a
+    /// workspace made by this model. Every layer is split into chunks of channels shared by the workspace's
+    /// threads. Inside the package only (the batch runner and the benchmark size their buffers from the plan).
+    package func run(input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, workspace: Workspace,
                     profile: LayerProfile? = nil) {
+        precondition(workspace.plan == plan, "a workspace is only valid for the model that made it")
         let w = workspace
         let pool = w.pool
         let c = configuration
@@ -186,7 +225,9 @@ public final class ShuffleNetModel: Sendable {
 /// Every buffer one inference needs, sized once from the plan, and the threads that share each layer.
 /// Not shareable between inferences running at the same time; cheap to keep one per concurrent caller.
 public final class Workspace: @unchecked Sendable {
-    public let pool: WorkerPool
+    /// The plan of the model that made it: buffers are sized for that plan only.
+    package let plan: NetworkPlan
+    package let pool: WorkerPool
     /// Pooled rows per band of the fused conv1 + max pool, and the floats of one channel's conv1 rows for a band.
     let stemBandRows: Int
     let stemBandPlane: Int
@@ -221,6 +262,7 @@ public final class Workspace: @unchecked Sendable {
     }
 
     init(plan: NetworkPlan, threads: Int = 1) {
+        self.plan = plan
         pool = WorkerPool(threads: threads)
         let c = plan.configuration
         // 8 bands: 7 pooled rows each at 224x224, an even split for 2 threads.
