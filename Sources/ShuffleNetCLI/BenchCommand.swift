@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShuffleNet
+import ShuffleNetBatch
 import ShuffleNetEngine
 
 struct BenchCommand: ParsableCommand {

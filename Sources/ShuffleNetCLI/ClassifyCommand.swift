@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShuffleNet
+import ShuffleNetBatch
 
 extension BatchOutputFormat: ExpressibleByArgument {}
 extension ProgressBar.Mode: ExpressibleByArgument {}
