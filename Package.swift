@@ -14,6 +14,8 @@ let package = Package(
         // SHA-256 of downloaded checkpoints. A range over both major versions, so that a dependent already on
         // swift-crypto 3 or 4 resolves with us.
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        // `swift package generate-documentation --target ShuffleNet` (the DocC catalog in Sources/ShuffleNet).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // libjpeg-turbo and libpng behind a tiny C API (plus zlib for compressed PNG metadata).

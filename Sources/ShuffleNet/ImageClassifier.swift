@@ -4,8 +4,11 @@ import ShuffleNetImage
 
 /// One of the top-k answers for an image.
 public struct Prediction: Sendable, Equatable, Codable {
+    /// The class index, `0..<numClasses` (the ImageNet index for the published weights).
     public let index: Int
+    /// The class name (ImageNet's short name, or `class N` for weights without labels).
     public let label: String
+    /// Softmax probability over all classes, in `0...1`.
     public let probability: Double
 }
 
@@ -13,9 +16,13 @@ public struct Prediction: Sendable, Equatable, Codable {
 /// decoded images. Loading is done once; each `classify` reuses the planned workspace (calls are
 /// serialised by a lock, so one instance may be shared; use one instance per thread for parallelism).
 public final class ImageClassifier: @unchecked Sendable {
+    /// The weights as loaded, before BatchNorm folding.
     public let weights: ShuffleNetWeights
+    /// The planned network the classifier runs (224x224 input).
     public let model: ShuffleNetModel
+    /// Resize, crop and normalisation as the weights' metadata asks (`preprocessing`).
     public let preprocessor: Preprocessor
+    /// One name per class, in index order.
     public let labels: [String]
     /// How files are decoded: EXIF orientation, truncated data, pixel limit.
     public let decodingOptions: DecodingOptions
@@ -27,6 +34,9 @@ public final class ImageClassifier: @unchecked Sendable {
     private var workspace: Workspace?
     private let lock = NSLock()
 
+    /// Loads a safetensors weights file and prepares the classifier.
+    /// - Throws: `ClassifierError.weights` when the file is missing, damaged or not ShuffleNet v1 weights,
+    ///   `ClassifierError.unsupportedWeights` when its metadata asks for preprocessing this build lacks.
     public convenience init(weightsAt path: String, decodingOptions: DecodingOptions = .default,
                             memoryBudget: DecodeMemoryBudget = DecodeMemoryBudget()) throws(ClassifierError) {
         let weights: ShuffleNetWeights
@@ -38,6 +48,8 @@ public final class ImageClassifier: @unchecked Sendable {
         try self.init(weights: weights, source: path, decodingOptions: decodingOptions, memoryBudget: memoryBudget)
     }
 
+    /// Prepares a classifier for weights already loaded (or converted); `source` names them in errors.
+    /// - Throws: `ClassifierError.unsupportedWeights` when the metadata asks for unknown preprocessing.
     public init(weights: ShuffleNetWeights, source: String = "weights",
                 decodingOptions: DecodingOptions = .default,
                 memoryBudget: DecodeMemoryBudget = DecodeMemoryBudget()) throws(ClassifierError) {
@@ -74,7 +86,9 @@ public final class ImageClassifier: @unchecked Sendable {
     /// What `writeInput` learned on the way: decoder warnings (e.g. recovered truncated data) and the
     /// 224x224 crop the network saw.
     public struct PreparedInput: Sendable {
+        /// Decoder warnings, each prefixed with the path (e.g. recovered truncated data).
         public let warnings: [String]
+        /// The 224x224 crop the network saw, before normalisation.
         public let crop: RGBImage
     }
 
@@ -104,6 +118,7 @@ public final class ImageClassifier: @unchecked Sendable {
         return PreparedInput(warnings: warnings.map { "\(path): \($0)" }, crop: crop)
     }
 
+    /// The `topK` most probable classes of an already decoded image (any size; it is resized and cropped).
     public func classify(_ image: RGBImage, topK: Int = 5) -> [Prediction] {
         Self.topPredictions(logits: logits(for: image), labels: labels, k: topK)
     }
