@@ -10,7 +10,9 @@ public final class ShuffleNetModel: Sendable {
         let shortcut: AveragePool3x3Stride2?    // 3x3 average pool for stride 2
     }
 
+    /// Every layer's shape for this input size.
     public let plan: NetworkPlan
+    /// The network's widths, groups and classes.
     public var configuration: ShuffleNetConfiguration { plan.configuration }
     let stem: StemConvolution
     let units: [Unit]
@@ -19,7 +21,18 @@ public final class ShuffleNetModel: Sendable {
     /// Plans the network for square inputs of `inputSize` pixels (224 for the published weights) and folds the
     /// weights. The weights' shapes were checked when `weights` was made; `inputSize` must be in
     /// `ShuffleNetModel.inputSizes`.
-    public init(weights: ShuffleNetWeights, inputSize: Int = 224) throws(ModelInputError) {
+    public convenience init(weights: ShuffleNetWeights, inputSize: Int = 224) throws(ModelInputError) {
+        try self.init(weights: weights, inputSize: inputSize, kernels: .active)
+    }
+
+    /// The kernel variant every layer of this model runs (`KernelVariant.active` outside tests).
+    package let kernels: KernelVariant
+
+    /// A model whose layers run `kernels`, which must be supported by this CPU: tests run the whole network on
+    /// every variant this way.
+    package init(weights: ShuffleNetWeights, inputSize: Int = 224, kernels: KernelVariant) throws(ModelInputError) {
+        precondition(kernels.isSupported, "the \(kernels) kernels cannot run on this CPU")
+        self.kernels = kernels
         guard Self.inputSizes.contains(inputSize) else {
             throw .inputSize(inputSize, allowed: Self.inputSizes)
         }
@@ -139,10 +152,10 @@ public final class ShuffleNetModel: Sendable {
             let convRows = max(2 * pooled.lowerBound - 1, 0)..<min(2 * pooled.upperBound, stemSize)
             let scratch = w.scratch(thread), bandPlane = w.stemBandPlane
             stem.run(input: input, inputPlaneStride: inSize * inSize, height: inSize, width: inSize, output: scratch,
-                     outputPlaneStride: bandPlane, rows: convRows, outputRowBase: convRows.lowerBound)
+                     outputPlaneStride: bandPlane, rows: convRows, outputRowBase: convRows.lowerBound, variant: kernels)
             Pooling.max3x3Stride2(input: scratch, inputPlaneStride: bandPlane, inputRowBase: convRows.lowerBound,
                                   channels: c.stemChannels, height: stemSize, width: stemSize, output: w.ping,
-                                  outputPlaneStride: w.planeStride(poolSize), rows: pooled)
+                                  outputPlaneStride: w.planeStride(poolSize), rows: pooled, variant: kernels)
         }
         profile?.record("conv1 + max pool", kind: .stem)
         var x = w.ping, y = w.pong
@@ -152,19 +165,19 @@ public final class ShuffleNetModel: Sendable {
             let source = x, destination = y
             func compress(_ channels: Range<Int>) {
                 unit.compress.run(input: source, inputPlaneStride: inStride, output: w.bottleneckIn, outputPlaneStride: inStride,
-                                  pixels: u.inputSize * u.inputSize, epilogue: .relu, outputs: channels)
+                                  pixels: u.inputSize * u.inputSize, epilogue: .relu, outputs: channels, variant: kernels)
             }
             func depthwise(_ channels: Range<Int>, _ thread: Int) {
                 unit.depthwise.run(input: w.bottleneckIn, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
                                    output: w.bottleneckOut, outputPlaneStride: outStride, scratch: w.scratch(thread),
-                                   channelRange: channels)
+                                   channelRange: channels, variant: kernels)
             }
             func expand(_ channels: Range<Int>) {
                 if unit.shortcut != nil {
                     // Fig. 2c: concat(avg-pooled input, ReLU(branch)): the branch fills the channels after the pool's.
                     unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride,
                                     output: destination + u.inputChannels * outStride, outputPlaneStride: outStride,
-                                    pixels: u.outputSize * u.outputSize, epilogue: .relu, outputs: channels)
+                                    pixels: u.outputSize * u.outputSize, epilogue: .relu, outputs: channels, variant: kernels)
                 } else {
                     // Fig. 2b: ReLU(input + branch), written over the input: each value is read as the residual and
                     // replaced by the same thread, and the cache lines it writes are the ones it just read (a
@@ -172,12 +185,12 @@ public final class ShuffleNetModel: Sendable {
                     unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride, output: source, outputPlaneStride: inStride,
                                     pixels: u.outputSize * u.outputSize,
                                     epilogue: .addResidualThenReLU(UnsafePointer(source), planeStride: inStride),
-                                    outputs: channels)
+                                    outputs: channels, variant: kernels)
                 }
             }
             func shortcut(_ channels: Range<Int>) {
                 unit.shortcut?.run(input: source, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
-                                   output: destination, outputPlaneStride: outStride, channelRange: channels)
+                                   output: destination, outputPlaneStride: outStride, channelRange: channels, variant: kernels)
             }
             let bottleneckChunks = w.chunks(u.bottleneckChannels), expandChunks = w.chunks(u.branchChannels)
             let poolChunks = unit.shortcut == nil ? 0 : w.chunks(u.inputChannels, alignment: 1)
@@ -216,7 +229,7 @@ public final class ShuffleNetModel: Sendable {
                               pixels: plan.finalSize * plan.finalSize, output: w.features)
         profile?.record("global pool", kind: .pool)
         pool.run(chunks: w.chunks(c.numClasses)) { chunk, _ in
-            classifier.run(input: w.features, output: logits, outputRange: w.range(chunk, of: c.numClasses))
+            classifier.run(input: w.features, output: logits, outputRange: w.range(chunk, of: c.numClasses), variant: kernels)
         }
         profile?.record("classifier", kind: .classifier)
     }

@@ -33,6 +33,29 @@ import ShuffleNetEngine
         #expect(try model.logits(for: input, workspace: workspace) == fast)
     }
 
+    /// The whole network on each kernel variant (not only the one dispatch picks), against the reference network:
+    /// every g at 64x64, and 0.5x g3 at 224x224 on two threads.
+    @Test(arguments: KernelVariant.allCases)
+    func wholeNetworkOnEveryKernelVariant(variant: KernelVariant) throws {
+        try skipUnlessSupported(variant)
+        for groups in ShuffleNetConfiguration.supportedGroups {
+            let config = try ShuffleNetConfiguration(scale: 0.5, groups: groups, numClasses: 37)
+            let weights = ShuffleNetWeights.random(configuration: config, seed: UInt64(groups) * 13 + 1)
+            var rng = TestRandom(UInt64(groups))
+            let input = rng.array(3 * 64 * 64).map { $0 * 100 }
+            let fast = try ShuffleNetModel(weights: weights, inputSize: 64, kernels: variant).logits(for: input)
+            let reference = ReferenceNetwork(weights: weights, inputSize: 64).logits(for: input)
+            #expect(relativeError(fast, reference) < 1e-4, "\(variant) \(config)")
+        }
+        let config = try ShuffleNetConfiguration(scale: 0.5, groups: 3, classifierHasBias: true)
+        let weights = ShuffleNetWeights.random(configuration: config, seed: 3)
+        var rng = TestRandom(11)
+        let input = rng.array(3 * 224 * 224).map { $0 * 128 + 128 }
+        let model = try ShuffleNetModel(weights: weights, kernels: variant)
+        let fast = try model.logits(for: input, workspace: model.makeWorkspace(threads: 2))
+        #expect(relativeError(fast, ReferenceNetwork(weights: weights).logits(for: input)) < 1e-4, "\(variant) at 224")
+    }
+
     @Test func shuffleConventionChangesTheAnswer() throws {
         // The same tensors read with the other convention must not silently agree (g > 1).
         let megvii = try ShuffleNetConfiguration(scale: 0.5, groups: 3, shuffle: .megvii)

@@ -34,8 +34,8 @@ package struct DepthwiseConvolution3x3: Sendable {
     /// convolution stop the program (`KernelCallError.trapOnFailure`; the throwing `run(on:...)` reports them).
     package func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, scratch: UnsafeMutablePointer<Float>,
-                    channelRange: Range<Int>? = nil) {
-        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: .active, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
+                    channelRange: Range<Int>? = nil, variant: KernelVariant = .active) {
+        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: variant, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
                  output: output, outputPlaneStride: outputPlaneStride, scratch: scratch, channelRange: channelRange) }
     }
 

@@ -18,7 +18,8 @@ package enum PointwiseEpilogue {
 /// (`sn_pointwise` in CKernels) keep a block of 8 output channels x 48 pixels (AVX-512; 6 x 16 with AVX2) in
 /// registers and stream over K, so every input vector they load feeds eight FMAs; pixel tiles sized to keep K x tile
 /// inputs in L1 are the outermost loop, and the next block's weights are prefetched. The weights are packed once,
-/// here, into panels of 8 output channels (`sn_pointwise_pack_weights`): one weight stream per block, and the
+/// here, into panels of output channels as high as the variant's register block (`sn_pointwise_panel_rows`: 8 for
+/// AVX-512, 6 for AVX2, 4 for the portable variant; `sn_pointwise_pack_weights`): one weight stream per block, and the
 /// pixels past the last multiple of 16 (1 of 49 at 7x7, 4 of 196 at 14x14) computed as channel lanes instead of a
 /// mostly empty pixel vector. Planes are channel-major with a stride, so concatenation is just an output pointer
 /// offset.
@@ -66,8 +67,8 @@ package struct PointwiseConvolution: Sendable {
     /// the program (`KernelCallError.trapOnFailure`; the throwing `run(on:...)` reports them instead).
     package func run(input: UnsafePointer<Float>, inputPlaneStride: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
-                    pixels: Int, epilogue: PointwiseEpilogue, outputs: Range<Int>? = nil) {
-        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: .active, input: input, inputPlaneStride: inputPlaneStride, output: output,
+                    pixels: Int, epilogue: PointwiseEpilogue, outputs: Range<Int>? = nil, variant: KernelVariant = .active) {
+        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: variant, input: input, inputPlaneStride: inputPlaneStride, output: output,
                  outputPlaneStride: outputPlaneStride, pixels: pixels, epilogue: epilogue, outputs: outputs) }
     }
 

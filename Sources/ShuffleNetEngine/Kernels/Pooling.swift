@@ -7,8 +7,8 @@ package enum Pooling {
     /// `input` may hold only the rows that `rows` covers. Runs `sn_pool3x3s2` on `KernelVariant.active`.
     package static func max3x3Stride2(input: UnsafePointer<Float>, inputPlaneStride: Int, inputRowBase: Int = 0,
                                      channels: Int, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
-                                     outputPlaneStride: Int, channelRange: Range<Int>? = nil, rows: Range<Int>? = nil) {
-        KernelCallError.trapOnFailure { () throws(KernelCallError) in try max3x3Stride2(on: .active, input: input, inputPlaneStride: inputPlaneStride, inputRowBase: inputRowBase,
+                                     outputPlaneStride: Int, channelRange: Range<Int>? = nil, rows: Range<Int>? = nil, variant: KernelVariant = .active) {
+        KernelCallError.trapOnFailure { () throws(KernelCallError) in try max3x3Stride2(on: variant, input: input, inputPlaneStride: inputPlaneStride, inputRowBase: inputRowBase,
                            channels: channels, height: height, width: width, output: output,
                            outputPlaneStride: outputPlaneStride, channelRange: channelRange, rows: rows) }
     }
@@ -88,8 +88,8 @@ package struct DenseLayer: Sendable {
     /// Only outputs in `outputRange` are computed (default: all), so threads can split the work.
     /// Uses `KernelVariant.active`; arguments that do not fit the layer are a bug in the caller and stop the
     /// program (`KernelCallError.trapOnFailure`; the throwing `run(on:...)` reports them instead).
-    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputRange: Range<Int>? = nil) {
-        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: .active, input: input, output: output, outputRange: outputRange) }
+    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputRange: Range<Int>? = nil, variant: KernelVariant = .active) {
+        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: variant, input: input, output: output, outputRange: outputRange) }
     }
 
     /// `run` on an explicitly chosen kernel variant (tests and benchmarks compare them).
@@ -125,8 +125,8 @@ package struct AveragePool3x3Stride2: Sendable {
 
     /// Channels in `channelRange` (default: all), on `KernelVariant.active`.
     package func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
-                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, channelRange: Range<Int>? = nil) {
-        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: .active, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
+                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, channelRange: Range<Int>? = nil, variant: KernelVariant = .active) {
+        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: variant, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
                  output: output, outputPlaneStride: outputPlaneStride, channelRange: channelRange) }
     }
 

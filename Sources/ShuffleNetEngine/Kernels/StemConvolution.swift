@@ -33,8 +33,8 @@ package struct StemConvolution: Sendable {
     /// `input` holds `inputChannels` planes of `height x width` floats, `inputPlaneStride` apart.
     package func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, rows: Range<Int>? = nil,
-                    outputRowBase: Int = 0) {
-        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: .active, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
+                    outputRowBase: Int = 0, variant: KernelVariant = .active) {
+        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: variant, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
                  output: output, outputPlaneStride: outputPlaneStride, rows: rows, outputRowBase: outputRowBase) }
     }
 
