@@ -3,8 +3,8 @@ import Testing
 import ShuffleNetEngine
 
 /// Every C kernel variant, called explicitly (not only the one dispatch picked; a variant this CPU lacks is a
-/// cancelled test case that says why), against the
-/// naive reference kernels, on shapes that hit every block size and tail of the 16-, 8- and 1-lane code paths.
+/// cancelled test case that says why), against the naive reference kernels, on shapes that hit every block size
+/// and tail of the 16-, 8- and 1-lane code paths.
 @Suite struct KernelDispatchTests {
     @Test func activeVariantIsSupportedAndHonoursTheEnvironment() {
         #expect(KernelVariant.generic.isSupported)
