@@ -6,8 +6,9 @@
 /// 2026-12-04 with a throwaway program that opened each file with `Archive(data:accessMode: .read)` and extracted
 /// every entry with CRC checks: ZIPFoundation trapped ("Range requires lowerBound <= upperBound" in
 /// `Archive.MemoryFile.readData`) on the valid zip64 fixture `tiny_zip64.pth` and on 58 of the 4,210 single-byte
-/// flips of `tiny_zip.pth`, where this reader returns an error for every one (CorruptInputTests,
-/// HostileCheckpointTests). A checkpoint is untrusted input, and a trap would take the whole process down.
+/// flips of `tiny_zip.pth`, where this reader reads the first and never traps on the flips: each loads or gives an
+/// error (CorruptInputTests, HostileCheckpointTests). A checkpoint is untrusted input, and a trap would take the
+/// whole process down.
 struct ZipArchive {
     struct Entry {
         let name: String
