@@ -16,10 +16,12 @@ out = [
     "",
     "/// The 1000 ImageNet-1k (ILSVRC 2012) classes in the standard index order: WordNet ids and short names.",
     "public enum ImageNetClasses {",
+    "    /// The WordNet id of each class (`n01440764` for class 0), as in the ImageNet file names.",
     "    public static let wordNetIDs: [String] = [",
 ]
 out += [f"        {json.dumps(r[1], ensure_ascii=False)}," for r in rows]
-out += ["    ]", "", "    public static let names: [String] = ["]
+out += ["    ]", "", "    /// The short English name of each class (`tench` for class 0), as `shufflenet classify` prints them.",
+        "    public static let names: [String] = ["]
 out += [f"        {json.dumps(r[2], ensure_ascii=False)}," for r in rows]
 out += ["    ]", "}", ""]
 (root / "Sources/ShuffleNet/ImageNetClasses.swift").write_text("\n".join(out))

@@ -1,6 +1,8 @@
 // Portable variant: plain C shaped so that the compiler vectorises it for whatever the baseline of the target is
 // (fixed-size inner loops over 16 pixels with independent accumulators). Used on CPUs without AVX2 + FMA and on
-// other architectures, and as a readable statement of what the intrinsic variants compute.
+// other architectures. It computes the same results by simpler loops, not the intrinsic variants' algorithms
+// (their register blocks, pixel tiles, fused bands, masked loads and prefetching differ): read the naive reference
+// kernels (ShuffleNetEngine/Kernels/ReferenceKernels.swift) for what every variant must compute.
 #include "kernels_internal.h"
 
 /// `bias + sum` through the epilogue.

@@ -47,8 +47,9 @@ void sn_conv3x3s2_avx512(const sn_conv3x3s2_args *args);
 void sn_pool3x3s2_avx512(const sn_pool3x3s2_args *args);
 #endif
 
-/// Output channels handled together by the conv3x3s2 kernels: the largest of `sizes` (descending, ending in 1)
-/// that fits in what is left, so each block size is a compile-time constant in its own loop.
+/// Output channels handled together by the AVX2 conv3x3s2 kernel (the only user; the AVX-512 one picks its blocks
+/// inline, the portable one does one channel at a time): the largest of `sizes` (descending, ending in 1) that fits
+/// in what is left, so each block size is a compile-time constant in its own loop.
 static inline int sn_channel_block(ptrdiff_t left, const int *sizes) {
     int i = 0;
     while (sizes[i] > left) i++;

@@ -6,6 +6,10 @@ import TorchCheckpoint
 /// `ShuffleNetWeights`: reads it without Python, works out the configuration from the tensor shapes, and
 /// checks every tensor against the plan for that configuration.
 public enum CheckpointConverter {
+    /// Reads the checkpoint at `path` and returns its weights, checked against the configuration its shapes describe.
+    /// `sourceSHA256` is recorded in the metadata (`source_sha256`); `shuffle` and `preprocessing` say how the
+    /// weights were trained (Megvii's checkpoints: `.megvii` and `"megvii"`).
+    /// - Throws: `WeightsError` when the file cannot be read or is not a ShuffleNet v1 checkpoint in Megvii's layout.
     public static func convert(checkpointAt path: String, sourceSHA256: String? = nil,
                                shuffle: ChannelShuffleConvention = .megvii,
                                preprocessing: String = "megvii") throws(WeightsError) -> ShuffleNetWeights {

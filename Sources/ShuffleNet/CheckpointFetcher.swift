@@ -17,6 +17,7 @@ public struct PinnedCheckpoint: Sendable, Equatable {
     /// Size in bytes, when known; only used to tell the user how big the download is.
     public let byteCount: Int?
 
+    /// A pin; `fetch` checks it before any file is looked at.
     public init(fileName: String, url: String, sha256: String, byteCount: Int?) {
         self.fileName = fileName
         self.url = url
@@ -25,6 +26,7 @@ public struct PinnedCheckpoint: Sendable, Equatable {
     }
 }
 
+/// Why a pinned checkpoint could not be obtained. Every description names the file, URL or directory at fault.
 public enum CheckpointFetchError: Error, CustomStringConvertible, Equatable {
     /// Words for the statuses a download is likely to meet.
     static let statusWords: [Int: String] = [
@@ -33,13 +35,21 @@ public enum CheckpointFetchError: Error, CustomStringConvertible, Equatable {
         503: "service unavailable", 504: "gateway timeout",
     ]
 
+    /// The pin itself is malformed (file name with `/`, a hash that is not 64 hex digits, a URL that is not http(s)).
     case invalidPin(fileName: String, reason: String)
+    /// A mirror holds a file of that name whose sha256 differs from the pin.
     case mirrorMismatch(path: String, actualSHA256: String, expectedSHA256: String)
+    /// A local copy could not be read to verify it.
     case unreadable(path: String, reason: String)
+    /// The cache directory cannot be created or written.
     case cacheUnwritable(directory: String, reason: String)
+    /// The download failed before an HTTP answer (refused, timed out, DNS, TLS).
     case network(url: String, reason: String)
+    /// The server answered with an HTTP error status.
     case httpStatus(url: String, statusCode: Int)
+    /// The downloaded file's sha256 differs from the pin; the file was deleted.
     case downloadMismatch(url: String, actualSHA256: String, expectedSHA256: String)
+    /// Downloads are off and no mirror or cache directory has the file.
     case offline(fileName: String, searchedDirectories: [String])
 
     public var description: String {
@@ -75,6 +85,7 @@ public struct CheckpointFetcher: Sendable {
     public var mirrorDirectories: [String]
     /// Where downloads are kept. Created on first download.
     public var cacheDirectory: String
+    /// Whether `fetch` may download when no mirror or cache has the file (`SHUFFLENET_OFFLINE` turns it off).
     public var allowDownload: Bool
     /// Seconds without any data before a download is abandoned.
     public var idleTimeout: TimeInterval = 30
@@ -83,6 +94,7 @@ public struct CheckpointFetcher: Sendable {
     /// Receives one line per step ("downloading ...", "verified sha256 ..."); the CLI prints them to stderr.
     public var log: @Sendable (String) -> Void
 
+    /// A fetcher with explicit settings; `fromEnvironment` reads them the way the CLI does.
     public init(
         mirrorDirectories: [String] = [],
         cacheDirectory: String,
@@ -227,7 +239,7 @@ public struct CheckpointFetcher: Sendable {
 
     private static func sha256(ofFileAt path: String) throws(CheckpointFetchError) -> String {
         do {
-            return try SHA256.hexDigest(ofFileAtPath: path)
+            return try FileDigest.sha256Hex(ofFileAtPath: path)
         } catch {
             throw .unreadable(path: path, reason: error.description)
         }

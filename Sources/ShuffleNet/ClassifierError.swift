@@ -13,6 +13,8 @@ public enum ClassifierError: Error, CustomStringConvertible, Sendable {
     case image(ImageDecodingError)
     /// A decoded image could not be turned into the network input (e.g. absurd dimensions).
     case preprocessing(path: String, PreprocessingError)
+    /// An array or buffer handed to the classifier has the wrong size for the model.
+    case invalidInput(ModelInputError)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum ClassifierError: Error, CustomStringConvertible, Sendable {
         case .unsupportedWeights(let path, let reason): "\(path): \(reason)"
         case .image(let error): "\(error)"
         case .preprocessing(let path, let error): "\(path): \(error)"
+        case .invalidInput(let error): "\(error)"
         }
     }
 }

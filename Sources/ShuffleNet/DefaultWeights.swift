@@ -5,8 +5,10 @@ import ShuffleNetEngine
 /// file if present and valid, else the checkpoint from a local mirror or the pinned download (sha256
 /// verified by `CheckpointFetcher`), converted and cached. Every step is reported through `fetcher.log`.
 public struct DefaultWeights: Sendable {
+    /// Where checkpoints come from, and where the converted weights are cached (`fetcher.cacheDirectory`).
     public let fetcher: CheckpointFetcher
 
+    /// Default weights obtained through `fetcher`, e.g. `DefaultWeights(fetcher: .fromEnvironment())`.
     public init(fetcher: CheckpointFetcher) { self.fetcher = fetcher }
 
     /// Path of a valid safetensors file for `published`.

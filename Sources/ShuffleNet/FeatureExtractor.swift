@@ -54,11 +54,16 @@ public final class FeatureExtractor: @unchecked Sendable {
         _ = try input.withUnsafeMutableBufferPointer { buffer throws(ClassifierError) in
             try classifier.writeInput(forImageAt: path, into: buffer)
         }
-        return features(forInput: input)
+        return try features(forInput: input)
     }
 
     /// The features of an already preprocessed `3 x 224 x 224` input.
-    public func features(forInput input: [Float]) -> [Float] {
+    ///
+    /// - Throws: `ClassifierError.invalidInput` when `input` does not hold exactly `Preprocessor.tensorCount` floats.
+    public func features(forInput input: [Float]) throws(ClassifierError) -> [Float] {
+        guard input.count == classifier.model.inputCount else {
+            throw .invalidInput(.inputCount(expected: classifier.model.inputCount, actual: input.count))
+        }
         lock.lock()
         defer { lock.unlock() }
         let planned = workspace ?? classifier.model.makeWorkspace()
@@ -188,18 +193,19 @@ public final class FeatureExtractor: @unchecked Sendable {
     }
 }
 
-/// Results written by several threads, each to its own index.
-final class ResultSlots<T>: @unchecked Sendable {
+/// Results written by several threads, each to its own index (shared with the trainer in ShuffleNetBatch).
+package final class ResultSlots<T>: @unchecked Sendable {
     private var slots: [T?]
     private let lock = NSLock()
-    init(count: Int) { slots = [T?](repeating: nil, count: count) }
-    func set(_ index: Int, _ value: T) { lock.lock(); slots[index] = value; lock.unlock() }
-    var values: [T] { lock.lock(); defer { lock.unlock() }; return slots.map { $0! } }
+    package init(count: Int) { slots = [T?](repeating: nil, count: count) }
+    package func set(_ index: Int, _ value: T) { lock.lock(); slots[index] = value; lock.unlock() }
+    package var values: [T] { lock.lock(); defer { lock.unlock() }; return slots.map { $0! } }
 }
 
-final class AtomicCounter: @unchecked Sendable {
+package final class AtomicCounter: @unchecked Sendable {
     private var value = 0
     private let lock = NSLock()
+    package init() {}
     /// Returns the value before adding one.
-    func increment() -> Int { lock.lock(); defer { value += 1; lock.unlock() }; return value }
+    package func increment() -> Int { lock.lock(); defer { value += 1; lock.unlock() }; return value }
 }

@@ -4,8 +4,11 @@ import ShuffleNetImage
 
 /// One of the top-k answers for an image.
 public struct Prediction: Sendable, Equatable, Codable {
+    /// The class index, `0..<numClasses` (the ImageNet index for the published weights).
     public let index: Int
+    /// The class name (ImageNet's short name, or `class N` for weights without labels).
     public let label: String
+    /// Softmax probability over all classes, in `0...1`.
     public let probability: Double
 }
 
@@ -13,9 +16,13 @@ public struct Prediction: Sendable, Equatable, Codable {
 /// decoded images. Loading is done once; each `classify` reuses the planned workspace (calls are
 /// serialised by a lock, so one instance may be shared; use one instance per thread for parallelism).
 public final class ImageClassifier: @unchecked Sendable {
+    /// The weights as loaded, before BatchNorm folding.
     public let weights: ShuffleNetWeights
+    /// The planned network the classifier runs (224x224 input).
     public let model: ShuffleNetModel
+    /// Resize, crop and normalisation as the weights' metadata asks (`preprocessing`).
     public let preprocessor: Preprocessor
+    /// One name per class, in index order.
     public let labels: [String]
     /// How files are decoded: EXIF orientation, truncated data, pixel limit.
     public let decodingOptions: DecodingOptions
@@ -27,6 +34,9 @@ public final class ImageClassifier: @unchecked Sendable {
     private var workspace: Workspace?
     private let lock = NSLock()
 
+    /// Loads a safetensors weights file and prepares the classifier.
+    /// - Throws: `ClassifierError.weights` when the file is missing, damaged or not ShuffleNet v1 weights,
+    ///   `ClassifierError.unsupportedWeights` when its metadata asks for preprocessing this build lacks.
     public convenience init(weightsAt path: String, decodingOptions: DecodingOptions = .default,
                             memoryBudget: DecodeMemoryBudget = DecodeMemoryBudget()) throws(ClassifierError) {
         let weights: ShuffleNetWeights
@@ -38,6 +48,8 @@ public final class ImageClassifier: @unchecked Sendable {
         try self.init(weights: weights, source: path, decodingOptions: decodingOptions, memoryBudget: memoryBudget)
     }
 
+    /// Prepares a classifier for weights already loaded (or converted); `source` names them in errors.
+    /// - Throws: `ClassifierError.unsupportedWeights` when the metadata asks for unknown preprocessing.
     public init(weights: ShuffleNetWeights, source: String = "weights",
                 decodingOptions: DecodingOptions = .default,
                 memoryBudget: DecodeMemoryBudget = DecodeMemoryBudget()) throws(ClassifierError) {
@@ -48,7 +60,11 @@ public final class ImageClassifier: @unchecked Sendable {
         self.weights = weights
         self.decodingOptions = decodingOptions
         self.memoryBudget = memoryBudget
-        model = ShuffleNetModel(weights: weights, inputSize: Preprocessor.cropSize)
+        do {
+            model = try ShuffleNetModel(weights: weights, inputSize: Preprocessor.cropSize)
+        } catch {
+            throw .invalidInput(error)
+        }
         preprocessor = Preprocessor(style: style)
         labels = try TrainedHeadMetadata.labels(metadata: weights.metadata, classes: weights.configuration.numClasses, source: source)
     }
@@ -59,13 +75,15 @@ public final class ImageClassifier: @unchecked Sendable {
         _ = try input.withUnsafeMutableBufferPointer { buffer throws(ClassifierError) in
             try writeInput(forImageAt: path, into: buffer)  // the crop and warnings it also returns are not needed here
         }
-        return Self.topPredictions(logits: logits(forInput: input), labels: labels, k: topK)
+        return Self.topPredictions(logits: try logits(forInput: input), labels: labels, k: topK)
     }
 
     /// What `writeInput` learned on the way: decoder warnings (e.g. recovered truncated data) and the
     /// 224x224 crop the network saw.
     public struct PreparedInput: Sendable {
+        /// Decoder warnings, each prefixed with the path (e.g. recovered truncated data).
         public let warnings: [String]
+        /// The 224x224 crop the network saw, before normalisation.
         public let crop: RGBImage
     }
 
@@ -75,6 +93,9 @@ public final class ImageClassifier: @unchecked Sendable {
     /// within `memoryBudget`.
     @discardableResult
     public func writeInput(forImageAt path: String, into buffer: UnsafeMutableBufferPointer<Float>) throws(ClassifierError) -> PreparedInput {
+        guard buffer.count == Preprocessor.tensorCount else {
+            throw .invalidInput(.inputCount(expected: Preprocessor.tensorCount, actual: buffer.count))
+        }
         let (crop, warnings): (RGBImage, [String])
         do {
             (crop, warnings) = try ImageDecoder.withSampledDecode(
@@ -92,22 +113,31 @@ public final class ImageClassifier: @unchecked Sendable {
         return PreparedInput(warnings: warnings.map { "\(path): \($0)" }, crop: crop)
     }
 
+    /// The `topK` most probable classes of an already decoded image (any size; it is resized and cropped).
     public func classify(_ image: RGBImage, topK: Int = 5) -> [Prediction] {
         Self.topPredictions(logits: logits(for: image), labels: labels, k: topK)
     }
 
     /// Raw network outputs for a decoded image, preprocessed as the weights expect.
     public func logits(for image: RGBImage) -> [Float] {
-        logits(forInput: preprocessor.tensor(from: image))
+        // The preprocessor always makes exactly the model's input.
+        try! logits(forInput: preprocessor.tensor(from: image))
     }
 
-    /// Raw network outputs for an already preprocessed `3 x 224 x 224` input.
-    public func logits(forInput input: [Float]) -> [Float] {
+    /// Raw network outputs for an already preprocessed `3 x 224 x 224` input (`Preprocessor.tensorCount` floats).
+    ///
+    /// - Throws: `ClassifierError.invalidInput` when `input` does not hold exactly `Preprocessor.tensorCount`
+    ///   floats.
+    public func logits(forInput input: [Float]) throws(ClassifierError) -> [Float] {
         lock.lock()
         defer { lock.unlock() }
         let planned = workspace ?? model.makeWorkspace()
         workspace = planned
-        return model.logits(for: input, workspace: planned)
+        do {
+            return try model.logits(for: input, workspace: planned)
+        } catch {
+            throw .invalidInput(error)
+        }
     }
 
     /// Softmax over all classes (in Double, after subtracting the maximum, so it cannot overflow), then the

@@ -2,6 +2,7 @@
 
 /// The 1000 ImageNet-1k (ILSVRC 2012) classes in the standard index order: WordNet ids and short names.
 public enum ImageNetClasses {
+    /// The WordNet id of each class (`n01440764` for class 0), as in the ImageNet file names.
     public static let wordNetIDs: [String] = [
         "n01440764",
         "n01443537",
@@ -1005,6 +1006,7 @@ public enum ImageNetClasses {
         "n15075141",
     ]
 
+    /// The short English name of each class (`tench` for class 0), as `shufflenet classify` prints them.
     public static let names: [String] = [
         "tench",
         "goldfish",

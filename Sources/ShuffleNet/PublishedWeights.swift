@@ -2,9 +2,13 @@
 /// megvii-model/ShuffleNet-Series), pinned to one public copy by commit and sha256. Weights/manifest.json
 /// documents the same list for people and scripts.
 public struct PublishedWeights: Sendable, Equatable {
+    /// Short name, e.g. `0.5x-g3` (`classify --model`).
     public let name: String
+    /// Width scale `s` of the paper.
     public let scale: Double
+    /// Groups `g` of the paper.
     public let groups: Int
+    /// Megvii's checkpoint file, pinned by URL and sha256.
     public let checkpoint: PinnedCheckpoint
     /// ImageNet-1k validation top-1 accuracy, percent, as claimed by Megvii's README (not measured here).
     public let claimedTop1: Double
@@ -17,6 +21,7 @@ public struct PublishedWeights: Sendable, Equatable {
         "https://raw.githubusercontent.com/DavidBlavid/ShufflenetDemo/\(mirrorCommit)/weights/ShuffleNetV1/Group\(group)/models/\(size).pth.tar"
     }
 
+    /// Every checkpoint the library can fetch by name.
     public static let all: [PublishedWeights] = [
         PublishedWeights(
             name: "0.5x-g3", scale: 0.5, groups: 3,
@@ -35,5 +40,6 @@ public struct PublishedWeights: Sendable, Equatable {
     /// What `shufflenet classify` uses without `--weights`.
     public static let standard = all[0]
 
+    /// The published weights called `name`, or nil.
     public static func named(_ name: String) -> PublishedWeights? { all.first { $0.name == name } }
 }

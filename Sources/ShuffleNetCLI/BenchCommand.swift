@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShuffleNet
+import ShuffleNetBatch
 import ShuffleNetEngine
 
 struct BenchCommand: ParsableCommand {
@@ -96,7 +97,7 @@ struct BenchCommand: ParsableCommand {
             }
             settings.input = data.withUnsafeBytes { raw in (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
         }
-        let result = Benchmark(model: ShuffleNetModel(weights: modelWeights)).run(settings)
+        let result = Benchmark(model: try ShuffleNetModel(weights: modelWeights)).run(settings)
         if let saveLogits {
             let bytes = result.lastLogits.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian, Array.init) }
             guard FileManager.default.createFile(atPath: saveLogits, contents: Data(bytes)) else {
@@ -106,7 +107,7 @@ struct BenchCommand: ParsableCommand {
         }
         print(format == .json ? BenchReport.json(result) : BenchReport.text(result))
         if perLayer {
-            let model = ShuffleNetModel(weights: modelWeights)
+            let model = try ShuffleNetModel(weights: modelWeights)
             print(BenchReport.perLayer(model: model, runs: max(iterations, 20), json: format == .json))
         }
     }
@@ -129,7 +130,7 @@ extension BenchCommand {
         for s in [0.5, 1.0, 2.0] {
             for g in ShuffleNetConfiguration.supportedGroups {
                 let configuration = try ShuffleNetConfiguration(scale: s, groups: g)
-                let model = ShuffleNetModel(weights: ShuffleNetWeights.random(configuration: configuration, seed: seed))
+                let model = try ShuffleNetModel(weights: ShuffleNetWeights.random(configuration: configuration, seed: seed))
                 rows.append(Benchmark(model: model).run(settings))
             }
         }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShuffleNet
-import ShuffleNetImage
+import ShuffleNetBatch
 
 extension BatchOutputFormat: ExpressibleByArgument {}
 extension ProgressBar.Mode: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShuffleNet
+import ShuffleNetBatch
 
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ShuffleNet
+import ShuffleNetBatch
 
 /// Where `classify` finds its images: files, directories, or a list of paths on stdin.
 struct InputOptions: ParsableArguments {

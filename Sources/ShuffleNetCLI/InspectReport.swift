@@ -1,5 +1,6 @@
 import Foundation
 import ShuffleNet
+import ShuffleNetBatch
 import ShuffleNetEngine
 
 /// The network of a `NetworkPlan` as the rows of the paper's Table 1 (Zhang et al. 2018, "ShuffleNet"):

@@ -1,5 +1,6 @@
 import Foundation
 import ShuffleNet
+import ShuffleNetBatch
 
 /// Writes encoded rows to stdout or to the `--output` file. Every row goes out in one `write(2)` as soon as
 /// it exists (no buffering), so a reader sees it at once and a killed run leaves at most one torn row.

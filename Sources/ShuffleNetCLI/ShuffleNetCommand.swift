@@ -1,4 +1,5 @@
 import ArgumentParser
+import ShuffleNet
 
 @main
 struct ShuffleNetCommand: ParsableCommand {
@@ -10,6 +11,7 @@ struct ShuffleNetCommand: ParsableCommand {
             2 some inputs failed (the others were still processed) or --fail-fast stopped the run; \
             64 bad command-line usage.
             """,
+        version: ShuffleNetLibrary.version,
         subcommands: [ClassifyCommand.self, TrainCommand.self, EmbedCommand.self, InspectCommand.self, ConvertCommand.self, BenchCommand.self, PreviewCommand.self],
         defaultSubcommand: nil
     )

@@ -1,14 +1,14 @@
 /// Runs batches of images through one model on `threads` threads: a single image is split layer by layer
 /// (every layer's channels shared by the threads), several images are handed out one at a time to threads
 /// that each run whole images (no synchronisation inside an image). Workspaces are planned once.
-public final class BatchRunner: @unchecked Sendable {
-    public let model: ShuffleNetModel
-    public let threads: Int
+package final class BatchRunner: @unchecked Sendable {
+    package let model: ShuffleNetModel
+    package let threads: Int
     private let imagePool: WorkerPool
     private let perThread: [Workspace]
     private let layerSplit: Workspace
 
-    public init(model: ShuffleNetModel, threads: Int = 1) {
+    package init(model: ShuffleNetModel, threads: Int = 1) {
         self.model = model
         self.threads = max(1, threads)
         imagePool = WorkerPool(threads: self.threads)
@@ -17,7 +17,7 @@ public final class BatchRunner: @unchecked Sendable {
     }
 
     /// `inputs` holds `count` images of `3 x size x size`; `logits` receives `count x numClasses`.
-    public func run(inputs: UnsafePointer<Float>, count: Int, logits: UnsafeMutablePointer<Float>) {
+    package func run(inputs: UnsafePointer<Float>, count: Int, logits: UnsafeMutablePointer<Float>) {
         let inputCount = 3 * model.plan.inputSize * model.plan.inputSize
         let classes = model.configuration.numClasses
         if count == 1 {

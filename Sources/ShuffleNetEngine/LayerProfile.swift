@@ -2,26 +2,26 @@ import Foundation
 
 /// Accumulates time per layer over many runs, for `shufflenet bench --per-layer`. Only touched when a
 /// profile is passed to `ShuffleNetModel.run`, so the normal path pays nothing.
-public final class LayerProfile: @unchecked Sendable {
-    public enum Kind: String, Sendable, CaseIterable {
+package final class LayerProfile: @unchecked Sendable {
+    package enum Kind: String, Sendable, CaseIterable {
         case stem = "conv1 + max pool"
         case pointwise = "1x1 group conv"
         case depthwise = "3x3 depthwise conv"
         case pool = "pooling"
         case classifier = "classifier"
     }
-    public struct Entry: Sendable {
-        public let name: String
-        public let kind: Kind
-        public var nanoseconds: UInt64
+    package struct Entry: Sendable {
+        package let name: String
+        package let kind: Kind
+        package var nanoseconds: UInt64
     }
 
-    public private(set) var entries: [Entry] = []
-    public private(set) var runs = 0
+    package private(set) var entries: [Entry] = []
+    package private(set) var runs = 0
     private var index = 0
     private var last: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
     func start() {
         index = 0
@@ -38,7 +38,7 @@ public final class LayerProfile: @unchecked Sendable {
     }
 
     /// Milliseconds per run for each kind of operation.
-    public var millisecondsByKind: [(kind: Kind, milliseconds: Double)] {
+    package var millisecondsByKind: [(kind: Kind, milliseconds: Double)] {
         Kind.allCases.map { kind in
             (kind, Double(entries.filter { $0.kind == kind }.map(\.nanoseconds).reduce(0, +)) / Double(max(runs, 1)) / 1e6)
         }

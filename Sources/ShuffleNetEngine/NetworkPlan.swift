@@ -2,11 +2,15 @@
 public struct UnitPlan: Sendable, Equatable {
     /// Stage number as in Table 1 (2, 3 or 4) and position inside the stage (0 = the stride-2 unit).
     public let stage: Int
+    /// Position inside the stage (0 = the stride-2 unit).
     public let indexInStage: Int
     /// Index over all units, as in the weight names `features.<index>.*`.
     public let index: Int
+    /// 2 for the first unit of a stage (Fig. 2c), 1 for the others (Fig. 2b).
     public let stride: Int
+    /// Channels the unit reads.
     public let inputChannels: Int
+    /// Channels the unit writes.
     public let outputChannels: Int
     /// Channels the residual branch produces: all of them for stride 1 (added to the input), or
     /// `output - input` for stride 2 (concatenated after the average-pooled input).
@@ -16,20 +20,27 @@ public struct UnitPlan: Sendable, Equatable {
     /// Groups of the first 1x1 conv: 1 for the very first unit, whose input (the stem, 24 channels at 1x) is
     /// too narrow to split (Sec. 3.2, "we do not apply group convolution on the first pointwise layer").
     public let firstConvGroups: Int
+    /// Height (= width) of the unit's input planes.
     public let inputSize: Int
+    /// Height (= width) of the unit's output planes.
     public let outputSize: Int
 }
 
 /// The whole network for one configuration and input size: every unit's shape, the parameter count and
 /// the multiply-adds, derived once from `ShuffleNetConfiguration`.
 public struct NetworkPlan: Sendable, Equatable {
+    /// The network's widths, groups and classes.
     public let configuration: ShuffleNetConfiguration
+    /// Height (= width) of the square input image.
     public let inputSize: Int
     /// After conv1 (3x3, stride 2) and after the 3x3 stride-2 max pool.
     public let stemOutputSize: Int
+    /// After the max pool: the size of stage 2's input.
     public let poolOutputSize: Int
+    /// Every bottleneck unit in network order (16: 4 + 8 + 4).
     public let units: [UnitPlan]
 
+    /// Derives every unit's shape for square inputs of `inputSize` pixels.
     public init(configuration: ShuffleNetConfiguration, inputSize: Int = 224) {
         self.configuration = configuration
         self.inputSize = inputSize
@@ -61,7 +72,9 @@ public struct NetworkPlan: Sendable, Equatable {
     /// Output size of a 3x3 window with stride 2 and padding 1: `floor((n - 1) / 2) + 1`.
     static func downsampled(_ n: Int) -> Int { (n - 1) / 2 + 1 }
 
+    /// Channels after stage 4, which the global pool averages and the classifier reads.
     public var finalChannels: Int { configuration.stageChannels[2] }
+    /// Height (= width) of stage 4's output planes (7 at 224x224).
     public var finalSize: Int { units.last?.outputSize ?? poolOutputSize }
 
     /// Learned parameters (convolutions, BatchNorm scale and shift, classifier), as the paper counts them.

@@ -1,16 +1,16 @@
 /// ShuffleNet v1 computed literally, layer by layer, with the naive kernels and unfolded BatchNorm:
 /// the executable specification that the fast `ShuffleNetModel` is tested against. Slow on purpose.
-public struct ReferenceNetwork: Sendable {
-    public let weights: ShuffleNetWeights
-    public let plan: NetworkPlan
+package struct ReferenceNetwork: Sendable {
+    package let weights: ShuffleNetWeights
+    package let plan: NetworkPlan
 
-    public init(weights: ShuffleNetWeights, inputSize: Int = 224) {
+    package init(weights: ShuffleNetWeights, inputSize: Int = 224) {
         self.weights = weights
         self.plan = NetworkPlan(configuration: weights.configuration, inputSize: inputSize)
     }
 
     /// Logits for one `[3][inputSize][inputSize]` input.
-    public func logits(for input: [Float]) -> [Float] {
+    package func logits(for input: [Float]) -> [Float] {
         let c = plan.configuration
         let w = weights
         func bn(_ x: [Float], _ prefix: String, _ channels: Int) -> [Float] {

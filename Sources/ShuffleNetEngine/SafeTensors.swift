@@ -7,8 +7,11 @@ import Darwin
 
 /// A problem with a weights file: which file, and what exactly is wrong with it.
 public struct WeightsError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The file at fault (or the name given to bytes read elsewhere).
     public let path: String
+    /// What is wrong with it, in words.
     public let problem: String
+    /// An error about `path`.
     public init(path: String, _ problem: String) {
         self.path = path
         self.problem = problem
@@ -18,8 +21,10 @@ public struct WeightsError: Error, CustomStringConvertible, Sendable, Equatable 
 
 /// Element types of the safetensors format (the subset this project reads and writes).
 public enum SafeTensorsDType: String, Sendable {
+    /// The format's names: floats of 64, 32 and 16 bits, bfloat16, signed integers, bytes and booleans.
     case F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL
 
+    /// Bytes per element.
     public var byteSize: Int {
         switch self {
         case .F64, .I64: 8
@@ -32,11 +37,15 @@ public enum SafeTensorsDType: String, Sendable {
 
 /// One tensor's header entry: element type, shape, and its bytes inside the data section.
 public struct SafeTensorsEntry: Sendable, Equatable {
+    /// The tensor's name, e.g. `first_conv.0.weight`.
     public let name: String
+    /// Element type.
     public let dtype: SafeTensorsDType
+    /// Dimensions, outermost first (row-major).
     public let shape: [Int]
     /// Byte range relative to the start of the data section (after the header).
     public let byteRange: Range<Int>
+    /// Elements in the tensor: the product of `shape`.
     public var elementCount: Int { shape.reduce(1, *) }
 }
 
@@ -53,17 +62,23 @@ public struct SafeTensorsFile: Sendable {
     /// Largest header accepted; the format's reference implementation uses the same bound.
     public static let maximumHeaderLength = 100_000_000
 
+    /// Where the file was read from (or the name given to its bytes).
     public let path: String
+    /// The header's `__metadata__` strings (empty when absent).
     public let metadata: [String: String]
     /// Entries in the order of their data.
     public let entries: [SafeTensorsEntry]
     private let bytes: [UInt8]
     private let dataStart: Int
 
+    /// Reads and checks the file at `path`.
+    /// - Throws: `WeightsError` naming the file and the first problem found.
     public init(contentsOf path: String) throws(WeightsError) {
         try self.init(bytes: try readWholeFile(path), path: path)
     }
 
+    /// Checks a file's bytes already in memory; `path` names it in errors.
+    /// - Throws: `WeightsError` when the bytes are not a well-formed safetensors file (short, empty, bad header).
     public init(bytes: [UInt8], path: String) throws(WeightsError) {
         self.path = path
         self.bytes = bytes
@@ -161,6 +176,7 @@ public struct SafeTensorsFile: Sendable {
         return result
     }
 
+    /// The entry called `name`, or nil.
     public func entry(_ name: String) -> SafeTensorsEntry? { entries.first { $0.name == name } }
 
     /// The tensor's values as Float32 (converting F16, BF16 and F64), in the file's row-major order.
@@ -201,12 +217,15 @@ public struct SafeTensorsWriter {
     private var metadata: [String: String] = [:]
     private var tensors: [(name: String, shape: [Int], values: [Float])] = []
 
+    /// An empty file with the given `__metadata__` strings.
     public init(metadata: [String: String] = [:]) { self.metadata = metadata }
 
+    /// Appends an F32 tensor; `values` are in row-major order and should number the product of `shape`.
     public mutating func add(_ name: String, shape: [Int], values: [Float]) {
         tensors.append((name, shape, values))
     }
 
+    /// The whole file: header length, padded JSON header, tensor data.
     public func serialized() -> [UInt8] {
         var header = "{"
         var items: [String] = []

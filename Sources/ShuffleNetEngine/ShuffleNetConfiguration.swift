@@ -5,7 +5,9 @@
 /// instead, which is the inverse permutation. Both mix information across groups equally well, but weights
 /// trained with one give near-random answers with the other, so the convention is stored with the weights.
 public enum ChannelShuffleConvention: String, Sendable, CaseIterable {
+    /// The paper's reshape to `(g, n)`, transpose, flatten.
     case paper
+    /// Megvii's released code: reshape to `(n, g)`, the inverse permutation; their checkpoints use it.
     case megvii
 
     /// `destination[j]` is where input channel `j` lands after the shuffle of `channels` channels in `groups`.
@@ -20,8 +22,10 @@ public enum ChannelShuffleConvention: String, Sendable, CaseIterable {
     }
 }
 
+/// A configuration the network cannot have (unsupported groups, widths that do not divide); says which.
 public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equatable {
     public let description: String
+    /// An error with the given message.
     public init(_ description: String) { self.description = description }
 }
 
@@ -34,17 +38,24 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equa
 public struct ShuffleNetConfiguration: Sendable, Equatable, CustomStringConvertible {
     /// Units per stage (Table 1: stage 2 has 1+3, stage 3 has 1+7, stage 4 has 1+3).
     public static let stageRepeats = [4, 8, 4]
+    /// The group counts of the paper's Table 1.
     public static let supportedGroups = [1, 2, 3, 4, 8]
     /// Stage 2 output channels at 1x for each `g` (paper, Table 1).
     public static let stage2ChannelsAt1x: [Int: Int] = [1: 144, 2: 200, 3: 240, 4: 272, 8: 384]
 
+    /// Width scale `s` (0.5, 1, 1.5, 2 in the paper).
     public let scale: Double
+    /// Groups `g` of the pointwise convolutions.
     public let groups: Int
+    /// Output channels of conv1.
     public let stemChannels: Int
     /// Output channels of stages 2, 3 and 4.
     public let stageChannels: [Int]
+    /// Classifier outputs (1000 for ImageNet).
     public let numClasses: Int
+    /// The channel-shuffle convention the weights were trained with.
     public let shuffle: ChannelShuffleConvention
+    /// Whether the classifier has a bias (Megvii's checkpoints: no).
     public let classifierHasBias: Bool
 
     /// The configuration for width scale `s` and `groups` g.

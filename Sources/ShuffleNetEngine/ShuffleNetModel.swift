@@ -10,13 +10,32 @@ public final class ShuffleNetModel: Sendable {
         let shortcut: AveragePool3x3Stride2?    // 3x3 average pool for stride 2
     }
 
+    /// Every layer's shape for this input size.
     public let plan: NetworkPlan
+    /// The network's widths, groups and classes.
     public var configuration: ShuffleNetConfiguration { plan.configuration }
     let stem: StemConvolution
     let units: [Unit]
     let classifier: DenseLayer
 
-    public init(weights: ShuffleNetWeights, inputSize: Int = 224) {
+    /// Plans the network for square inputs of `inputSize` pixels (224 for the published weights) and folds the
+    /// weights. The weights' shapes were checked when `weights` was made; `inputSize` must be in
+    /// `ShuffleNetModel.inputSizes`.
+    public convenience init(weights: ShuffleNetWeights, inputSize: Int = 224) throws(ModelInputError) {
+        try self.init(weights: weights, inputSize: inputSize, kernels: .active)
+    }
+
+    /// The kernel variant every layer of this model runs (`KernelVariant.active` outside tests).
+    package let kernels: KernelVariant
+
+    /// A model whose layers run `kernels`, which must be supported by this CPU: tests run the whole network on
+    /// every variant this way.
+    package init(weights: ShuffleNetWeights, inputSize: Int = 224, kernels: KernelVariant) throws(ModelInputError) {
+        precondition(kernels.isSupported, "the \(kernels) kernels cannot run on this CPU")
+        self.kernels = kernels
+        guard Self.inputSizes.contains(inputSize) else {
+            throw .inputSize(inputSize, allowed: Self.inputSizes)
+        }
         let plan = NetworkPlan(configuration: weights.configuration, inputSize: inputSize)
         self.plan = plan
         let c = plan.configuration
@@ -66,26 +85,60 @@ public final class ShuffleNetModel: Sendable {
         return (w, b)
     }
 
-    /// Buffers for one inference at a time; with `threads > 1` each layer is split over that many threads.
+    /// The input sizes a model can be planned for: from 1 pixel (every stride-2 layer keeps at least one) to 4096
+    /// (the activations of a larger input would take gigabytes).
+    public static let inputSizes: ClosedRange<Int> = 1...4096
+
+    /// Floats in one input image, `3 * inputSize * inputSize`.
+    public var inputCount: Int { 3 * plan.inputSize * plan.inputSize }
+
+    /// Buffers for one inference at a time; with `threads > 1` each layer is split over that many threads
+    /// (values below 1 mean 1).
     public func makeWorkspace(threads: Int = 1) -> Workspace { Workspace(plan: plan, threads: threads) }
 
     /// Logits for one image given as `[3][inputSize][inputSize]` floats, preprocessed as the weights expect.
-    public func logits(for input: [Float], workspace: Workspace? = nil) -> [Float] {
-        let workspace = workspace ?? makeWorkspace()
+    ///
+    /// - Throws: `ModelInputError` when `input` does not hold exactly `inputCount` floats or `workspace` was
+    ///   made by a model with another plan.
+    public func logits(for input: [Float], workspace: Workspace? = nil) throws(ModelInputError) -> [Float] {
         var logits = [Float](repeating: 0, count: configuration.numClasses)
-        input.withUnsafeBufferPointer { x in
-            logits.withUnsafeMutableBufferPointer { y in
-                run(input: x.baseAddress!, logits: y.baseAddress!, workspace: workspace)
+        try input.withUnsafeBufferPointer { x throws(ModelInputError) in
+            try logits.withUnsafeMutableBufferPointer { y throws(ModelInputError) in
+                try self.logits(for: x, into: y, workspace: workspace)
             }
         }
         return logits
     }
 
-    /// The allocation-free inference path: reads `3 * inputSize^2` floats, writes `numClasses` logits.
-    /// Every layer is split into chunks of channels shared by the workspace's threads. With `features`, also
-    /// copies the globally pooled features (the classifier's input, `plan.finalChannels` floats) there.
-    public func run(input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, workspace: Workspace,
-                    features: UnsafeMutablePointer<Float>? = nil, profile: LayerProfile? = nil) {
+    /// The allocation-free inference path for callers that own their buffers: reads `inputCount` floats from
+    /// `input` and writes `configuration.numClasses` logits into `logits`.
+    ///
+    /// - Throws: `ModelInputError` when a buffer has the wrong size or `workspace` was made by a model with
+    ///   another plan.
+    public func logits(for input: UnsafeBufferPointer<Float>, into logits: UnsafeMutableBufferPointer<Float>,
+                       workspace: Workspace? = nil) throws(ModelInputError) {
+        guard input.count == inputCount, let x = input.baseAddress else {
+            throw .inputCount(expected: inputCount, actual: input.count)
+        }
+        guard logits.count == configuration.numClasses, let y = logits.baseAddress else {
+            throw .outputCount(expected: configuration.numClasses, actual: logits.count)
+        }
+        if let workspace, workspace.plan != plan {
+            throw .workspaceMismatch(workspaceInputSize: workspace.plan.inputSize,
+                                     workspaceConfiguration: "\(workspace.plan.configuration)",
+                                     modelInputSize: plan.inputSize, modelConfiguration: "\(configuration)")
+        }
+        run(input: x, logits: y, workspace: workspace ?? makeWorkspace())
+    }
+
+    /// The unchecked inference path: reads `3 * inputSize^2` floats, writes `numClasses` logits, with a
+    /// workspace made by this model. Every layer is split into chunks of channels shared by the workspace's
+    /// threads. With `features`, also copies the globally pooled features (the classifier's input,
+    /// `plan.finalChannels` floats) there. Inside the package only (the batch runner, the benchmark and the
+    /// feature extractor size their buffers from the plan).
+    package func run(input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, workspace: Workspace,
+                     features: UnsafeMutablePointer<Float>? = nil, profile: LayerProfile? = nil) {
+        precondition(workspace.plan == plan, "a workspace is only valid for the model that made it")
         let w = workspace
         let pool = w.pool
         let c = configuration
@@ -101,10 +154,10 @@ public final class ShuffleNetModel: Sendable {
             let convRows = max(2 * pooled.lowerBound - 1, 0)..<min(2 * pooled.upperBound, stemSize)
             let scratch = w.scratch(thread), bandPlane = w.stemBandPlane
             stem.run(input: input, inputPlaneStride: inSize * inSize, height: inSize, width: inSize, output: scratch,
-                     outputPlaneStride: bandPlane, rows: convRows, outputRowBase: convRows.lowerBound)
+                     outputPlaneStride: bandPlane, rows: convRows, outputRowBase: convRows.lowerBound, variant: kernels)
             Pooling.max3x3Stride2(input: scratch, inputPlaneStride: bandPlane, inputRowBase: convRows.lowerBound,
                                   channels: c.stemChannels, height: stemSize, width: stemSize, output: w.ping,
-                                  outputPlaneStride: w.planeStride(poolSize), rows: pooled)
+                                  outputPlaneStride: w.planeStride(poolSize), rows: pooled, variant: kernels)
         }
         profile?.record("conv1 + max pool", kind: .stem)
         var x = w.ping, y = w.pong
@@ -114,19 +167,19 @@ public final class ShuffleNetModel: Sendable {
             let source = x, destination = y
             func compress(_ channels: Range<Int>) {
                 unit.compress.run(input: source, inputPlaneStride: inStride, output: w.bottleneckIn, outputPlaneStride: inStride,
-                                  pixels: u.inputSize * u.inputSize, epilogue: .relu, outputs: channels)
+                                  pixels: u.inputSize * u.inputSize, epilogue: .relu, outputs: channels, variant: kernels)
             }
             func depthwise(_ channels: Range<Int>, _ thread: Int) {
                 unit.depthwise.run(input: w.bottleneckIn, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
                                    output: w.bottleneckOut, outputPlaneStride: outStride, scratch: w.scratch(thread),
-                                   channelRange: channels)
+                                   channelRange: channels, variant: kernels)
             }
             func expand(_ channels: Range<Int>) {
                 if unit.shortcut != nil {
                     // Fig. 2c: concat(avg-pooled input, ReLU(branch)): the branch fills the channels after the pool's.
                     unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride,
                                     output: destination + u.inputChannels * outStride, outputPlaneStride: outStride,
-                                    pixels: u.outputSize * u.outputSize, epilogue: .relu, outputs: channels)
+                                    pixels: u.outputSize * u.outputSize, epilogue: .relu, outputs: channels, variant: kernels)
                 } else {
                     // Fig. 2b: ReLU(input + branch), written over the input: each value is read as the residual and
                     // replaced by the same thread, and the cache lines it writes are the ones it just read (a
@@ -134,12 +187,12 @@ public final class ShuffleNetModel: Sendable {
                     unit.expand.run(input: w.bottleneckOut, inputPlaneStride: outStride, output: source, outputPlaneStride: inStride,
                                     pixels: u.outputSize * u.outputSize,
                                     epilogue: .addResidualThenReLU(UnsafePointer(source), planeStride: inStride),
-                                    outputs: channels)
+                                    outputs: channels, variant: kernels)
                 }
             }
             func shortcut(_ channels: Range<Int>) {
                 unit.shortcut?.run(input: source, inputPlaneStride: inStride, height: u.inputSize, width: u.inputSize,
-                                   output: destination, outputPlaneStride: outStride, channelRange: channels)
+                                   output: destination, outputPlaneStride: outStride, channelRange: channels, variant: kernels)
             }
             let bottleneckChunks = w.chunks(u.bottleneckChannels), expandChunks = w.chunks(u.branchChannels)
             let poolChunks = unit.shortcut == nil ? 0 : w.chunks(u.inputChannels, alignment: 1)
@@ -179,7 +232,7 @@ public final class ShuffleNetModel: Sendable {
         profile?.record("global pool", kind: .pool)
         features?.update(from: w.features, count: plan.finalChannels)
         pool.run(chunks: w.chunks(c.numClasses)) { chunk, _ in
-            classifier.run(input: w.features, output: logits, outputRange: w.range(chunk, of: c.numClasses))
+            classifier.run(input: w.features, output: logits, outputRange: w.range(chunk, of: c.numClasses), variant: kernels)
         }
         profile?.record("classifier", kind: .classifier)
     }
@@ -188,7 +241,9 @@ public final class ShuffleNetModel: Sendable {
 /// Every buffer one inference needs, sized once from the plan, and the threads that share each layer.
 /// Not shareable between inferences running at the same time; cheap to keep one per concurrent caller.
 public final class Workspace: @unchecked Sendable {
-    public let pool: WorkerPool
+    /// The plan of the model that made it: buffers are sized for that plan only.
+    package let plan: NetworkPlan
+    package let pool: WorkerPool
     /// Pooled rows per band of the fused conv1 + max pool, and the floats of one channel's conv1 rows for a band.
     let stemBandRows: Int
     let stemBandPlane: Int
@@ -223,6 +278,7 @@ public final class Workspace: @unchecked Sendable {
     }
 
     init(plan: NetworkPlan, threads: Int = 1) {
+        self.plan = plan
         pool = WorkerPool(threads: threads)
         let c = plan.configuration
         // 8 bands: 7 pooled rows each at 224x224, an even split for 2 threads.

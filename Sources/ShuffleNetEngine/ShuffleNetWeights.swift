@@ -14,28 +14,46 @@
 ///     features.<u>.branch_main_2.1.*           BatchNorm
 ///     classifier.0.weight                      [classes, C4]        (classifier.0.bias when it has one)
 public struct ShuffleNetWeights: Sendable {
+    /// Keys of the `__metadata__` strings a weights file carries (Weights/README.md).
     public enum MetadataKey {
+        /// Always `shufflenet-v1`.
         public static let format = "format"
+        /// The file format's version, `1`.
         public static let formatVersion = "format_version"
+        /// Width scale `s`.
         public static let scale = "scale"
+        /// Groups `g`.
         public static let groups = "groups"
+        /// Output channels of conv1.
         public static let stemChannels = "stem_channels"
+        /// Output channels of stages 2, 3 and 4, comma-separated.
         public static let stageChannels = "stage_channels"
+        /// `megvii` or `paper` (`ChannelShuffleConvention`).
         public static let channelShuffle = "channel_shuffle"
+        /// Classifier outputs.
         public static let numClasses = "num_classes"
+        /// `true` when the classifier has a bias.
         public static let classifierBias = "classifier_bias"
+        /// BatchNorm's epsilon.
         public static let batchNormEpsilon = "batchnorm_epsilon"
+        /// The preprocessing the weights expect (`PreprocessingStyle`, e.g. `megvii`).
         public static let preprocessing = "preprocessing"
+        /// `imagenet-1k` when the classes are ImageNet's, in its order.
         public static let labels = "labels"
     }
+    /// The `format` metadata value of these files.
     public static let formatName = "shufflenet-v1"
+    /// The `format_version` metadata value this build reads and writes.
     public static let formatVersion = "1"
     static let batchNormParts = ["weight", "bias", "running_mean", "running_var"]
 
+    /// The network the tensors belong to.
     public let configuration: ShuffleNetConfiguration
+    /// BatchNorm's epsilon, used when it is folded into the convolutions.
     public let batchNormEpsilon: Float
     /// Everything in `__metadata__`, including the keys this type interprets.
     public let metadata: [String: String]
+    /// Every tensor by name, row-major, shapes as `expectedTensors(for:)` lists them.
     public let tensors: [String: [Float]]
 
     /// Every tensor a configuration needs, with its shape, in network order.
@@ -101,6 +119,8 @@ public struct ShuffleNetWeights: Sendable {
         try self.init(file: file)
     }
 
+    /// The weights in a parsed safetensors file, checked against the network its metadata describes.
+    /// - Throws: `WeightsError` naming the first missing, extra or mis-shaped tensor or metadata field.
     public init(file: SafeTensorsFile) throws(WeightsError) {
         let path = file.path
         let meta = file.metadata

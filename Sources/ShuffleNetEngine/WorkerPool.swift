@@ -8,11 +8,11 @@ import Synchronization
 /// held by another yields its core: when another process keeps a core busy, the OS may have preempted the
 /// holder, and yielding lets it finish here (measured with a second core kept busy, 0.5x g3 on 2 threads: p90
 /// 4.9 ms before, 0.61 ms after; one thread alone takes 0.52 ms).
-public final class WorkerPool: @unchecked Sendable {
-    public let threadCount: Int
+package final class WorkerPool: @unchecked Sendable {
+    package let threadCount: Int
     private let state: SharedState
 
-    public init(threads: Int) {
+    package init(threads: Int) {
         threadCount = max(1, threads)
         state = SharedState()
         for index in 1..<threadCount {
@@ -28,7 +28,7 @@ public final class WorkerPool: @unchecked Sendable {
 
     /// Calls `body(chunk, thread)` once for every chunk in `0..<chunks`, spread over the pool's threads and
     /// the caller; `thread` (0 = the caller) selects per-thread scratch. Returns when all chunks are done.
-    public func run(chunks: Int, _ body: (_ chunk: Int, _ thread: Int) -> Void) {
+    package func run(chunks: Int, _ body: (_ chunk: Int, _ thread: Int) -> Void) {
         if threadCount == 1 || chunks <= 1 {
             for c in 0..<chunks { body(c, 0) }
             return

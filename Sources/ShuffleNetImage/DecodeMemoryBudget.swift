@@ -20,6 +20,7 @@ public final class DecodeMemoryBudget: @unchecked Sendable {
     /// 1 GiB a cluster pod is commonly given.
     public static let defaultBytes = 512 << 20
 
+    /// The budget in bytes: what all decoding through it may hold at once.
     public let capacity: Int
     private var used = 0
     private var peak = 0
@@ -77,6 +78,7 @@ public final class DecodeMemoryBudget: @unchecked Sendable {
         }
     }
 
+    /// Returns `bytes` reserved by `acquire` or `tryAcquire`, waking the threads waiting for room.
     public func release(_ bytes: Int) {
         guard bytes > 0 else { return }
         locked {

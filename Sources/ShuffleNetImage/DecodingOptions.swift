@@ -24,6 +24,7 @@ public struct DecodingOptions: Sendable, Equatable {
     /// `DecodeMemoryBudget` the smaller of the two applies.
     public var maxDecoderMemoryBytes: Int
 
+    /// Options with the given settings; the defaults are `DecodingOptions.default`'s.
     public init(applyExifOrientation: Bool = true, allowTruncated: Bool = false,
                 maxPixels: Int = DecodingOptions.defaultMaxPixels,
                 maxDecoderMemoryBytes: Int = DecodingOptions.defaultMaxDecoderMemoryBytes) {
@@ -33,5 +34,6 @@ public struct DecodingOptions: Sendable, Equatable {
         self.maxDecoderMemoryBytes = maxDecoderMemoryBytes
     }
 
+    /// Upright pictures, damaged files refused, Pillow's pixel limit, 384 MiB for the decoder library.
     public static let `default` = DecodingOptions()
 }

@@ -3,6 +3,7 @@
 public struct DecodedImage: Sendable, Equatable {
     /// Upright when `DecodingOptions.applyExifOrientation` (the default) is on.
     public let image: RGBImage
+    /// The format the file's first bytes showed.
     public let format: ImageFormat
     /// The orientation found in the file, from EXIF or else XMP (nil without one), whether or not it
     /// was applied. See `ImageDecoder.exifOrientation(of:)`.

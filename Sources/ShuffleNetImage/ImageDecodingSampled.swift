@@ -2,12 +2,15 @@
 public struct DecodedSample: Sendable {
     /// Upright when `DecodingOptions.applyExifOrientation` (the default) is on.
     public let image: SampledImage
+    /// The format the file's first bytes showed.
     public let format: ImageFormat
     /// The orientation found in the file (nil without one), whether or not it was applied.
     public let exifOrientation: ImageOrientation?
+    /// Whether `image` has been turned according to `exifOrientation`.
     public let orientationApplied: Bool
     /// True when `allowTruncated` let damaged data through: some pixels are made up.
     public let recoveredFromDamage: Bool
+    /// One line each, for people: damage accepted under `allowTruncated`, or an oddity the library reported.
     public let warnings: [String]
 }
 

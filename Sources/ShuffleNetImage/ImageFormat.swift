@@ -1,7 +1,9 @@
 /// The two file formats the decoder reads, recognised by their first bytes, never by file name
 /// (photo collections contain PNGs named `.JPEG`).
 public enum ImageFormat: String, Sendable {
+    /// JPEG (baseline or progressive, 8-bit), through libjpeg-turbo.
     case jpeg
+    /// PNG (any bit depth, palette, grey, alpha, interlaced), through libpng.
     case png
 
     /// JPEG: SOI marker followed by the first marker's 0xFF.

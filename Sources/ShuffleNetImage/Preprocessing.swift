@@ -6,14 +6,18 @@
 /// independent of the photo size; `torchvision`'s antialiasing filter still reads every source pixel
 /// under the crop, so large photos cost proportionally more there.
 public struct Preprocessor: Sendable {
+    /// The short side photos are resized to before the centre crop.
     public static let resizeShortSide = 256
+    /// Side of the square centre crop the network reads.
     public static let cropSize = 224
     /// Floats in one network input: 3 planes of 224x224.
     public static let tensorCount = 3 * cropSize * cropSize
 
+    /// Which training pipeline's resize, channel order and scale this reproduces.
     public let style: PreprocessingStyle
     private let layout: PreprocessingTensorLayout
 
+    /// A preprocessor for weights trained with `style`'s pipeline.
     public init(style: PreprocessingStyle) {
         self.style = style
         layout = PreprocessingTensorLayout(style: style)

@@ -7,10 +7,15 @@
 /// even like Python's `round`, which matters for common photos: 500x375 resizes to 341x256 and
 /// (341 - 224) / 2 = 58.5 crops from column 58, not 59.
 public struct PreprocessingGeometry: Sendable, Equatable {
+    /// Width of the resized photo.
     public let resizedWidth: Int
+    /// Height of the resized photo.
     public let resizedHeight: Int
+    /// First column of the crop in the resized photo.
     public let cropLeft: Int
+    /// First row of the crop in the resized photo.
     public let cropTop: Int
+    /// Side of the square crop (224).
     public let cropSize: Int
 
     /// Largest image side accepted by the throwing initialiser: far beyond any decodable photo, small

@@ -4,7 +4,9 @@
 /// preprocessing (resize, crop, normalisation). Every decoder produces this, whatever the file held
 /// (grayscale, palette, alpha, 16-bit), so preprocessing sees one format only.
 public struct RGBImage: Sendable, Equatable {
+    /// Width in pixels (at least 1).
     public let width: Int
+    /// Height in pixels (at least 1).
     public let height: Int
     /// `width * height * 3` bytes: R, G, B for pixel (x, y) at `3 * (y * width + x)`.
     public var pixels: [UInt8]
@@ -29,8 +31,11 @@ public struct RGBImage: Sendable, Equatable {
 
 /// Pixels that do not make a `width x height` RGB picture.
 public struct RGBImageError: Error, Equatable, CustomStringConvertible {
+    /// The width given.
     public let width: Int
+    /// The height given.
     public let height: Int
+    /// The bytes given.
     public let byteCount: Int
 
     public var description: String {

@@ -4,6 +4,7 @@
 public struct PixelSelection: Sendable, Equatable {
     /// Ascending, without repeats, inside the picture.
     public let rows: [Int]
+    /// Ascending, without repeats, inside the picture.
     public let columns: [Int]
 
     /// Sorts and removes repeats; indices outside `0..<height` / `0..<width` are dropped.
@@ -31,9 +32,13 @@ public struct PixelSelection: Sendable, Equatable {
 public struct SampledImage: Sendable, Equatable {
     /// Size of the whole upright picture.
     public let width: Int
+    /// Height of the whole upright picture.
     public let height: Int
+    /// The picture's rows that were sampled, ascending (`PixelSelection.rows`).
     public let rows: [Int]
+    /// The picture's columns that were sampled, ascending (`PixelSelection.columns`).
     public let columns: [Int]
+    /// The sampled pixels: `columns.count` x `rows.count`.
     public let pixels: RGBImage
 
     /// A whole decoded picture seen as a sample of every pixel.

@@ -14,7 +14,7 @@ import ShuffleNetEngine
             // 64x64 keeps the naive reference quick; 7x7 planes end up 2x2, exercising odd plane padding.
             var rng = TestRandom(5)
             let input = rng.array(3 * 64 * 64).map { $0 * 100 }
-            let fast = ShuffleNetModel(weights: weights, inputSize: 64).logits(for: input)
+            let fast = try ShuffleNetModel(weights: weights, inputSize: 64).logits(for: input)
             let reference = ReferenceNetwork(weights: weights, inputSize: 64).logits(for: input)
             #expect(relativeError(fast, reference) < 1e-4, "\(config)")
         }
@@ -25,12 +25,35 @@ import ShuffleNetEngine
         let weights = ShuffleNetWeights.random(configuration: config, seed: 3)
         var rng = TestRandom(11)
         let input = rng.array(3 * 224 * 224).map { $0 * 128 + 128 }
-        let model = ShuffleNetModel(weights: weights)
+        let model = try ShuffleNetModel(weights: weights)
         let workspace = model.makeWorkspace()
-        let fast = model.logits(for: input, workspace: workspace)
+        let fast = try model.logits(for: input, workspace: workspace)
         #expect(relativeError(fast, ReferenceNetwork(weights: weights).logits(for: input)) < 1e-4)
         // A reused workspace gives the same answer (no state leaks between runs).
-        #expect(model.logits(for: input, workspace: workspace) == fast)
+        #expect(try model.logits(for: input, workspace: workspace) == fast)
+    }
+
+    /// The whole network on each kernel variant (not only the one dispatch picks), against the reference network:
+    /// every g at 64x64, and 0.5x g3 at 224x224 on two threads.
+    @Test(arguments: KernelVariant.allCases)
+    func wholeNetworkOnEveryKernelVariant(variant: KernelVariant) throws {
+        try skipUnlessSupported(variant)
+        for groups in ShuffleNetConfiguration.supportedGroups {
+            let config = try ShuffleNetConfiguration(scale: 0.5, groups: groups, numClasses: 37)
+            let weights = ShuffleNetWeights.random(configuration: config, seed: UInt64(groups) * 13 + 1)
+            var rng = TestRandom(UInt64(groups))
+            let input = rng.array(3 * 64 * 64).map { $0 * 100 }
+            let fast = try ShuffleNetModel(weights: weights, inputSize: 64, kernels: variant).logits(for: input)
+            let reference = ReferenceNetwork(weights: weights, inputSize: 64).logits(for: input)
+            #expect(relativeError(fast, reference) < 1e-4, "\(variant) \(config)")
+        }
+        let config = try ShuffleNetConfiguration(scale: 0.5, groups: 3, classifierHasBias: true)
+        let weights = ShuffleNetWeights.random(configuration: config, seed: 3)
+        var rng = TestRandom(11)
+        let input = rng.array(3 * 224 * 224).map { $0 * 128 + 128 }
+        let model = try ShuffleNetModel(weights: weights, kernels: variant)
+        let fast = try model.logits(for: input, workspace: model.makeWorkspace(threads: 2))
+        #expect(relativeError(fast, ReferenceNetwork(weights: weights).logits(for: input)) < 1e-4, "\(variant) at 224")
     }
 
     @Test func shuffleConventionChangesTheAnswer() throws {
@@ -41,8 +64,8 @@ import ShuffleNetEngine
         let swapped = try ShuffleNetWeights(configuration: paper, tensors: weights.tensors)
         var rng = TestRandom(3)
         let input = rng.array(3 * 64 * 64).map { $0 * 100 }
-        let a = ShuffleNetModel(weights: weights, inputSize: 64).logits(for: input)
-        let b = ShuffleNetModel(weights: swapped, inputSize: 64).logits(for: input)
+        let a = try ShuffleNetModel(weights: weights, inputSize: 64).logits(for: input)
+        let b = try ShuffleNetModel(weights: swapped, inputSize: 64).logits(for: input)
         #expect(relativeError(a, b) > 1e-2)
     }
 }
@@ -52,23 +75,23 @@ import ShuffleNetEngine
     @Test(arguments: [1, 2, 3, 4, 8])
     func layerSplitMatchesOneThread(groups: Int) throws {
         let config = try ShuffleNetConfiguration(scale: 0.5, groups: groups, numClasses: 50)
-        let model = ShuffleNetModel(weights: ShuffleNetWeights.random(configuration: config, seed: 9), inputSize: 96)
+        let model = try ShuffleNetModel(weights: ShuffleNetWeights.random(configuration: config, seed: 9), inputSize: 96)
         var rng = TestRandom(UInt64(groups))
         let input = rng.array(3 * 96 * 96).map { $0 * 100 }
-        let single = model.logits(for: input, workspace: model.makeWorkspace(threads: 1))
+        let single = try model.logits(for: input, workspace: model.makeWorkspace(threads: 1))
         for threads in [2, 3] {
             let workspace = model.makeWorkspace(threads: threads)
-            for _ in 0..<3 { #expect(model.logits(for: input, workspace: workspace) == single, "g=\(groups) threads=\(threads)") }
+            for _ in 0..<3 { #expect(try model.logits(for: input, workspace: workspace) == single, "g=\(groups) threads=\(threads)") }
         }
     }
 
     @Test func batchRunnerMatchesImageByImage() throws {
         let config = try ShuffleNetConfiguration(scale: 0.5, groups: 3, numClasses: 20)
-        let model = ShuffleNetModel(weights: ShuffleNetWeights.random(configuration: config, seed: 4), inputSize: 64)
+        let model = try ShuffleNetModel(weights: ShuffleNetWeights.random(configuration: config, seed: 4), inputSize: 64)
         var rng = TestRandom(17)
         let count = 7, size = 3 * 64 * 64
         let inputs = rng.array(count * size).map { $0 * 100 }
-        let expected = (0..<count).flatMap { i in model.logits(for: Array(inputs[(i * size)..<((i + 1) * size)])) }
+        let expected = try (0..<count).flatMap { i in try model.logits(for: Array(inputs[(i * size)..<((i + 1) * size)])) }
         for threads in [1, 2, 3] {
             let runner = BatchRunner(model: model, threads: threads)
             for batch in [1, count] {

@@ -1,4 +1,13 @@
 import ShuffleNetEngine
+import Testing
+
+/// Skips the current test case, recording why, when this CPU cannot run `variant`: tests enumerate every variant
+/// (`KernelVariant.allCases`), so the report shows which ones did not run here rather than silently leaving them out.
+func skipUnlessSupported(_ variant: KernelVariant) throws {
+    if !variant.isSupported {
+        try Test.cancel("the \(variant) kernels cannot run on this CPU (supported: \(KernelVariant.supported.map(\.rawValue).joined(separator: ", ")))")
+    }
+}
 
 /// Deterministic pseudo-random floats in [-1, 1) for test inputs.
 struct TestRandom {

@@ -1,4 +1,5 @@
 import ShuffleNet
+import ShuffleNetBatch
 import Testing
 
 /// The default thread count: affinity and cgroup quota, each file parsed from hand-written text.

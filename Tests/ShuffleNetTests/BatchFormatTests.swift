@@ -1,5 +1,6 @@
 import Foundation
 import ShuffleNet
+import ShuffleNetBatch
 import Testing
 
 /// Output rows byte for byte (expected strings written by hand from RFC 4180 / RFC 8259), and reading them

@@ -1,5 +1,6 @@
 import Foundation
 import ShuffleNet
+import ShuffleNetBatch
 import Testing
 
 /// The walk: which files become rows and in which order (stdin lists: `StandardInputListTests`).

@@ -1,6 +1,7 @@
 import Foundation
 import SharedTestData
 import ShuffleNet
+import ShuffleNetBatch
 import ShuffleNetEngine
 
 /// Temporary trees of images and bad files for the batch tests, built at test time from the two committed

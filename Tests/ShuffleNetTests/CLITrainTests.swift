@@ -1,5 +1,6 @@
 import Foundation
 import ShuffleNet
+import ShuffleNetBatch
 import Testing
 
 /// `shufflenet train` and `classify --weights MODEL` through the executable: the report parses, the file

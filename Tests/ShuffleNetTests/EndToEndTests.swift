@@ -35,7 +35,7 @@ import Testing
             // The path `classify` takes: only the pixels the crop reads are decoded, within the memory budget.
             var input = [Float](repeating: 0, count: Preprocessor.tensorCount)
             _ = try input.withUnsafeMutableBufferPointer { try classifier.writeInput(forImageAt: image.path, into: $0) }
-            let logits = classifier.logits(forInput: input).map(Double.init)
+            let logits = try classifier.logits(forInput: input).map(Double.init)
             let scale = image.logits.map(abs).max() ?? 1
             let error = zip(logits, image.logits).map { abs($0 - $1) }.max()! / scale
             worst = max(worst, error)

@@ -1,5 +1,6 @@
 import Foundation
 import ShuffleNet
+import ShuffleNetBatch
 import ShuffleNetEngine
 import ShuffleNetImage
 import Testing
@@ -76,8 +77,8 @@ import Testing
         for photo in photos.photos.prefix(4) {
             var input = [Float](repeating: 0, count: Preprocessor.tensorCount)
             _ = try input.withUnsafeMutableBufferPointer { try loaded.writeInput(forImageAt: photo.path, into: $0) }
-            let logits = loaded.logits(forInput: input).map(Double.init)
-            let pooled = extractor.features(forInput: input).map(Double.init)
+            let logits = try loaded.logits(forInput: input).map(Double.init)
+            let pooled = try extractor.features(forInput: input).map(Double.init)
             var z = pooled
             if basis == .backboneLogits {
                 let w = backbone.weights.tensors["classifier.0.weight"]!

@@ -1,6 +1,7 @@
-// SHA-256 against the published FIPS 180-2 example vectors (appendix B), fed whole, in awkward pieces and from a file.
+// SHA-256 (swift-crypto, through the library's file hashing) against the published FIPS 180-2 example vectors
+// (appendix B), fed whole, in awkward pieces and from a file.
 import Foundation
-import ShuffleNet
+import ShuffleNet  // FileDigest is package-visible
 import Testing
 
 /// Expected digests copied from FIPS 180-2, appendix B (and the NIST example page for the 896-bit message).
@@ -18,9 +19,7 @@ enum FIPSVectors {
 
 @Suite struct SHA256Tests {
     private func hex(_ bytes: [UInt8]) -> String {
-        var hasher = SHA256()
-        hasher.update(bytes)
-        return hasher.finalizeHex()
+        FileDigest.sha256Hex(of: bytes)
     }
 
     @Test func emptyMessage() {
@@ -29,7 +28,6 @@ enum FIPSVectors {
 
     @Test func abc() {
         #expect(hex(Array("abc".utf8)) == FIPSVectors.abc)
-        #expect(SHA256.digest(of: Array("abc".utf8)).count == SHA256.digestByteCount)
     }
 
     /// 56 bytes: the padding no longer fits in the first block, so a second block is needed.
@@ -45,30 +43,18 @@ enum FIPSVectors {
         #expect(hex(FIPSVectors.millionA) == FIPSVectors.millionADigest)
     }
 
-    /// Piece sizes straddle the 64-byte block boundary in every way: a carried-over partial block must be
+    /// Chunk sizes straddle the 64-byte block boundary in every way: a carried-over partial block must be
     /// completed, flushed, or left partial.
     @Test(arguments: [1, 3, 55, 63, 64, 65, 127, 1000, 4096])
-    func streamingInPiecesMatchesWholeMessage(pieceSize: Int) {
-        var hasher = SHA256()
-        var start = 0
-        while start < FIPSVectors.millionA.count {
-            let end = min(start + pieceSize, FIPSVectors.millionA.count)
-            hasher.update(FIPSVectors.millionA[start..<end].withUnsafeBytes { Data($0) })
-            start = end
-        }
-        #expect(hasher.finalizeHex() == FIPSVectors.millionADigest)
-    }
-
-    @Test func finalizeLeavesTheHasherUsable() {
-        var hasher = SHA256()
-        hasher.update(Array("ab".utf8))
-        _ = hasher.finalize()
-        hasher.update(Array("c".utf8))
-        #expect(hasher.finalizeHex() == FIPSVectors.abc)
+    func fileReadInChunksMatchesWholeMessage(chunkByteCount: Int) throws {
+        let directory = try FetchTestDirectory()
+        defer { directory.remove() }
+        let path = try directory.write("message-896.bin", Array(FIPSVectors.message896Bits.utf8))
+        #expect(try FileDigest.sha256Hex(ofFileAtPath: path, chunkByteCount: chunkByteCount) == FIPSVectors.message896BitsDigest)
     }
 
     @Test func hexIsLowercaseAndZeroPadded() {
-        #expect(SHA256.hex([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
+        #expect(FileDigest.hex([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
     }
 
     /// A chunk size that is not a multiple of 64 exercises the carry-over between file reads.
@@ -76,15 +62,15 @@ enum FIPSVectors {
         let directory = try FetchTestDirectory()
         defer { directory.remove() }
         let path = try directory.write("million-a.bin", FIPSVectors.millionA)
-        #expect(try SHA256.hexDigest(ofFileAtPath: path, chunkByteCount: 1000) == FIPSVectors.millionADigest)
-        #expect(try SHA256.hexDigest(ofFileAtPath: path) == FIPSVectors.millionADigest)
+        #expect(try FileDigest.sha256Hex(ofFileAtPath: path, chunkByteCount: 1000) == FIPSVectors.millionADigest)
+        #expect(try FileDigest.sha256Hex(ofFileAtPath: path) == FIPSVectors.millionADigest)
     }
 
     @Test func missingFileThrowsCannotOpen() throws {
         let directory = try FetchTestDirectory()
         defer { directory.remove() }
         let path = directory.path + "/absent.bin"
-        let error = #expect(throws: SHA256.FileError.self) { try SHA256.hexDigest(ofFileAtPath: path) }
+        let error = #expect(throws: FileDigestError.self) { try FileDigest.sha256Hex(ofFileAtPath: path) }
         guard case .cannotOpen(let reportedPath, _) = error else {
             Issue.record("expected cannotOpen, got \(String(describing: error))")
             return
@@ -96,7 +82,7 @@ enum FIPSVectors {
     @Test func directoryThrowsReadFailed() throws {
         let directory = try FetchTestDirectory()
         defer { directory.remove() }
-        let error = #expect(throws: SHA256.FileError.self) { try SHA256.hexDigest(ofFileAtPath: directory.path) }
+        let error = #expect(throws: FileDigestError.self) { try FileDigest.sha256Hex(ofFileAtPath: directory.path) }
         #expect(error == .readFailed(path: directory.path, reason: "Is a directory"))
     }
 
@@ -107,7 +93,7 @@ enum FIPSVectors {
         let path = weights + "/megvii_ShuffleNetV1_0.5x_g3.pth.tar"
         let clock = ContinuousClock()
         var digest = ""
-        let elapsed = try clock.measure { digest = try SHA256.hexDigest(ofFileAtPath: path) }
+        let elapsed = try clock.measure { digest = try FileDigest.sha256Hex(ofFileAtPath: path) }
         #expect(digest == FetchTestSharedData.g3SHA256)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         print("SHA256 throughput: \(String(format: "%.0f", 2_977_667 / 1e6 / seconds)) MB/s on a 2.98 MB checkpoint")

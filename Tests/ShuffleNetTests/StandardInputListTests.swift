@@ -1,5 +1,6 @@
 import Foundation
 import ShuffleNet
+import ShuffleNetBatch
 import Testing
 
 /// Stdin lists (`classify -`): every entry is an explicit input, like an argument; only empty entries are

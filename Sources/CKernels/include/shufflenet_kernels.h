@@ -3,8 +3,9 @@
 // picked at run time. Swift cannot do this (its SIMD `addingProduct` becomes a call to `fmaf` unless the whole
 // module is built with `-target-cpu`), and a package cannot ask its dependents for compiler flags.
 //
-// Layout conventions are those of the Swift kernels: channel planes of floats, each plane `*_plane_stride` floats
-// apart. Nothing here allocates, and every function is safe to call from several threads at once.
+// Layout conventions are the engine's (ShuffleNetEngine, whose Kernels/ folder holds the Swift wrappers that call
+// these and the naive reference kernels they are tested against): channel planes of floats, each plane
+// `*_plane_stride` floats apart. Nothing here allocates, and every function is safe to call from several threads at once.
 #ifndef SHUFFLENET_KERNELS_H
 #define SHUFFLENET_KERNELS_H
 

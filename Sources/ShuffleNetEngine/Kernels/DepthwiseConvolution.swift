@@ -8,15 +8,15 @@ import CKernels
 /// The AVX-512 kernel (`sn_depthwise3x3` in CKernels) reads the planes in place, masked loads standing in for the
 /// padding, 16 output pixels per vector; the AVX2 and portable ones first copy each plane into a zero-bordered
 /// scratch plane (hence `scratch`), so that their 9 taps need no bounds checks.
-public struct DepthwiseConvolution3x3: Sendable {
-    public let channels: Int
-    public let stride: Int
+package struct DepthwiseConvolution3x3: Sendable {
+    package let channels: Int
+    package let stride: Int
     /// `[channels][3][3]`.
-    public let weights: [Float]
-    public let bias: [Float]
-    public let destinations: [Int]
+    package let weights: [Float]
+    package let bias: [Float]
+    package let destinations: [Int]
 
-    public init(weights: [Float], bias: [Float], channels: Int, stride: Int, destinations: [Int]? = nil) {
+    package init(weights: [Float], bias: [Float], channels: Int, stride: Int, destinations: [Int]? = nil) {
         self.weights = weights
         self.bias = bias
         self.channels = channels
@@ -24,23 +24,23 @@ public struct DepthwiseConvolution3x3: Sendable {
         self.destinations = destinations ?? Array(0..<channels)
     }
 
-    public static func outputSize(_ n: Int, stride: Int) -> Int { (n - 1) / stride + 1 }
+    package static func outputSize(_ n: Int, stride: Int) -> Int { (n - 1) / stride + 1 }
 
     /// Floats of scratch `run` needs for a `height x width` input.
-    public static func scratchCount(height: Int, width: Int) -> Int { sn_padded_plane_count(height, width) }
+    package static func scratchCount(height: Int, width: Int) -> Int { sn_padded_plane_count(height, width) }
 
     /// Only channels in `channelRange` are computed (default: all), so threads can split the work; each
-    /// thread needs its own `scratch`. Uses `KernelVariant.active`; a convolution whose arrays do not match its
-    /// shape computes nothing (the throwing `run(on:...)` says why).
-    public func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
+    /// thread needs its own `scratch`. Uses `KernelVariant.active`; arguments that do not fit the
+    /// convolution stop the program (`KernelCallError.trapOnFailure`; the throwing `run(on:...)` reports them).
+    package func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, scratch: UnsafeMutablePointer<Float>,
-                    channelRange: Range<Int>? = nil) {
-        try? run(on: .active, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
-                 output: output, outputPlaneStride: outputPlaneStride, scratch: scratch, channelRange: channelRange)
+                    channelRange: Range<Int>? = nil, variant: KernelVariant = .active) {
+        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: variant, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
+                 output: output, outputPlaneStride: outputPlaneStride, scratch: scratch, channelRange: channelRange) }
     }
 
     /// `run` on an explicitly chosen kernel variant (tests and benchmarks compare them).
-    public func run(on variant: KernelVariant, input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
+    package func run(on variant: KernelVariant, input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, scratch: UnsafeMutablePointer<Float>,
                     channelRange: Range<Int>? = nil) throws(KernelCallError) {
         let name = "3x3 depthwise convolution"

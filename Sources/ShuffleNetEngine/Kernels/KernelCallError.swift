@@ -1,14 +1,14 @@
 import CKernels
 
 /// Why a kernel asked to run on an explicit `KernelVariant` did not run.
-public enum KernelCallError: Error, CustomStringConvertible, Equatable {
+package enum KernelCallError: Error, CustomStringConvertible, Equatable {
     /// The CPU (or this build's architecture) cannot run that variant.
     case unsupportedVariant(KernelVariant, kernel: String)
     /// The kernel's arrays or arguments do not fit together (e.g. fewer weights than the shape needs), so running
     /// it would read or write out of bounds.
     case invalidArguments(kernel: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unsupportedVariant(let variant, let kernel):
             "CKernels (\(kernel)): the \(variant) variant cannot run on this CPU; supported: "
@@ -24,6 +24,18 @@ public enum KernelCallError: Error, CustomStringConvertible, Equatable {
         case SN_KERNELS_OK: return
         case SN_KERNELS_UNSUPPORTED_VARIANT: throw .unsupportedVariant(variant, kernel: kernel)
         default: throw .invalidArguments(kernel: kernel, reason: "rejected by the C kernel (code \(code))")
+        }
+    }
+
+    /// Runs a kernel for a non-throwing entry point. Those run inside `ShuffleNetModel`, whose shapes were all
+    /// checked when it was built (weights by `ShuffleNetWeights`, planes and buffers by the plan), so a failure
+    /// there is a bug in the engine, not bad input: it stops the program rather than leave stale activations
+    /// behind plausible logits.
+    static func trapOnFailure(_ body: () throws(KernelCallError) -> Void) {
+        do {
+            try body()
+        } catch {
+            preconditionFailure("\(error)")
         }
     }
 

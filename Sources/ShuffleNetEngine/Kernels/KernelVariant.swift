@@ -19,6 +19,7 @@ public enum KernelVariant: String, CaseIterable, Sendable, CustomStringConvertib
     /// The variants this CPU can run, slowest first.
     public static var supported: [KernelVariant] { allCases.filter(\.isSupported) }
 
+    /// Whether this CPU (and this build's architecture) can run the variant.
     public var isSupported: Bool { sn_kernels_supported(cValue) != 0 }
 
     /// One line for reports: the active variant, and why it is not the one `SHUFFLENET_KERNELS` asked for if so.

@@ -1,7 +1,7 @@
 import CKernels
 
 /// What happens to a pointwise convolution's result before it is stored: fused so the data is touched once.
-public enum PointwiseEpilogue {
+package enum PointwiseEpilogue {
     /// `y = conv + bias` (a linear layer, e.g. before a residual add done elsewhere).
     case linear
     /// `y = max(conv + bias, 0)`.
@@ -18,14 +18,15 @@ public enum PointwiseEpilogue {
 /// (`sn_pointwise` in CKernels) keep a block of 8 output channels x 48 pixels (AVX-512; 6 x 16 with AVX2) in
 /// registers and stream over K, so every input vector they load feeds eight FMAs; pixel tiles sized to keep K x tile
 /// inputs in L1 are the outermost loop, and the next block's weights are prefetched. The weights are packed once,
-/// here, into panels of 8 output channels (`sn_pointwise_pack_weights`): one weight stream per block, and the
+/// here, into panels of output channels as high as the variant's register block (`sn_pointwise_panel_rows`: 8 for
+/// AVX-512, 6 for AVX2, 4 for the portable variant; `sn_pointwise_pack_weights`): one weight stream per block, and the
 /// pixels past the last multiple of 16 (1 of 49 at 7x7, 4 of 196 at 14x14) computed as channel lanes instead of a
 /// mostly empty pixel vector. Planes are channel-major with a stride, so concatenation is just an output pointer
 /// offset.
-public struct PointwiseConvolution: Sendable {
-    public let inputChannels: Int
-    public let outputChannels: Int
-    public let groups: Int
+package struct PointwiseConvolution: Sendable {
+    package let inputChannels: Int
+    package let outputChannels: Int
+    package let groups: Int
     /// The weights in the kernels' panel layout, packed `panelRows` high for the active kernel variant (the
     /// constructor's `[outputChannels][inputChannels / groups]` when that does not match the shape: `run` then
     /// refuses to compute). Every variant accepts any panel height, so `run(on:)` works with all of them.
@@ -33,11 +34,11 @@ public struct PointwiseConvolution: Sendable {
     let panelRows: Int
     /// How many weights the constructor was given.
     let weightCount: Int
-    public let bias: [Float]
+    package let bias: [Float]
 
     /// `weights` is `[outputChannels][inputChannels / groups]`. `panelRows` (1 ... 8) is the height of the weight
     /// panels to pack; the default is what the active kernel variant's register blocks are made for.
-    public init(weights: [Float], bias: [Float], inputChannels: Int, outputChannels: Int, groups: Int, panelRows: Int? = nil) {
+    package init(weights: [Float], bias: [Float], inputChannels: Int, outputChannels: Int, groups: Int, panelRows: Int? = nil) {
         self.bias = bias
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
@@ -62,17 +63,17 @@ public struct PointwiseConvolution: Sendable {
     /// Runs on `pixels` pixels per plane: every plane (input, output, residual) must have room for `pixels`
     /// rounded up to a multiple of 16 floats, and what the output holds past `pixels` is unspecified.
     /// Only output channels in `outputs` are computed (default: all), so threads can split the work.
-    /// Uses `KernelVariant.active`; a convolution whose arrays do not match its shape computes nothing (the
-    /// throwing `run(on:...)` says why).
-    public func run(input: UnsafePointer<Float>, inputPlaneStride: Int,
+    /// Uses `KernelVariant.active`; arguments that do not fit the convolution are a bug in the caller and stop
+    /// the program (`KernelCallError.trapOnFailure`; the throwing `run(on:...)` reports them instead).
+    package func run(input: UnsafePointer<Float>, inputPlaneStride: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
-                    pixels: Int, epilogue: PointwiseEpilogue, outputs: Range<Int>? = nil) {
-        try? run(on: .active, input: input, inputPlaneStride: inputPlaneStride, output: output,
-                 outputPlaneStride: outputPlaneStride, pixels: pixels, epilogue: epilogue, outputs: outputs)
+                    pixels: Int, epilogue: PointwiseEpilogue, outputs: Range<Int>? = nil, variant: KernelVariant = .active) {
+        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: variant, input: input, inputPlaneStride: inputPlaneStride, output: output,
+                 outputPlaneStride: outputPlaneStride, pixels: pixels, epilogue: epilogue, outputs: outputs) }
     }
 
     /// `run` on an explicitly chosen kernel variant (tests and benchmarks compare them).
-    public func run(on variant: KernelVariant, input: UnsafePointer<Float>, inputPlaneStride: Int,
+    package func run(on variant: KernelVariant, input: UnsafePointer<Float>, inputPlaneStride: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
                     pixels: Int, epilogue: PointwiseEpilogue, outputs: Range<Int>? = nil) throws(KernelCallError) {
         let name = "pointwise convolution"

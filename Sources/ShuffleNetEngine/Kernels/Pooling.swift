@@ -1,20 +1,20 @@
 import CKernels
 
 /// Pooling kernels on channel planes (`[C][H][W]` with a plane stride).
-public enum Pooling {
+package enum Pooling {
     /// 3x3 max pool, stride 2, padding 1 (the padding never wins, as in PyTorch), for channels in `channelRange`
     /// and output rows in `rows` (default: all). Input row r of a plane is read at `(r - inputRowBase) * width`, so
     /// `input` may hold only the rows that `rows` covers. Runs `sn_pool3x3s2` on `KernelVariant.active`.
-    public static func max3x3Stride2(input: UnsafePointer<Float>, inputPlaneStride: Int, inputRowBase: Int = 0,
+    package static func max3x3Stride2(input: UnsafePointer<Float>, inputPlaneStride: Int, inputRowBase: Int = 0,
                                      channels: Int, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
-                                     outputPlaneStride: Int, channelRange: Range<Int>? = nil, rows: Range<Int>? = nil) {
-        try? max3x3Stride2(on: .active, input: input, inputPlaneStride: inputPlaneStride, inputRowBase: inputRowBase,
+                                     outputPlaneStride: Int, channelRange: Range<Int>? = nil, rows: Range<Int>? = nil, variant: KernelVariant = .active) {
+        KernelCallError.trapOnFailure { () throws(KernelCallError) in try max3x3Stride2(on: variant, input: input, inputPlaneStride: inputPlaneStride, inputRowBase: inputRowBase,
                            channels: channels, height: height, width: width, output: output,
-                           outputPlaneStride: outputPlaneStride, channelRange: channelRange, rows: rows)
+                           outputPlaneStride: outputPlaneStride, channelRange: channelRange, rows: rows) }
     }
 
     /// `max3x3Stride2` on an explicitly chosen kernel variant (tests and benchmarks compare them).
-    public static func max3x3Stride2(on variant: KernelVariant, input: UnsafePointer<Float>, inputPlaneStride: Int,
+    package static func max3x3Stride2(on variant: KernelVariant, input: UnsafePointer<Float>, inputPlaneStride: Int,
                                      inputRowBase: Int = 0, channels: Int, height: Int, width: Int,
                                      output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
                                      channelRange: Range<Int>? = nil, rows: Range<Int>? = nil) throws(KernelCallError) {
@@ -51,12 +51,12 @@ public enum Pooling {
 
     /// The 3x3, stride-2, padding-1 average pool of the stride-2 shortcut (Fig. 2c), dividing by 9 even at the
     /// border (PyTorch's `count_include_pad=True`).
-    public static func average3x3Stride2(channels: Int) -> AveragePool3x3Stride2 {
+    package static func average3x3Stride2(channels: Int) -> AveragePool3x3Stride2 {
         AveragePool3x3Stride2(channels: channels)
     }
 
     /// Mean of each plane's first `pixels` values.
-    public static func globalAverage(input: UnsafePointer<Float>, planeStride: Int, channels: Int, pixels: Int,
+    package static func globalAverage(input: UnsafePointer<Float>, planeStride: Int, channels: Int, pixels: Int,
                                      output: UnsafeMutablePointer<Float>) {
         let scale = 1 / Float(pixels)
         for c in 0..<channels {
@@ -72,13 +72,13 @@ public enum Pooling {
 }
 
 /// A fully connected layer `y = W x + b`, `W` as `[outputs][inputs]`.
-public struct DenseLayer: Sendable {
-    public let inputs: Int
-    public let outputs: Int
-    public let weights: [Float]
-    public let bias: [Float]?
+package struct DenseLayer: Sendable {
+    package let inputs: Int
+    package let outputs: Int
+    package let weights: [Float]
+    package let bias: [Float]?
 
-    public init(weights: [Float], bias: [Float]?, inputs: Int, outputs: Int) {
+    package init(weights: [Float], bias: [Float]?, inputs: Int, outputs: Int) {
         self.weights = weights
         self.bias = bias
         self.inputs = inputs
@@ -86,14 +86,14 @@ public struct DenseLayer: Sendable {
     }
 
     /// Only outputs in `outputRange` are computed (default: all), so threads can split the work.
-    /// Uses `KernelVariant.active`; a layer whose arrays do not match its shape computes nothing (the throwing
-    /// `run(on:...)` says why).
-    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputRange: Range<Int>? = nil) {
-        try? run(on: .active, input: input, output: output, outputRange: outputRange)
+    /// Uses `KernelVariant.active`; arguments that do not fit the layer are a bug in the caller and stop the
+    /// program (`KernelCallError.trapOnFailure`; the throwing `run(on:...)` reports them instead).
+    package func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, outputRange: Range<Int>? = nil, variant: KernelVariant = .active) {
+        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: variant, input: input, output: output, outputRange: outputRange) }
     }
 
     /// `run` on an explicitly chosen kernel variant (tests and benchmarks compare them).
-    public func run(on variant: KernelVariant, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+    package func run(on variant: KernelVariant, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                     outputRange: Range<Int>? = nil) throws(KernelCallError) {
         let name = "dense layer"
         try KernelCallError.require(weights.count == inputs * outputs && (bias?.count ?? outputs) == outputs, kernel: name,
@@ -118,20 +118,20 @@ public struct DenseLayer: Sendable {
 }
 
 /// 3x3 average pool, stride 2, padding 1, dividing by 9 everywhere (PyTorch's `count_include_pad=True`).
-public struct AveragePool3x3Stride2: Sendable {
-    public let channels: Int
+package struct AveragePool3x3Stride2: Sendable {
+    package let channels: Int
 
-    public init(channels: Int) { self.channels = channels }
+    package init(channels: Int) { self.channels = channels }
 
     /// Channels in `channelRange` (default: all), on `KernelVariant.active`.
-    public func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
-                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, channelRange: Range<Int>? = nil) {
-        try? run(on: .active, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
-                 output: output, outputPlaneStride: outputPlaneStride, channelRange: channelRange)
+    package func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
+                    output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, channelRange: Range<Int>? = nil, variant: KernelVariant = .active) {
+        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: variant, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
+                 output: output, outputPlaneStride: outputPlaneStride, channelRange: channelRange) }
     }
 
     /// `run` on an explicitly chosen kernel variant (tests and benchmarks compare them).
-    public func run(on variant: KernelVariant, input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
+    package func run(on variant: KernelVariant, input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int,
                     channelRange: Range<Int>? = nil) throws(KernelCallError) {
         try Pooling.window3x3Stride2(SN_POOL_AVERAGE, on: variant, input: input, inputPlaneStride: inputPlaneStride,

@@ -1,9 +1,9 @@
 /// Naive, obviously-correct kernels on plain arrays, written straight from the definitions (PyTorch
 /// semantics). They exist to check the fast kernels and the fast network against; nothing in the
 /// inference path calls them. Layout: one image, channels-major `[C][H][W]`.
-public enum ReferenceKernels {
+package enum ReferenceKernels {
     /// A convolution with `groups` groups, square kernel, zero padding. `weights` is `[O][C/groups][k][k]`.
-    public static func convolution(_ input: [Float], channels: Int, height: Int, width: Int,
+    package static func convolution(_ input: [Float], channels: Int, height: Int, width: Int,
                                    weights: [Float], outputChannels: Int, kernel: Int, stride: Int,
                                    padding: Int, groups: Int, bias: [Float]? = nil) -> (values: [Float], height: Int, width: Int) {
         let outH = (height + 2 * padding - kernel) / stride + 1
@@ -36,7 +36,7 @@ public enum ReferenceKernels {
     }
 
     /// Inference-mode BatchNorm: `(x - mean) / sqrt(var + eps) * gamma + beta`, per channel.
-    public static func batchNorm(_ x: [Float], channels: Int, gamma: [Float], beta: [Float],
+    package static func batchNorm(_ x: [Float], channels: Int, gamma: [Float], beta: [Float],
                                  mean: [Float], variance: [Float], epsilon: Float) -> [Float] {
         let plane = x.count / channels
         var out = x
@@ -47,11 +47,11 @@ public enum ReferenceKernels {
         return out
     }
 
-    public static func relu(_ x: [Float]) -> [Float] { x.map { max($0, 0) } }
+    package static func relu(_ x: [Float]) -> [Float] { x.map { max($0, 0) } }
 
     /// Channel shuffle by its definition: view the channels as a `rows x columns` matrix, transpose, flatten.
     /// The paper uses `(groups, channels/groups)`; Megvii's code `(channels/groups, groups)`.
-    public static func channelShuffle(_ x: [Float], channels: Int, groups: Int,
+    package static func channelShuffle(_ x: [Float], channels: Int, groups: Int,
                                       convention: ChannelShuffleConvention) -> [Float] {
         let plane = x.count / channels
         let (rows, columns) = convention == .paper ? (groups, channels / groups) : (channels / groups, groups)
@@ -67,7 +67,7 @@ public enum ReferenceKernels {
 
     /// 3x3 pooling, stride 2, padding 1. Average divides by 9 including the padding (PyTorch's default
     /// `count_include_pad=True`, as Megvii's shortcut uses); max ignores the padding.
-    public static func pool3x3Stride2(_ x: [Float], channels: Int, height: Int, width: Int,
+    package static func pool3x3Stride2(_ x: [Float], channels: Int, height: Int, width: Int,
                                       maximum: Bool) -> (values: [Float], height: Int, width: Int) {
         let outH = (height - 1) / 2 + 1, outW = (width - 1) / 2 + 1
         var out = [Float](repeating: 0, count: channels * outH * outW)
@@ -92,13 +92,13 @@ public enum ReferenceKernels {
         return (out, outH, outW)
     }
 
-    public static func globalAveragePool(_ x: [Float], channels: Int) -> [Float] {
+    package static func globalAveragePool(_ x: [Float], channels: Int) -> [Float] {
         let plane = x.count / channels
         return (0..<channels).map { c in x[(c * plane)..<((c + 1) * plane)].reduce(0, +) / Float(plane) }
     }
 
     /// `y = W x (+ b)` with `W` as `[outputs][inputs]`.
-    public static func linear(_ x: [Float], weights: [Float], outputs: Int, bias: [Float]? = nil) -> [Float] {
+    package static func linear(_ x: [Float], weights: [Float], outputs: Int, bias: [Float]? = nil) -> [Float] {
         let inputs = x.count
         return (0..<outputs).map { o in
             var sum = bias?[o] ?? 0

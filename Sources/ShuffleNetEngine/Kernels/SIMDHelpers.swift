@@ -7,7 +7,7 @@ typealias Vector = SIMD16<Float>
 
 /// Activation planes are padded to a multiple of this many floats so that SIMD loops over pixels need no
 /// scalar tail: the padding is computed (harmlessly) and never read as a real pixel.
-public let planeAlignment = 16
+package let planeAlignment = 16
 
 @inline(__always) func roundUpToVector(_ n: Int) -> Int { (n + 15) & ~15 }
 

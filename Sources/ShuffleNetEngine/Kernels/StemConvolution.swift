@@ -4,16 +4,16 @@ import CKernels
 /// `weights` / `bias`, ReLU fused. `sn_conv3x3s2` in CKernels reads the input planes as they are: every stride-2
 /// input vector it builds (masked loads leave out the padding) feeds up to 24 output channels held in registers, so
 /// neither an im2col matrix (1.3 MB for a 224x224 input) nor a zero-bordered copy of the input is written.
-public struct StemConvolution: Sendable {
-    public let inputChannels: Int
-    public let outputChannels: Int
+package struct StemConvolution: Sendable {
+    package let inputChannels: Int
+    package let outputChannels: Int
     /// `[outputChannels][inputChannels][3][3]`.
-    public let weights: [Float]
-    public let bias: [Float]
+    package let weights: [Float]
+    package let bias: [Float]
     /// `weights` reordered once to `[inputChannels][3][3][outputChannels]`, the layout the kernels read.
     let packedWeights: [Float]
 
-    public init(weights: [Float], bias: [Float], inputChannels: Int, outputChannels: Int) {
+    package init(weights: [Float], bias: [Float], inputChannels: Int, outputChannels: Int) {
         self.weights = weights
         self.bias = bias
         self.inputChannels = inputChannels
@@ -24,22 +24,22 @@ public struct StemConvolution: Sendable {
             : []
     }
 
-    public static func outputSize(_ n: Int) -> Int { (n - 1) / 2 + 1 }
+    package static func outputSize(_ n: Int) -> Int { (n - 1) / 2 + 1 }
 
     /// Output rows in `rows` (default: all) of every channel, written as rows of `outputSize(width)` floats into
     /// planes `outputPlaneStride` apart, row y at row `y - outputRowBase` of its plane (so a band of rows can go to
-    /// a small buffer); threads can split the rows. Uses `KernelVariant.active`; a convolution whose arrays do not
-    /// match its shape computes nothing (the throwing `run(on:...)` says why).
+    /// a small buffer); threads can split the rows. Uses `KernelVariant.active`; arguments that do not fit
+    /// the convolution stop the program (`KernelCallError.trapOnFailure`; the throwing `run(on:...)` reports them).
     /// `input` holds `inputChannels` planes of `height x width` floats, `inputPlaneStride` apart.
-    public func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
+    package func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, rows: Range<Int>? = nil,
-                    outputRowBase: Int = 0) {
-        try? run(on: .active, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
-                 output: output, outputPlaneStride: outputPlaneStride, rows: rows, outputRowBase: outputRowBase)
+                    outputRowBase: Int = 0, variant: KernelVariant = .active) {
+        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: variant, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
+                 output: output, outputPlaneStride: outputPlaneStride, rows: rows, outputRowBase: outputRowBase) }
     }
 
     /// `run` on an explicitly chosen kernel variant (tests and benchmarks compare them).
-    public func run(on variant: KernelVariant, input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int,
+    package func run(on variant: KernelVariant, input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int,
                     width: Int, output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, rows: Range<Int>? = nil,
                     outputRowBase: Int = 0) throws(KernelCallError) {
         let name = "3x3 stride-2 convolution"

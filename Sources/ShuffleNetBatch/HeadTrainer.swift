@@ -1,5 +1,5 @@
 import Foundation
-import ShuffleNetEngine
+import ShuffleNet
 
 /// Trains a new classifier head (softmax regression on the pooled features) for the classes of a
 /// `DIR/<label>/...` tree, on top of a fixed backbone, and makes a weights file that `ImageClassifier` loads
@@ -137,7 +137,7 @@ public struct HeadTrainer: Sendable {
         var byHash: [String: [Int]] = [:]
         var hashes: [String?] = []
         for (i, photo) in all.enumerated() {
-            let hash = try? SHA256.hexDigest(ofFileAtPath: photo.path)
+            let hash = try? FileDigest.sha256Hex(ofFileAtPath: photo.path)
             hashes.append(hash)
             if let hash { byHash[hash, default: []].append(i) }
         }

@@ -1,3 +1,5 @@
+import ShuffleNet
+
 /// How results are written. jsonl and csv are one self-contained row per file, written as each finishes,
 /// so they can be read while the run goes on and resumed after it is killed.
 public enum BatchOutputFormat: String, Sendable, CaseIterable {

@@ -1,4 +1,5 @@
 import Foundation
+import ShuffleNet
 
 /// Why a training run cannot start: each message says which folder and what to do.
 public enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import ShuffleNet
 import ShuffleNetEngine
 import ShuffleNetImage
 
