@@ -1,11 +1,11 @@
 /// A CPU bandwidth limit of one cgroup: at most `quota` microseconds of CPU time every `period` microseconds,
 /// i.e. `quota / period` CPUs' worth, spread over any number of threads.
-public enum CgroupCPUQuota: Sendable, Equatable {
+package enum CgroupCPUQuota: Sendable, Equatable {
     case unlimited
     case limited(quota: Int, period: Int)
 
     /// Whole CPUs needed to use the quota: 1.5 CPUs' worth keeps 2 threads busy part of the time, so round up.
-    public var cpus: Int? {
+    package var cpus: Int? {
         guard case .limited(let quota, let period) = self else { return nil }
         return quota / period + (quota % period > 0 ? 1 : 0)
     }
@@ -16,7 +16,7 @@ public enum CgroupCPUQuota: Sendable, Equatable {
     /// Ancestors count because container runtimes nest (a Kubernetes pod's limit sits on the pod's cgroup,
     /// the container's own may say "max"); a child can never use more than its parent allows. A missing or
     /// malformed file is no limit: the default thread count must not fail a run.
-    public static func cpus(readFile: (String) -> String?) -> Int? {
+    package static func cpus(readFile: (String) -> String?) -> Int? {
         guard let cgroupText = readFile("/proc/self/cgroup") else { return nil }
         let membership = CgroupMembership(procSelfCgroup: cgroupText)
         let mountInfo = readFile("/proc/self/mountinfo") ?? ""
@@ -42,7 +42,7 @@ public enum CgroupCPUQuota: Sendable, Equatable {
     }
 
     /// cgroup v2 `cpu.max`: "max 100000" (no limit) or "200000 100000" (quota, period).
-    public static func parseCPUMax(_ text: String) throws(CgroupParseError) -> CgroupCPUQuota {
+    package static func parseCPUMax(_ text: String) throws(CgroupParseError) -> CgroupCPUQuota {
         let fields = text.split(whereSeparator: \.isWhitespace)
         guard (1...2).contains(fields.count) else { throw .malformed(file: "cpu.max", text: text) }
         if fields.count == 2, positiveInteger(fields[1]) == nil { throw .malformed(file: "cpu.max", text: text) }
@@ -54,7 +54,7 @@ public enum CgroupCPUQuota: Sendable, Equatable {
     }
 
     /// cgroup v1 `cpu.cfs_quota_us` ("-1": no limit) and `cpu.cfs_period_us`.
-    public static func parseCFS(quota quotaText: String, period periodText: String) throws(CgroupParseError) -> CgroupCPUQuota {
+    package static func parseCFS(quota quotaText: String, period periodText: String) throws(CgroupParseError) -> CgroupCPUQuota {
         let quotaField = quotaText.trimmingWhitespace, periodField = periodText.trimmingWhitespace
         if quotaField == "-1" { return .unlimited }
         guard let quota = positiveInteger(Substring(quotaField)) else { throw .malformed(file: "cpu.cfs_quota_us", text: quotaText) }
@@ -69,10 +69,10 @@ public enum CgroupCPUQuota: Sendable, Equatable {
 }
 
 /// A cgroup file whose text is not what the kernel writes.
-public enum CgroupParseError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum CgroupParseError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformed(file: String, text: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .malformed(let file, let text): "\(file): unexpected content \"\(text)\""
         }

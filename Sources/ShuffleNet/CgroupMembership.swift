@@ -1,12 +1,12 @@
 /// Which cgroups the process is in, from `/proc/self/cgroup`: lines `hierarchy-id:controllers:path`, where
 /// the v2 line is `0::/path` and a v1 line lists its controllers (`4:cpu,cpuacct:/docker/abc`).
-public struct CgroupMembership: Sendable, Equatable {
+package struct CgroupMembership: Sendable, Equatable {
     /// The path in the v2 hierarchy, nil on v1-only systems.
-    public let v2Path: String?
+    package let v2Path: String?
     /// The path in the v1 hierarchy that has the `cpu` controller, nil without one.
-    public let v1CPUPath: String?
+    package let v1CPUPath: String?
 
-    public init(procSelfCgroup text: String) {
+    package init(procSelfCgroup text: String) {
         var v2Path: String?, v1CPUPath: String?
         for line in text.split(separator: "\n") {
             // The path may itself contain ':', so split only twice.

@@ -1,21 +1,21 @@
 /// Where a cgroup hierarchy is mounted, from `/proc/self/mountinfo`: `root` is the part of the hierarchy the
 /// mount shows (`/docker/abc` when a container sees only its own cgroup), `mountPoint` where it shows it.
-public struct CgroupMount: Sendable, Equatable {
-    public let root: String
-    public let mountPoint: String
+package struct CgroupMount: Sendable, Equatable {
+    package let root: String
+    package let mountPoint: String
 
-    public init(root: String, mountPoint: String) {
+    package init(root: String, mountPoint: String) {
         self.root = root
         self.mountPoint = mountPoint
     }
 
     /// The cgroup2 mount.
-    public static func v2(inMountInfo text: String) -> CgroupMount? {
+    package static func v2(inMountInfo text: String) -> CgroupMount? {
         find(in: text) { fileSystem, _ in fileSystem == "cgroup2" }
     }
 
     /// The v1 mount whose controllers include `cpu` (often `cpu,cpuacct`).
-    public static func v1CPU(inMountInfo text: String) -> CgroupMount? {
+    package static func v1CPU(inMountInfo text: String) -> CgroupMount? {
         find(in: text) { fileSystem, superOptions in
             fileSystem == "cgroup" && superOptions.split(separator: ",").contains("cpu")
         }
@@ -24,7 +24,7 @@ public struct CgroupMount: Sendable, Equatable {
     /// The directories of cgroup `path` (as `/proc/self/cgroup` gives it) and of its ancestors that this
     /// mount shows, innermost first, ending at the mount point. A path outside the mount's root (the
     /// container sees only its own subtree) gives just the mount point.
-    public func directories(forCgroup path: String) -> [String] {
+    package func directories(forCgroup path: String) -> [String] {
         let relative: Substring
         if root == "/" {
             relative = Substring(path)

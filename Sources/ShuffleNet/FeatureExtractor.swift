@@ -8,17 +8,21 @@ import ShuffleNetImage
 /// 24 pixels), preprocessed like a photo of its own (resized so its short side is 256, centre crop 224), each
 /// followed by its mirror image when `flip` is on.
 public struct FeatureViews: Sendable, Equatable, Codable {
+    /// Also the mirror image of each view.
     public var flip: Bool
     /// Corner windows used: 0, 2 (top-left, bottom-right) or 4.
     public var shifts: Int
+    /// Side of the corner windows, in pixels of the 224 x 224 centre crop.
     public var shiftedCropSize: Int
 
+    /// Shifts are clamped to 0...4.
     public init(flip: Bool = false, shifts: Int = 0, shiftedCropSize: Int = 200) {
         self.flip = flip
         self.shifts = Swift.min(Swift.max(shifts, 0), 4)
         self.shiftedCropSize = shiftedCropSize
     }
 
+    /// The centre crop only, as `classify` sees a photo.
     public static let centre = FeatureViews()
     /// `train`'s default augmentation.
     public static let augmented = FeatureViews(flip: true, shifts: 0)
@@ -26,6 +30,7 @@ public struct FeatureViews: Sendable, Equatable, Codable {
     /// Views per photo, the centre crop included.
     public var count: Int { (1 + shifts) * (flip ? 2 : 1) }
 
+    /// For people, e.g. "centre crop + mirror".
     public var description: String {
         count == 1 ? "centre crop only"
             : "centre crop\(flip ? " + mirror" : "")\(shifts > 0 ? " + \(shifts) shifted \(shiftedCropSize)px crops\(flip ? " and their mirrors" : "")" : "")"
@@ -35,15 +40,19 @@ public struct FeatureViews: Sendable, Equatable, Codable {
 /// The pooled features of photos: the input of the network's final fully connected layer, `dimension` floats
 /// (480 for 0.5x g3), decoded and preprocessed exactly as `ImageClassifier.classify` does.
 public final class FeatureExtractor: @unchecked Sendable {
+    /// The backbone, its preprocessing and its decoding options.
     public let classifier: ImageClassifier
+    /// Features per photo: the final stage's channels (480 for 0.5x g3).
     public var dimension: Int { classifier.model.plan.finalChannels }
     private var workspace: Workspace?
     private let lock = NSLock()
 
+    /// Features from the network of `classifier` (its classification layer is not used).
     public init(classifier: ImageClassifier) {
         self.classifier = classifier
     }
 
+    /// Features from the network in the safetensors file at `path`.
     public convenience init(weightsAt path: String, decodingOptions: DecodingOptions = .default) throws(ClassifierError) {
         self.init(classifier: try ImageClassifier(weightsAt: path, decodingOptions: decodingOptions))
     }
@@ -80,7 +89,9 @@ public final class FeatureExtractor: @unchecked Sendable {
 
     /// One photo's result: its views' features (centre first) and any decoder warnings.
     public struct Extracted: Sendable {
+        /// One feature vector per view (`FeatureViews`), the centre crop first.
         public let views: [[Float]]
+        /// Decoder warnings, one line each, naming the file.
         public let warnings: [String]
     }
 

@@ -8,14 +8,18 @@ import Foundation
 /// which has the same minimiser as scikit-learn's `LogisticRegression(C=C, multi_class="multinomial")`
 /// (`C * sum_i loss_i + ||W||^2 / 2`), divided by `C n` so that the scale of `f` does not depend on `n`.
 /// The problem is smooth and strictly convex in `W`, so L-BFGS finds the one minimum.
-public struct SoftmaxRegression: Sendable, Equatable {
-    public let classes: Int
-    public let dimension: Int
+package struct SoftmaxRegression: Sendable, Equatable {
+    /// Number of classes `K`.
+    package let classes: Int
+    /// Features per row.
+    package let dimension: Int
     /// `classes x dimension`, row-major.
-    public var weights: [Double]
-    public var biases: [Double]
+    package var weights: [Double]
+    /// One per class.
+    package var biases: [Double]
 
-    public init(classes: Int, dimension: Int, weights: [Double]? = nil, biases: [Double]? = nil) {
+    /// A model with the given weights and biases, zeros where not given.
+    package init(classes: Int, dimension: Int, weights: [Double]? = nil, biases: [Double]? = nil) {
         self.classes = classes
         self.dimension = dimension
         self.weights = weights ?? [Double](repeating: 0, count: classes * dimension)
@@ -23,32 +27,43 @@ public struct SoftmaxRegression: Sendable, Equatable {
     }
 
     /// Rows of features, row-major `count x dimension`, with their classes.
-    public struct Data: Sendable {
-        public let dimension: Int
-        public var features: [Double]
-        public var labels: [Int]
-        public var count: Int { labels.count }
-        public init(dimension: Int, features: [Double] = [], labels: [Int] = []) {
+    package struct Data: Sendable {
+        /// Features per row.
+        package let dimension: Int
+        /// `count x dimension`, row-major.
+        package var features: [Double]
+        /// The class of each row, in `0..<classes`.
+        package var labels: [Int]
+        /// Rows.
+        package var count: Int { labels.count }
+        /// Rows given as one row-major array and their classes.
+        package init(dimension: Int, features: [Double] = [], labels: [Int] = []) {
             self.dimension = dimension
             self.features = features
             self.labels = labels
         }
-        public mutating func append(_ row: some Collection<Double>, label: Int) {
+        /// Adds one row of `dimension` features with its class.
+        package mutating func append(_ row: some Collection<Double>, label: Int) {
             features.append(contentsOf: row)
             labels.append(label)
         }
     }
 
-    public struct FitReport: Sendable, Equatable {
-        public let iterations: Int
-        public let evaluations: Int
-        public let objective: Double
+    /// How a fit went.
+    package struct FitReport: Sendable, Equatable {
+        /// Optimiser iterations taken.
+        package let iterations: Int
+        /// Objective and gradient evaluations.
+        package let evaluations: Int
+        /// The objective at the end.
+        package let objective: Double
         /// Largest absolute gradient component at the end.
-        public let gradientNorm: Double
-        public let converged: Bool
+        package let gradientNorm: Double
+        /// Whether the tolerance was met before `maxIterations`.
+        package let converged: Bool
     }
 
-    public func scores(_ row: UnsafePointer<Double>) -> [Double] {
+    package func scores(_ row: UnsafePointer<Double>) -> [Double] {
         (0..<classes).map { k in
             var s = biases[k]
             weights.withUnsafeBufferPointer { w in
@@ -59,13 +74,13 @@ public struct SoftmaxRegression: Sendable, Equatable {
         }
     }
 
-    public func predict(_ row: [Double]) -> Int {
+    package func predict(_ row: [Double]) -> Int {
         let s = row.withUnsafeBufferPointer { scores($0.baseAddress!) }
         return s.indices.max { s[$0] < s[$1] || (s[$0] == s[$1] && $0 > $1) } ?? 0
     }
 
     /// Class probabilities for one row (softmax of the scores).
-    public func probabilities(_ row: [Double]) -> [Double] {
+    package func probabilities(_ row: [Double]) -> [Double] {
         let s = row.withUnsafeBufferPointer { scores($0.baseAddress!) }
         let m = s.max() ?? 0
         let e = s.map { Foundation.exp($0 - m) }
@@ -74,7 +89,7 @@ public struct SoftmaxRegression: Sendable, Equatable {
     }
 
     /// The objective and its gradient at `parameters` (`W` row-major, then `b`).
-    public static func objective(parameters: [Double], data: Data, classes: Int, c: Double, withGradient: Bool = true) -> (value: Double, gradient: [Double]) {
+    package static func objective(parameters: [Double], data: Data, classes: Int, c: Double, withGradient: Bool = true) -> (value: Double, gradient: [Double]) {
         let d = data.dimension, n = data.count, k = classes
         var gradient = [Double](repeating: 0, count: parameters.count)
         var loss = 0.0
@@ -133,12 +148,17 @@ public struct SoftmaxRegression: Sendable, Equatable {
     /// (the lasso, fitted by FISTA, Beck and Teboulle 2009, with backtracking), which sets most weights to
     /// exactly zero: on the backbone's 1000 class scores it picks the few ImageNet classes that tell the new
     /// classes apart.
-    public enum Penalty: String, Sendable, Codable, CaseIterable {
-        case l1, l2
+    package enum Penalty: String, Sendable, Codable, CaseIterable {
+        /// The lasso: sparse weights.
+        case l1
+        /// Ridge: smooth, all weights small.
+        case l2
     }
 
+    /// Fits the weights and biases to `data` (starting from the current ones) with regularisation strength `c`
+    /// (larger: weaker penalty).
     @discardableResult
-    public mutating func fit(_ data: Data, c: Double, penalty: Penalty, maxIterations: Int? = nil) -> FitReport {
+    package mutating func fit(_ data: Data, c: Double, penalty: Penalty, maxIterations: Int? = nil) -> FitReport {
         switch penalty {
         case .l2: return fit(data, c: c, maxIterations: maxIterations ?? 500)
         case .l1: return fitL1(data, c: c, maxIterations: maxIterations ?? 500)
@@ -149,7 +169,7 @@ public struct SoftmaxRegression: Sendable, Equatable {
     /// weights (biases are not penalised), momentum `(t - 1) / t+`, `L` doubled until the quadratic upper bound
     /// holds. Stops when no parameter moves by more than `tolerance` times the largest one.
     @discardableResult
-    public mutating func fitL1(_ data: Data, c: Double, maxIterations: Int = 500, tolerance: Double = 1e-4) -> FitReport {
+    package mutating func fitL1(_ data: Data, c: Double, maxIterations: Int = 500, tolerance: Double = 1e-4) -> FitReport {
         precondition(data.dimension == dimension && c > 0)
         let classes = self.classes, dimension = self.dimension, penalised = classes * dimension
         let lambda = 1 / (c * Double(max(data.count, 1)))
@@ -214,7 +234,7 @@ public struct SoftmaxRegression: Sendable, Equatable {
 
     /// Fits the model to `data` starting from the current parameters (a warm start when fitting a grid of C).
     @discardableResult
-    public mutating func fit(_ data: Data, c: Double, maxIterations: Int = 500, tolerance: Double = 1e-6) -> FitReport {
+    package mutating func fit(_ data: Data, c: Double, maxIterations: Int = 500, tolerance: Double = 1e-6) -> FitReport {
         precondition(data.dimension == dimension && c > 0)
         let classes = self.classes, dimension = self.dimension
         var x = weights + biases
@@ -230,8 +250,9 @@ public struct SoftmaxRegression: Sendable, Equatable {
 /// Limited-memory BFGS (Nocedal and Wright, "Numerical Optimization", Algorithm 7.4, two-loop recursion) with a
 /// backtracking line search on the Armijo condition, which suffices for a smooth convex objective (curvature
 /// pairs with `s . y <= 0` are skipped, so the update stays positive definite).
-public enum LBFGS {
-    public static func minimize(start x: inout [Double], memory: Int = 10, maxIterations: Int = 500, tolerance: Double = 1e-6,
+package enum LBFGS {
+    /// Minimises `function` (value and gradient) from `x`, leaving the minimiser in `x`.
+    package static func minimize(start x: inout [Double], memory: Int = 10, maxIterations: Int = 500, tolerance: Double = 1e-6,
                                 function: ([Double]) -> (value: Double, gradient: [Double])) -> SoftmaxRegression.FitReport {
         var (f, g) = function(x)
         var evaluations = 1

@@ -11,99 +11,99 @@ import ShuffleNet
 /// mean and standard deviation; choose C by stratified k-fold cross-validation on the training part (grouped
 /// by photo, scored on centre crops); fit on the whole training part; score the validation part. The
 /// standardisation is folded into the classifier, so the file needs nothing beyond the usual network.
-public struct HeadTrainer: Sendable {
-    public struct Options: Sendable {
+package struct HeadTrainer: Sendable {
+    package struct Options: Sendable {
         /// Fraction of each class held out for validation (ignored with `validationPhotos`); 0: none.
-        public var validationFraction = 0.2
-        public var views = FeatureViews.augmented
-        public var seed: UInt64 = 1
-        public var folds = 5
+        package var validationFraction = 0.2
+        package var views = FeatureViews.augmented
+        package var seed: UInt64 = 1
+        package var folds = 5
         /// Inverse regularisation strengths tried by cross-validation (as scikit-learn's `C`).
-        public var cGrid: [Double] = [0.01, 0.03, 0.1, 0.3, 1]
+        package var cGrid: [Double] = [0.01, 0.03, 0.1, 0.3, 1]
         /// Standardise each feature (mean 0, variance 1 on the training part) before fitting.
-        public var standardize = false
+        package var standardize = false
         /// What the regression sees: the pooled features, or the backbone classifier's outputs on them.
-        public var basis = FeatureBasis.backboneLogits
-        public var penalty = SoftmaxRegression.Penalty.l1
+        package var basis = FeatureBasis.backboneLogits
+        package var penalty = SoftmaxRegression.Penalty.l1
         /// After scoring the validation part, fit the saved head again on all photos (training and validation)
         /// with the chosen C. The report's validation figures are those of the head fitted without them.
-        public var refitOnAllPhotos = true
-        public var threads = AvailableCPUs.count
-        public init() {}
+        package var refitOnAllPhotos = true
+        package var threads = AvailableCPUs.count
+        package init() {}
     }
 
     /// The space the softmax regression is fitted in. Both are linear in the pooled features, so either folds
     /// into one fully connected layer on them; they differ in what the L2 penalty favours. `backboneLogits`
     /// (the backbone's 1000 ImageNet scores) makes directions the backbone already separates (say "ant" vs
     /// "bee") cheap, which measured better on small sets (README, "train").
-    public enum FeatureBasis: String, Sendable, Codable, CaseIterable {
+    package enum FeatureBasis: String, Sendable, Codable, CaseIterable {
         case pooled
         case backboneLogits = "backbone-logits"
     }
 
     /// Everything a run found out, for the report and (in short) the file's metadata.
-    public struct Report: Sendable, Codable {
-        public struct CrossValidation: Sendable, Codable {
-            public let c: Double
-            public let accuracy: Double
-            public let logLoss: Double
+    package struct Report: Sendable, Codable {
+        package struct CrossValidation: Sendable, Codable {
+            package let c: Double
+            package let accuracy: Double
+            package let logLoss: Double
         }
-        public struct Duplicate: Sendable, Codable {
-            public let sha256: String
-            public let paths: [String]
-            public let labels: [String]
+        package struct Duplicate: Sendable, Codable {
+            package let sha256: String
+            package let paths: [String]
+            package let labels: [String]
         }
-        public var labels: [String] = []
-        public var trainingPhotos: [Int] = []
-        public var validationPhotos: [Int] = []
-        public var views = FeatureViews.centre
-        public var viewsDescription = ""
-        public var standardize = true
-        public var basis = FeatureBasis.backboneLogits
-        public var penalty = SoftmaxRegression.Penalty.l1
-        public var seed: UInt64 = 1
-        public var folds = 0
-        public var crossValidation: [CrossValidation] = []
-        public var chosenC = 0.0
-        public var trainingAccuracy = 0.0
+        package var labels: [String] = []
+        package var trainingPhotos: [Int] = []
+        package var validationPhotos: [Int] = []
+        package var views = FeatureViews.centre
+        package var viewsDescription = ""
+        package var standardize = true
+        package var basis = FeatureBasis.backboneLogits
+        package var penalty = SoftmaxRegression.Penalty.l1
+        package var seed: UInt64 = 1
+        package var folds = 0
+        package var crossValidation: [CrossValidation] = []
+        package var chosenC = 0.0
+        package var trainingAccuracy = 0.0
         /// nil without a validation part.
-        public var validationAccuracy: Double?
-        public var perClassAccuracy: [Double?] = []
+        package var validationAccuracy: Double?
+        package var perClassAccuracy: [Double?] = []
         /// `confusion[true][predicted]` counts on the validation part.
-        public var confusion: [[Int]] = []
-        public var unreadable: [String] = []
-        public var duplicates: [Duplicate] = []
-        public var validationSource = ""
-        public var featureDimension = 0
+        package var confusion: [[Int]] = []
+        package var unreadable: [String] = []
+        package var duplicates: [Duplicate] = []
+        package var validationSource = ""
+        package var featureDimension = 0
         /// Dimension the regression was fitted in (the pooled features or the backbone's classes).
-        public var crossValidationDimension = 0
-        public var backbone = ""
-        public var extractionSeconds = 0.0
-        public var fittingSeconds = 0.0
-        public var iterations = 0
-        public var validationMistakes: [String] = []
-        public var nonzeroWeights = 0
+        package var crossValidationDimension = 0
+        package var backbone = ""
+        package var extractionSeconds = 0.0
+        package var fittingSeconds = 0.0
+        package var iterations = 0
+        package var validationMistakes: [String] = []
+        package var nonzeroWeights = 0
         /// The saved head was fitted again on all photos after the validation figures were taken.
-        public var refitOnAllPhotos = false
+        package var refitOnAllPhotos = false
     }
 
-    public struct Result: Sendable {
-        public let weights: ShuffleNetWeights
-        public let report: Report
-        public let model: SoftmaxRegression
+    package struct Result: Sendable {
+        package let weights: ShuffleNetWeights
+        package let report: Report
+        package let model: SoftmaxRegression
     }
 
-    public let backbone: ImageClassifier
-    public let options: Options
+    package let backbone: ImageClassifier
+    package let options: Options
 
-    public init(backbone: ImageClassifier, options: Options = Options()) {
+    package init(backbone: ImageClassifier, options: Options = Options()) {
         self.backbone = backbone
         self.options = options
     }
 
     /// Trains on `training`, holding out `options.validationFraction` of it, or validating on `validation`.
     /// `progress(failed)` is called from any thread after each photo's features; `warn` gets decoder warnings.
-    public func train(_ training: LabelledPhotos, validation: LabelledPhotos? = nil, backboneName: String = "",
+    package func train(_ training: LabelledPhotos, validation: LabelledPhotos? = nil, backboneName: String = "",
                       progress: (@Sendable (_ failed: Bool) -> Void)? = nil,
                       warn: (@Sendable (String) -> Void)? = nil) throws(TrainingError) -> Result {
         guard options.validationFraction >= 0, options.validationFraction < 1 else {
@@ -424,7 +424,7 @@ struct Scaler: Sendable {
 
 extension HeadTrainer.Report {
     /// The run in short for the `head_training` metadata: no per-photo lists.
-    public var metadataJSON: String {
+    package var metadataJSON: String {
         var short = self
         short.unreadable = []
         short.validationMistakes = []
@@ -434,7 +434,7 @@ extension HeadTrainer.Report {
         return short.json(pretty: false)
     }
 
-    public func json(pretty: Bool = true) -> String {
+    package func json(pretty: Bool = true) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -443,7 +443,7 @@ extension HeadTrainer.Report {
     }
 
     /// Per-class accuracy and the confusion matrix, for people.
-    public var text: String {
+    package var text: String {
         var out = "classes: \(labels.joined(separator: ", "))\n"
         out += "training photos: \(trainingPhotos.reduce(0, +)) (\(zip(labels, trainingPhotos).map { "\($0) \($1)" }.joined(separator: ", "))), views per photo: \(viewsDescription)\n"
         out += "validation: \(validationSource), \(validationPhotos.reduce(0, +)) photos\n"

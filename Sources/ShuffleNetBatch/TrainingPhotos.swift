@@ -2,7 +2,7 @@ import Foundation
 import ShuffleNet
 
 /// Why a training run cannot start: each message says which folder and what to do.
-public enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable {
+package enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable {
     case notADirectory(String)
     case noClasses(String)
     case singleClass(String, label: String)
@@ -11,7 +11,7 @@ public enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable {
     case unknownValidationClasses(String, labels: [String])
     case invalidOption(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .notADirectory(let path):
             return "\(path): not a directory (train needs DIR/<label>/ photo folders)"
@@ -34,21 +34,21 @@ public enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable {
 
 /// The photos of a `DIR/<label>/...` tree: class names (the folder names, in natural order) and, per class,
 /// its image files at any depth (as `classify -r` lists a directory).
-public struct LabelledPhotos: Sendable, Equatable {
-    public let directory: String
-    public let labels: [String]
+package struct LabelledPhotos: Sendable, Equatable {
+    package let directory: String
+    package let labels: [String]
     /// `(path, class index)` in label order, then natural order inside each class.
-    public let photos: [(path: String, label: Int)]
+    package let photos: [(path: String, label: Int)]
     /// Files in the class folders not named like images (`.jpg`, `.jpeg`, `.png`): not used, listed so that
     /// nothing disappears silently (hidden files are not listed).
-    public var otherFiles: [String] = []
+    package var otherFiles: [String] = []
 
-    public static func == (a: Self, b: Self) -> Bool {
+    package static func == (a: Self, b: Self) -> Bool {
         a.directory == b.directory && a.labels == b.labels && a.photos.map(\.path) == b.photos.map(\.path)
             && a.photos.map(\.label) == b.photos.map(\.label)
     }
 
-    public init(directory: String, labels: [String], photos: [(path: String, label: Int)]) {
+    package init(directory: String, labels: [String], photos: [(path: String, label: Int)]) {
         self.directory = directory
         self.labels = labels
         self.photos = photos
@@ -57,7 +57,7 @@ public struct LabelledPhotos: Sendable, Equatable {
     /// Lists `directory`. Hidden folders (`.name`) are skipped. Throws for a missing directory, no class
     /// folders, a single class, or class folders without any photo. With `requireTwoClasses` false (a
     /// validation folder), one class is enough.
-    public static func scan(directory: String, requireTwoClasses: Bool = true) throws(TrainingError) -> LabelledPhotos {
+    package static func scan(directory: String, requireTwoClasses: Bool = true) throws(TrainingError) -> LabelledPhotos {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw .notADirectory(directory)
