@@ -1,5 +1,6 @@
 import Foundation
 import ShuffleNet
+import ShuffleNetEngine
 
 /// Why a training run cannot start: each message says which folder and what to do.
 package enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -110,18 +111,8 @@ extension InputFilter {
     static var images: InputFilter { try! InputFilter() }
 }
 
-/// Small seedable generator for the splits (SplitMix64), so a `--seed` gives the same split everywhere.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The splits' generator, so a `--seed` gives the same split everywhere: the engine's SplitMix64.
+typealias SeededGenerator = SplitMix64
 
 enum StratifiedSplit {
     /// Seeded Fisher-Yates (independent of the standard library's shuffle algorithm).

@@ -246,11 +246,12 @@ public struct ShuffleNetWeights: Sendable {
     func tensor(_ name: String) -> [Float] { tensors[name] ?? [] }
 }
 
-/// Small, fast, seedable generator (Steele et al., "SplitMix"), so random weights are the same everywhere.
-struct SplitMix64 {
+/// Small, fast, seedable generator (Steele et al., "SplitMix"), so random weights (and the trainer's splits)
+/// are the same everywhere.
+package struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    package init(seed: UInt64) { state = seed }
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
