@@ -148,6 +148,10 @@ static long *number_kept(const unsigned char *mask, unsigned long count, size_t 
     return slot;
 }
 
+unsigned long row_sampler_table_bytes(unsigned long width, unsigned long height) {
+    return sizeof(long) * (height + width) + sizeof(unsigned long) * width;
+}
+
 int row_sampler_start(RowSampler *sampler, ImageCodecsResult *result, const ImageCodecsOptions *options,
                       unsigned long width, unsigned long height) {
     memset(sampler, 0, sizeof *sampler);

@@ -42,6 +42,10 @@ typedef struct RowSampler {
     unsigned char *output;   /* kept rows x kept_columns x 3 bytes, the caller's */
 } RowSampler;
 
+/* Bytes of the sampler's tables for a width x height image (a slot per row and column, the kept
+ * columns' list), which the decoders count in result->decoder_memory. */
+unsigned long row_sampler_table_bytes(unsigned long width, unsigned long height);
+
 /* Called by a decoder once decode_result_allocate said go on: sets the sampler up when the options
  * ask for sampled decoding (checking the masks against the image size and the output's capacity),
  * leaves it inactive otherwise. Returns 0 after recording a failure in result. The output is zeroed

@@ -166,7 +166,7 @@ static int scan_limit_for(const struct jpeg_decompress_struct *info) {
  * a progressive or multi-scan file (one 128-byte block per 8x8 block of each component, padded to
  * the sampling factors, as jdcoefct.c requests them), the row buffers of the main, upsampling and
  * colour stages (a few groups of 8 * max_v_samp_factor rows per component) and our own scanline,
- * plus the sampling tables (one long per row and column) and the fixed structures. */
+ * plus the sampling tables and the fixed structures. */
 /* Bytes of the whole-image coefficient buffers a progressive or multi-scan file needs; 0 for a
  * single-scan file, which is decoded a row of blocks at a time. */
 static double jpeg_coefficient_bytes(const struct jpeg_decompress_struct *info) {
@@ -195,7 +195,7 @@ static unsigned long jpeg_decoder_memory(const struct jpeg_decompress_struct *in
     double padded_width = info->image_width + 64.0;
     double rows = padded_width * info->num_components * 8.0 * max_v * 8.0;
     double total = (2 << 20) + jpeg_coefficient_bytes(info) + rows +
-                   sizeof(long) * ((double)info->image_width + info->image_height);
+                   (double)row_sampler_table_bytes(info->image_width, info->image_height);
     return total > (double)ULONG_MAX / 2 ? ULONG_MAX / 2 : (unsigned long)total;
 }
 

@@ -102,9 +102,9 @@ static const png_byte ignored_ancillary_chunks[] =
 
 /* Worst case of what libpng allocates for the pixels of a width-pixel image: the row and previous
  * row buffers (up to 8 bytes a pixel before transforms), our sampling row, the inflate state and
- * window, the structures; plus the sampling tables (one long per row and column). */
+ * window, the structures; plus the sampling tables. */
 static unsigned long png_decoder_memory(png_uint_32 width, png_uint_32 height) {
-    return (1UL << 20) + 4 * (8 * (unsigned long)width + 64) + sizeof(long) * ((unsigned long)width + height);
+    return (1UL << 20) + 4 * (8 * (unsigned long)width + 64) + row_sampler_table_bytes(width, height);
 }
 
 static void png_error_handler(png_structp png, png_const_charp text) {

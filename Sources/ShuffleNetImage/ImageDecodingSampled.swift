@@ -53,7 +53,9 @@ extension ImageDecoder {
             case .mustWaitFor(let bytes):
                 budget.release(held)
                 held = 0
-                guard budget.acquire(bytes) else { break }  // cannot happen: the attempt checked the capacity
+                // Cannot fail: the attempt checked `bytes` against the capacity. Were it to, the next attempt
+                // would start from nothing reserved, as the first did.
+                guard budget.acquire(bytes) else { continue }
                 held = bytes
             }
         }
