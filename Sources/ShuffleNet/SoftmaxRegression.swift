@@ -1,7 +1,18 @@
 import Foundation
 
-/// Multinomial logistic regression with an L2 penalty on the weights (not the biases), fitted by L-BFGS in
-/// Double. The objective, for `n` rows `x_i` with classes `y_i` and `K` classes:
+/// The penalty of a softmax regression head: `l2` is `(1 / (2 C n)) ||W||^2` (fitted by L-BFGS); `l1` is
+/// `(1 / (C n)) sum |W|` (the lasso, fitted by FISTA, Beck and Teboulle 2009, with backtracking), which sets most
+/// weights to exactly zero: on the backbone's 1000 class scores it picks the few ImageNet classes that tell the
+/// new classes apart.
+public enum RegularizationPenalty: String, Sendable, Codable, CaseIterable {
+    /// The lasso: sparse weights.
+    case l1
+    /// Ridge: smooth, all weights small.
+    case l2
+}
+
+/// Multinomial logistic regression with an L2 (or L1, see `RegularizationPenalty`) penalty on the weights (not the
+/// biases), in Double. With L2 (fitted by L-BFGS) the objective, for `n` rows `x_i` with classes `y_i` and `K` classes, is
 ///
 ///     f(W, b) = (1/n) sum_i [ logsumexp_k(W_k . x_i + b_k) - (W_{y_i} . x_i + b_{y_i}) ] + (1 / (2 C n)) ||W||^2
 ///
@@ -144,16 +155,8 @@ package struct SoftmaxRegression: Sendable, Equatable {
         return (loss * inverseN + 0.5 * lambda * penalty, gradient)
     }
 
-    /// Which penalty `fit` uses: `l2` is `(1 / (2 C n)) ||W||^2` (fitted by L-BFGS); `l1` is `(1 / (C n)) sum |W|`
-    /// (the lasso, fitted by FISTA, Beck and Teboulle 2009, with backtracking), which sets most weights to
-    /// exactly zero: on the backbone's 1000 class scores it picks the few ImageNet classes that tell the new
-    /// classes apart.
-    package enum Penalty: String, Sendable, Codable, CaseIterable {
-        /// The lasso: sparse weights.
-        case l1
-        /// Ridge: smooth, all weights small.
-        case l2
-    }
+    /// Which penalty `fit` uses (the library's `RegularizationPenalty`).
+    package typealias Penalty = RegularizationPenalty
 
     /// Fits the weights and biases to `data` (starting from the current ones) with regularisation strength `c`
     /// (larger: weaker penalty).

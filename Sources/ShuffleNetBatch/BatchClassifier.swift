@@ -4,12 +4,13 @@ import ShuffleNetEngine
 import ShuffleNetImage
 
 /// What the record handler wants after a record: go on, or stop the run (`--fail-fast`).
-public enum BatchDecision: Sendable {
+package enum BatchDecision: Sendable {
     case proceed
     case stop
 }
 
-/// Classifies a stream of files on several threads and hands the results back in input order.
+/// Classifies a stream of files on several threads and hands the results back in input order (or, for
+/// `shufflenet embed`, their pooled features: `Settings.product`).
 ///
 /// Each worker thread takes the next input, reads, decodes and preprocesses it into its own buffer, runs
 /// the network with its own `Workspace` and ranks the classes; with one worker per core, one core decodes
@@ -18,33 +19,41 @@ public enum BatchDecision: Sendable {
 /// one at a time), so a separate decode stage feeding an inference stage would only add a hand-off. A
 /// feeder thread walks the inputs and a bounded window keeps memory flat (see `BatchPipelineState`); the
 /// calling thread writes results in input order as soon as each one's turn comes.
-public final class BatchClassifier: Sendable {
-    public struct Settings: Sendable {
+package final class BatchClassifier: Sendable {
+    package struct Settings: Sendable {
         /// Worker threads (decode + network each); by default the CPUs this process may use (affinity mask
         /// and cgroup quota, `AvailableCPUs`), not the machine's cores.
-        public var threads = AvailableCPUs.count
-        public var topK = 5
+        package var threads = AvailableCPUs.count
+        package var topK = 5
         /// Most inputs between the walk and the output at once (default 8 per thread): each costs one
         /// decoded photo at most while in a worker, and a short record once done.
-        public var window: Int?
+        package var window: Int?
         /// Where to write each input's 224x224 crop as PNG (`classify --save-crops`); nil: not kept.
-        public var cropDirectory: String?
+        package var cropDirectory: String?
         /// Receives decoder warnings (recovered damage and the like), one line each, from any worker thread.
-        public var warn: (@Sendable (String) -> Void)?
-        public init() {}
+        package var warn: (@Sendable (String) -> Void)?
+        /// What each record carries.
+        package var product = Product.predictions
+        package init() {}
     }
 
-    public let classifier: ImageClassifier
-    public let settings: Settings
+    /// The top-k classes (`classify`), or the pooled features, L2-normalised or not (`embed`).
+    package enum Product: Sendable, Equatable {
+        case predictions
+        case features(normalized: Bool)
+    }
+
+    package let classifier: ImageClassifier
+    package let settings: Settings
 
     /// The crop's file name: the input path with its separators flattened (`a/b/c.jpg` -> `a_b_c.jpg.png`),
     /// so inputs with the same base name in different folders do not overwrite each other.
-    public static func cropFileName(for path: String) -> String {
+    package static func cropFileName(for path: String) -> String {
         let trimmed = path.drop { $0 == "/" || $0 == "." }
         return (trimmed.isEmpty ? "input" : trimmed.replacingOccurrences(of: "/", with: "_")) + ".png"
     }
 
-    public init(classifier: ImageClassifier, settings: Settings = Settings()) {
+    package init(classifier: ImageClassifier, settings: Settings = Settings()) {
         self.classifier = classifier
         self.settings = settings
     }
@@ -52,7 +61,7 @@ public final class BatchClassifier: Sendable {
     /// Classifies every item `next` yields (called on a feeder thread until it returns nil) and calls
     /// `handle` on the calling thread for each record, in input order. Returns when every record has been
     /// handled, when `handle` says `.stop`, or when it throws (the error is rethrown after the workers end).
-    public func run<E: Error>(next: @escaping @Sendable () -> InputItem?,
+    package func run<E: Error>(next: @escaping @Sendable () -> InputItem?,
                               handle: (BatchRecord) throws(E) -> BatchDecision) throws(E) -> BatchSummary {
         let threads = max(1, settings.threads)
         let state = BatchPipelineState(window: settings.window ?? 8 * threads)
@@ -109,6 +118,7 @@ public final class BatchClassifier: Sendable {
         var workspace: Workspace?
         var tensor: [Float] = []
         var logits = [Float](repeating: 0, count: model.configuration.numClasses)
+        var pooled = [Float](repeating: 0, count: settings.product == .predictions ? 0 : model.plan.finalChannels)
         var decodeNanoseconds: UInt64 = 0, inferenceNanoseconds: UInt64 = 0
         defer { timing.add(decode: decodeNanoseconds, inference: inferenceNanoseconds) }
         while let (sequence, item) = state.take() {
@@ -131,14 +141,23 @@ public final class BatchClassifier: Sendable {
                     }
                     let t1 = DispatchTime.now().uptimeNanoseconds
                     decodeNanoseconds += t1 - t0
+                    let planned = workspace ?? model.makeWorkspace()
+                    workspace = planned
                     tensor.withUnsafeBufferPointer { x in
                         logits.withUnsafeMutableBufferPointer { y in
-                            let planned = workspace ?? model.makeWorkspace()
-                            workspace = planned
-                            model.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: planned)
+                            pooled.withUnsafeMutableBufferPointer { f in
+                                // An empty array's buffer may still have a base address: ask for features only when wanted.
+                                let features = settings.product == .predictions ? nil : f.baseAddress
+                                model.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: planned, features: features)
+                            }
                         }
                     }
-                    outcome = .predictions(ImageClassifier.topPredictions(logits: logits, labels: classifier.labels, k: settings.topK))
+                    switch settings.product {
+                    case .predictions:
+                        outcome = .predictions(ImageClassifier.topPredictions(logits: logits, labels: classifier.labels, k: settings.topK))
+                    case .features(let normalized):
+                        outcome = .features(normalized ? FeatureExtractor.normalized(pooled) : pooled)
+                    }
                     inferenceNanoseconds += DispatchTime.now().uptimeNanoseconds - t1
                 } catch {
                     outcome = .failure("\(error)")
@@ -150,22 +169,22 @@ public final class BatchClassifier: Sendable {
 }
 
 /// How a run went, for the summary line.
-public struct BatchSummary: Sendable {
+package struct BatchSummary: Sendable {
     /// Records handled (written), errors included.
-    public let records: Int
-    public let failures: Int
+    package let records: Int
+    package let failures: Int
     /// The handler stopped the run (`--fail-fast`) before the inputs ran out.
-    public let stoppedEarly: Bool
-    public let seconds: Double
-    public let threads: Int
+    package let stoppedEarly: Bool
+    package let seconds: Double
+    package let threads: Int
     /// Summed over the workers: reading + decoding + preprocessing, and network + ranking.
-    public let decodeSeconds: Double
-    public let inferenceSeconds: Double
+    package let decodeSeconds: Double
+    package let inferenceSeconds: Double
 
-    public var filesPerSecond: Double { seconds > 0 ? Double(records) / seconds : 0 }
+    package var filesPerSecond: Double { seconds > 0 ? Double(records) / seconds : 0 }
     /// Per successfully classified file, on one thread.
-    public var decodeMillisecondsPerFile: Double { perFile(decodeSeconds) }
-    public var inferenceMillisecondsPerFile: Double { perFile(inferenceSeconds) }
+    package var decodeMillisecondsPerFile: Double { perFile(decodeSeconds) }
+    package var inferenceMillisecondsPerFile: Double { perFile(inferenceSeconds) }
 
     private func perFile(_ total: Double) -> Double {
         let classified = records - failures

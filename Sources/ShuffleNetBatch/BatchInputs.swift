@@ -1,25 +1,26 @@
+import ShuffleNet
 import Foundation
 
 /// The inputs of one run after `--shard` and `--resume`: the walk's items that belong to this shard and
 /// are not already in the output. Safe to call from the pipeline's feeder thread; the count of skipped
 /// items can be read from any thread.
-public final class BatchInputs: @unchecked Sendable {
+package final class BatchInputs: @unchecked Sendable {
     private let walker: InputWalker
-    public let shard: ShardSelection?
+    package let shard: ShardSelection?
     private let alreadyDone: Set<String>
     private let lock = NSLock()
     private var skipped = 0
 
-    public init(walker: InputWalker, shard: ShardSelection? = nil, alreadyDone: Set<String> = []) {
+    package init(walker: InputWalker, shard: ShardSelection? = nil, alreadyDone: Set<String> = []) {
         self.walker = walker
         self.shard = shard
         self.alreadyDone = alreadyDone
     }
 
     /// False when the walk reads stdin, which can be read only once.
-    public var isRepeatable: Bool { walker.isRepeatable }
+    package var isRepeatable: Bool { walker.isRepeatable }
 
-    public func next() -> InputItem? {
+    package func next() -> InputItem? {
         while let item = walker.next() {
             if shard?.contains(item) == false { continue }
             if alreadyDone.contains(item.path) {
@@ -34,10 +35,10 @@ public final class BatchInputs: @unchecked Sendable {
     }
 
     /// Empty entries of the stdin list, skipped (not inputs, but the summary says how many).
-    public var emptyLinesSkipped: Int { walker.emptyLinesSkipped }
+    package var emptyLinesSkipped: Int { walker.emptyLinesSkipped }
 
     /// Items of this shard skipped because the output already has them.
-    public var skippedAsDone: Int {
+    package var skippedAsDone: Int {
         lock.lock()
         defer { lock.unlock() }
         return skipped

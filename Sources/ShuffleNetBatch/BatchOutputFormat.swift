@@ -2,7 +2,7 @@ import ShuffleNet
 
 /// How results are written. jsonl and csv are one self-contained row per file, written as each finishes,
 /// so they can be read while the run goes on and resumed after it is killed.
-public enum BatchOutputFormat: String, Sendable, CaseIterable {
+package enum BatchOutputFormat: String, Sendable, CaseIterable {
     /// For people: the path, then one line per class (or `error: ...`).
     case text
     /// One JSON array of the jsonl objects, streamed (`[`, rows, `]`): valid JSON only once the run ends.
@@ -14,27 +14,29 @@ public enum BatchOutputFormat: String, Sendable, CaseIterable {
     case csv
 
     /// Whether `--resume` can find the finished rows in a file of this format.
-    public var isResumable: Bool { self == .jsonl || self == .csv }
+    package var isResumable: Bool { self == .jsonl || self == .csv }
 }
 
 /// What became of one input.
-public enum BatchOutcome: Sendable, Equatable {
+package enum BatchOutcome: Sendable, Equatable {
     case predictions([Prediction])
+    /// The pooled features (`shufflenet embed`), L2-normalised when asked.
+    case features([Float])
     /// The reason, naming the file (e.g. "a.jpg: truncated JPEG data ...").
     case failure(String)
 }
 
 /// One output row: an input and its outcome, numbered in input order.
-public struct BatchRecord: Sendable, Equatable {
-    public let sequence: Int
-    public let path: String
-    public let outcome: BatchOutcome
+package struct BatchRecord: Sendable, Equatable {
+    package let sequence: Int
+    package let path: String
+    package let outcome: BatchOutcome
 
-    public init(sequence: Int, path: String, outcome: BatchOutcome) {
+    package init(sequence: Int, path: String, outcome: BatchOutcome) {
         self.sequence = sequence
         self.path = path
         self.outcome = outcome
     }
 
-    public var isFailure: Bool { if case .failure = outcome { true } else { false } }
+    package var isFailure: Bool { if case .failure = outcome { true } else { false } }
 }

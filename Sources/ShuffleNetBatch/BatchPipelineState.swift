@@ -1,3 +1,4 @@
+import ShuffleNet
 import Foundation
 
 /// The shared state of one `BatchClassifier.run`, behind one condition variable: the queue of numbered

@@ -2,18 +2,18 @@ import Foundation
 
 /// Turns records into the bytes of each output format. A file is `header`, then `encode(record, first:)`
 /// for each record in order, then `footer`; each piece is written (and flushed) as soon as it exists.
-public struct BatchRecordEncoder: Sendable {
-    public let format: BatchOutputFormat
+package struct BatchRecordEncoder: Sendable {
+    package let format: BatchOutputFormat
     /// Classes per row; fixes the CSV columns.
-    public let topK: Int
+    package let topK: Int
 
-    public init(format: BatchOutputFormat, topK: Int) {
+    package init(format: BatchOutputFormat, topK: Int) {
         self.format = format
         self.topK = topK
     }
 
     /// CSV column names: `path,top1_index,top1_label,top1_probability,error,top2_index,...`.
-    public var csvColumns: [String] {
+    package var csvColumns: [String] {
         var columns = ["path", "top1_index", "top1_label", "top1_probability", "error"]
         for rank in stride(from: 2, through: topK, by: 1) {
             columns += ["top\(rank)_index", "top\(rank)_label", "top\(rank)_probability"]
@@ -22,7 +22,7 @@ public struct BatchRecordEncoder: Sendable {
     }
 
     /// Written once before the first record.
-    public var header: String {
+    package var header: String {
         switch format {
         case .csv: csvColumns.joined(separator: ",") + "\n"
         case .json: "["
@@ -31,11 +31,11 @@ public struct BatchRecordEncoder: Sendable {
     }
 
     /// Written once after the last record (the JSON array's end).
-    public func footer(wroteRecords: Bool) -> String {
+    package func footer(wroteRecords: Bool) -> String {
         format == .json ? (wroteRecords ? "\n]\n" : "]\n") : ""
     }
 
-    public func encode(_ record: BatchRecord, first: Bool) -> String {
+    package func encode(_ record: BatchRecord, first: Bool) -> String {
         switch format {
         case .text: text(record)
         case .jsonl: jsonObject(record) + "\n"
@@ -51,6 +51,8 @@ public struct BatchRecordEncoder: Sendable {
             for p in predictions {
                 text += "  \(String(format: "%7.3f%%", p.probability * 100))  \(p.label) (\(p.index))\n"
             }
+        case .features(let vector):
+            text += "  embedding: \(vector.map { "\($0)" }.joined(separator: " "))\n"
         case .failure(let reason):
             text += "  error: \(reason)\n"
         }
@@ -64,6 +66,9 @@ public struct BatchRecordEncoder: Sendable {
                 "{\"index\":\($0.index),\"label\":\(BatchTextEscaping.json($0.label)),\"probability\":\(BatchTextEscaping.number($0.probability))}"
             }
             return "{\"path\":\(BatchTextEscaping.json(record.path)),\"predictions\":[\(items.joined(separator: ","))]}"
+        case .features(let vector):
+            // Swift's shortest round-trip form of each float (pooled features are finite).
+            return "{\"path\":\(BatchTextEscaping.json(record.path)),\"embedding\":[\(vector.map { "\($0)" }.joined(separator: ","))]}"
         case .failure(let reason):
             return "{\"path\":\(BatchTextEscaping.json(record.path)),\"error\":\(BatchTextEscaping.json(reason))}"
         }
@@ -81,6 +86,8 @@ public struct BatchRecordEncoder: Sendable {
                 fields[base + 1] = p.label
                 fields[base + 2] = BatchTextEscaping.number(p.probability)
             }
+        case .features:
+            fields[4] = "embeddings have no CSV form"
         case .failure(let reason):
             fields[4] = reason
         }

@@ -3,46 +3,46 @@ import ShuffleNetEngine
 
 /// Times the engine on synthetic input, the way `shufflenet bench` reports it: the first run apart (it pays
 /// for page faults and cold caches), then warm-up runs, then timed runs of one batch each.
-public struct Benchmark: Sendable {
-    public struct Settings: Sendable {
-        public var batch = 1
-        public var threads = 1
-        public var warmup = 5
+package struct Benchmark: Sendable {
+    package struct Settings: Sendable {
+        package var batch = 1
+        package var threads = 1
+        package var warmup = 5
         /// Timed runs; when `duration` is set, runs continue until both are reached.
-        public var iterations = 50
-        public var duration: Double? = nil
+        package var iterations = 50
+        package var duration: Double? = nil
         /// `batch x 3 x size x size` floats to run on; random values when nil.
-        public var input: [Float]? = nil
-        public init() {}
+        package var input: [Float]? = nil
+        package init() {}
     }
 
-    public struct Result: Sendable {
-        public let configuration: ShuffleNetConfiguration
-        public let settings: Settings
-        public let parameters: Int
-        public let multiplyAdds: Int
-        public let firstMilliseconds: Double
+    package struct Result: Sendable {
+        package let configuration: ShuffleNetConfiguration
+        package let settings: Settings
+        package let parameters: Int
+        package let multiplyAdds: Int
+        package let firstMilliseconds: Double
         /// Per batch, in milliseconds, sorted.
-        public let latencies: [Double]
+        package let latencies: [Double]
         /// The logits of the last run, `batch x classes`.
-        public let lastLogits: [Float]
+        package let lastLogits: [Float]
 
-        public func percentile(_ p: Double) -> Double {
+        package func percentile(_ p: Double) -> Double {
             guard !latencies.isEmpty else { return 0 }
             let rank = p / 100 * Double(latencies.count - 1)
             let low = Int(rank.rounded(.down)), high = min(low + 1, latencies.count - 1)
             return latencies[low] + (latencies[high] - latencies[low]) * (rank - Double(low))
         }
-        public var mean: Double { latencies.reduce(0, +) / Double(max(latencies.count, 1)) }
-        public var imagesPerSecond: Double { Double(settings.batch) / (percentile(50) / 1000) }
+        package var mean: Double { latencies.reduce(0, +) / Double(max(latencies.count, 1)) }
+        package var imagesPerSecond: Double { Double(settings.batch) / (percentile(50) / 1000) }
         /// Two floating-point operations per multiply-add, at the median latency.
-        public var gigaflopsPerSecond: Double { 2 * Double(multiplyAdds) * Double(settings.batch) / (percentile(50) / 1000) / 1e9 }
+        package var gigaflopsPerSecond: Double { 2 * Double(multiplyAdds) * Double(settings.batch) / (percentile(50) / 1000) / 1e9 }
     }
 
-    public let model: ShuffleNetModel
-    public init(model: ShuffleNetModel) { self.model = model }
+    package let model: ShuffleNetModel
+    package init(model: ShuffleNetModel) { self.model = model }
 
-    public func run(_ settings: Settings) -> Result {
+    package func run(_ settings: Settings) -> Result {
         let runner = BatchRunner(model: model, threads: settings.threads)
         let inputCount = 3 * model.plan.inputSize * model.plan.inputSize
         var generator = SystemRandomNumberGenerator()

@@ -1,3 +1,4 @@
+import ShuffleNet
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -13,17 +14,17 @@ import Darwin
 /// the bytes after the last complete row (or a last row that does not parse) are cut off before
 /// appending, never duplicated. A row that does not parse anywhere else means the file is not this tool's
 /// output in this format (or with this `--top-k`, for CSV), and resuming stops with an error.
-public struct ResumeLog: Sendable {
-    public let completedPaths: Set<String>
+package struct ResumeLog: Sendable {
+    package let completedPaths: Set<String>
     /// Bytes up to the end of the last complete row (the header counts as one, for CSV).
-    public let validByteCount: Int
+    package let validByteCount: Int
     /// Bytes of a torn last row, to cut off.
-    public let tornByteCount: Int
+    package let tornByteCount: Int
     /// CSV only: the file has no complete header yet, so the run must write it.
-    public let needsHeader: Bool
+    package let needsHeader: Bool
 
     /// Reads the output file of an earlier run; a missing file is an empty log (nothing done yet).
-    public static func read(contentsOf path: String, encoder: BatchRecordEncoder) throws(BatchError) -> ResumeLog {
+    package static func read(contentsOf path: String, encoder: BatchRecordEncoder) throws(BatchError) -> ResumeLog {
         guard encoder.format.isResumable else {
             throw .resumeMismatch(path: path, line: 1, reason: "\(encoder.format.rawValue) output cannot be resumed; use jsonl or csv")
         }

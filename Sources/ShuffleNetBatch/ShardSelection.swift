@@ -1,3 +1,4 @@
+import ShuffleNet
 /// `--shard K/N`: which of N disjoint parts of the input this process classifies.
 ///
 /// A file belongs to part `hash(shardKey) mod N` (1-based: part K takes the files whose value is K - 1),
@@ -6,19 +7,19 @@
 /// inputs and K = 1...N together classify every file exactly once, and a rerun of one part redoes the same
 /// files. The hash is FNV-1a (64-bit) of the UTF-8 bytes followed by the SplitMix64 finaliser, which spreads
 /// similar names (`img_0001.jpg`, `img_0002.jpg`, ...) evenly over the parts.
-public struct ShardSelection: Sendable, Equatable, CustomStringConvertible {
+package struct ShardSelection: Sendable, Equatable, CustomStringConvertible {
     /// 1...count.
-    public let index: Int
-    public let count: Int
+    package let index: Int
+    package let count: Int
 
-    public init(index: Int, count: Int) throws(BatchError) {
+    package init(index: Int, count: Int) throws(BatchError) {
         guard count >= 1, (1...count).contains(index) else { throw .invalidShard("\(index)/\(count)") }
         self.index = index
         self.count = count
     }
 
     /// Parses `K/N`, e.g. `3/8`.
-    public init(parsing text: String) throws(BatchError) {
+    package init(parsing text: String) throws(BatchError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, n <= 1_000_000, (1...n).contains(k) else {
             throw .invalidShard(text)
@@ -27,14 +28,14 @@ public struct ShardSelection: Sendable, Equatable, CustomStringConvertible {
         self.count = n
     }
 
-    public var description: String { "\(index)/\(count)" }
+    package var description: String { "\(index)/\(count)" }
 
-    public func contains(_ item: InputItem) -> Bool {
+    package func contains(_ item: InputItem) -> Bool {
         Int(Self.hash(item.shardKey) % UInt64(count)) == index - 1
     }
 
     /// The stable 64-bit hash of a shard key (documented above so that other tools can reproduce the split).
-    public static func hash(_ key: String) -> UInt64 {
+    package static func hash(_ key: String) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in key.utf8 {
             h ^= UInt64(byte)

@@ -116,15 +116,7 @@ struct ClassifyCommand: ParsableCommand {
                         shard: shardSelection, alreadyDone: alreadyDone?.completedPaths ?? [])
         }
         let inputs = makeInputs()
-        if bar.isEnabled, inputs.isRepeatable {
-            // A second, name-only walk gives the bar its total without holding the list.
-            let counter = makeInputs()
-            Thread {
-                var count = 0
-                while counter.next() != nil { count += 1 }
-                bar.setTotal(count)
-            }.start()
-        }
+        bar.countInBackground(makeInputs)
         var settings = BatchClassifier.Settings()
         settings.threads = threads
         settings.topK = topK

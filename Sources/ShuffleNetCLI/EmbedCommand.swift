@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ShuffleNetImage
 import ShuffleNet
 import ShuffleNetBatch
 
@@ -61,92 +62,77 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        let extractor: FeatureExtractor
+        // Resident memory must follow the decode budget, not what malloc keeps cached per thread.
+        DecodeMemoryBudget.returnFreedMemoryPromptly()
+        let classifier: ImageClassifier
         let filter: InputFilter
+        let sink: EmbeddingSink
         do {
-            let classifier = try ImageClassifier(weightsAt: try weightsOptions.resolve(), decodingOptions: decoding.options,
-                                                 memoryBudget: decoding.memoryBudget)
-            extractor = FeatureExtractor(classifier: classifier)
+            classifier = try ImageClassifier(weightsAt: try weightsOptions.resolve(), decodingOptions: decoding.options,
+                                             memoryBudget: decoding.memoryBudget)
             filter = try input.filter()
-        } catch {
-            Diagnostics.error("\(error)")
-            throw ExitStatus.nothingRan
-        }
-        let walker = InputWalker(sources: input.sources, recursive: input.recursive, filter: filter)
-        var items: [InputItem] = []
-        while let item = walker.next() { items.append(item) }
-        let bar = ProgressBar(mode: progress, quiet: quiet)
-        bar.setTotal(items.count)
-        let start = DispatchTime.now().uptimeNanoseconds
-        let readable = items.indices.filter { items[$0].problem == nil }
-        let extracted = extractor.extract(paths: readable.map { items[$0].path }, threads: threads,
-                                          progress: { failed in bar.advance(failed: failed) })
-        bar.finish()
-        var rows = [Row](repeating: .failure(""), count: items.count)
-        for (i, item) in items.enumerated() { if let problem = item.problem { rows[i] = .failure("\(item.path): \(problem)") } }
-        for (i, result) in zip(readable, extracted) {
-            switch result {
-            case .success(let photo):
-                photo.warnings.forEach { if !quiet { Diagnostics.note("warning: \($0)") } }
-                rows[i] = .success(normalize ? FeatureExtractor.normalized(photo.views[0]) : photo.views[0])
-            case .failure(let error): rows[i] = .failure("\(error)")
-            }
-        }
-        let failures = rows.filter { if case .failure = $0 { true } else { false } }.count
-        do {
             switch format {
             case .jsonl:
-                var text = ""
-                for (item, row) in zip(items, rows) {
-                    switch row {
-                    case .success(let vector):
-                        text += "{\"path\":\(BatchTextEscaping.json(item.path)),\"embedding\":[\(vector.map { "\($0)" }.joined(separator: ","))]}\n"
-                    case .failure(let reason):
-                        text += "{\"path\":\(BatchTextEscaping.json(item.path)),\"error\":\(BatchTextEscaping.json(reason))}\n"
-                    }
-                }
-                if let output {
-                    try write(Data(text.utf8), to: output)
-                } else {
-                    FileHandle.standardOutput.write(Data(text.utf8))
-                }
+                let encoder = BatchRecordEncoder(format: .jsonl, topK: 0)
+                sink = .jsonl(try output.map { path throws(BatchError) in try ResultWriter.file(path, encoder: encoder, resume: nil) }
+                    ?? ResultWriter.standardOutput(encoder: encoder))
             case .npy:
-                var matrix: [[Float]] = []
-                var paths = ""
-                for (item, row) in zip(items, rows) {
-                    switch row {
-                    case .success(let vector):
-                        matrix.append(vector)
-                        paths += item.path + "\n"
-                    case .failure(let reason):
-                        if !quiet { Diagnostics.note("error, no row: \(reason)") }
-                    }
-                }
-                try write(NumPyFile.float32Matrix(matrix, columns: extractor.dimension), to: output!)
-                try write(Data(paths.utf8), to: resolvedPathsFile!)
+                sink = .npy(try NumPyRowsWriter(matrixPath: output!, pathsPath: resolvedPathsFile!, columns: classifier.model.plan.finalChannels))
             }
         } catch {
             Diagnostics.error("\(error)")
             throw ExitStatus.nothingRan
         }
-        if !quiet, items.count != 1 || failures > 0 {
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            Diagnostics.note(String(format: "%d file%@, %d error%@, %.1f s; %d-dimensional features%@", items.count, items.count == 1 ? "" : "s",
-                                    failures, failures == 1 ? "" : "s", seconds, extractor.dimension, normalize ? ", L2-normalised" : ""))
-        }
-        if failures > 0 { throw ExitStatus.someInputsFailed }
-    }
-
-    enum Row {
-        case success([Float])
-        case failure(String)
-    }
-
-    private func write(_ data: Data, to path: String) throws {
+        let bar = ProgressBar(mode: progress, quiet: quiet)
+        let rowsShareTheTerminal = format == .jsonl && output == nil && isatty(STDOUT_FILENO) == 1
+        let makeInputs = { BatchInputs(walker: InputWalker(sources: input.sources, recursive: input.recursive, filter: filter)) }
+        let inputs = makeInputs()
+        bar.countInBackground(makeInputs)
+        var settings = BatchClassifier.Settings()
+        settings.threads = threads
+        settings.product = .features(normalized: normalize)
+        settings.warn = { [quiet] line in if !quiet { bar.note("warning: \(line)") } }
+        let summary: BatchSummary
         do {
-            try data.write(to: URL(fileURLWithPath: path))
+            // Rows are written as their turn comes (input order), so memory stays flat however many inputs.
+            summary = try BatchClassifier(classifier: classifier, settings: settings).run(next: { inputs.next() }) { record throws(BatchError) in
+                if rowsShareTheTerminal { bar.clearForOutput() }
+                switch sink {
+                case .jsonl(let writer):
+                    try writer.write(record)
+                case .npy(let writer):
+                    switch record.outcome {
+                    case .features(let vector): try writer.append(vector, path: record.path)
+                    case .failure(let reason): if !quiet { bar.note("error, no row: \(reason)") }
+                    case .predictions: break
+                    }
+                }
+                bar.advance(failed: record.isFailure)
+                return .proceed
+            }
+            switch sink {
+            case .jsonl(let writer): try writer.finish()
+            case .npy(let writer): try writer.finish()
+            }
         } catch {
-            throw BatchError.outputUnwritable(path: path, reason: error.localizedDescription)
+            bar.finish()
+            Diagnostics.error("\(error)")
+            throw ExitStatus.nothingRan
         }
+        bar.finish()
+        let emptyLines = inputs.emptyLinesSkipped
+        if !quiet, summary.records != 1 || summary.failures > 0 || emptyLines > 0 {
+            let empties = emptyLines > 0 ? ", \(emptyLines) empty line\(emptyLines == 1 ? "" : "s") skipped" : ""
+            Diagnostics.note(String(format: "%d file%@, %d error%@%@, %.1f s; %d-dimensional features%@", summary.records,
+                                    summary.records == 1 ? "" : "s", summary.failures, summary.failures == 1 ? "" : "s", empties,
+                                    summary.seconds, classifier.model.plan.finalChannels, normalize ? ", L2-normalised" : ""))
+        }
+        if summary.failures > 0 { throw ExitStatus.someInputsFailed }
+    }
+
+    /// Where the rows go.
+    enum EmbeddingSink {
+        case jsonl(ResultWriter)
+        case npy(NumPyRowsWriter)
     }
 }

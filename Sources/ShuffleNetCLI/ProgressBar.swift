@@ -1,4 +1,5 @@
 import Foundation
+import ShuffleNetBatch
 
 /// `done/total`, rate and ETA on one stderr line, redrawn at most ten times a second. The total comes
 /// from a counting walk running beside the classification (or never, for stdin), so until it is known
@@ -30,6 +31,18 @@ final class ProgressBar: @unchecked Sendable {
         lock.lock()
         total = count
         lock.unlock()
+    }
+
+    /// Gives the bar its total from a second, name-only walk of the same inputs on a thread of its own (so the
+    /// list is never held), when the bar is shown and the inputs can be walked twice (not stdin).
+    func countInBackground(_ makeInputs: () -> BatchInputs) {
+        let counter = makeInputs()
+        guard isEnabled, counter.isRepeatable else { return }
+        Thread { [self] in
+            var count = 0
+            while counter.next() != nil { count += 1 }
+            setTotal(count)
+        }.start()
     }
 
     func advance(failed isFailure: Bool) {

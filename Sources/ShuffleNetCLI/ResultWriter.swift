@@ -56,14 +56,19 @@ final class ResultWriter {
     }
 
     private func emit(_ text: String) throws(BatchError) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let count = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .outputUnwritable(path: name, reason: String(cString: strerror(errno)))
-            }
-            bytes = bytes.dropFirst(count)
+        try writeAll(Array(text.utf8), to: descriptor, name: name)
+    }
+}
+
+/// Writes all of `bytes` to `descriptor` (retrying short writes and EINTR); `name` is the file in errors.
+func writeAll(_ bytes: [UInt8], to descriptor: Int32, name: String) throws(BatchError) {
+    var rest = bytes[...]
+    while !rest.isEmpty {
+        let count = rest.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+        if count < 0 {
+            if errno == EINTR { continue }
+            throw .outputUnwritable(path: name, reason: String(cString: strerror(errno)))
         }
+        rest = rest.dropFirst(count)
     }
 }

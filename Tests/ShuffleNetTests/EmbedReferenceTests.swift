@@ -82,5 +82,17 @@ import Testing
         let length: Double = first.reduce(0.0) { $0 + $1 * $1 }
         #expect(abs(length - 1) < 1e-5)
         #expect(Self.relativeError(first, referenceFirst.map { $0 / norm }) < 1e-4)
+        // A stdin list with empty lines and a missing file: rows only for the readable ones, the header's row
+        // count rewritten at the end to match, the empty lines counted in the summary.
+        let list = Data("\(paths[0])\n\nmissing.jpg\n\n\(paths[1])\n".utf8)
+        let listed2 = try CLITestSupport.run(["embed", "--weights", "g3.safetensors", "--format", "npy", "-o", "l.npy", "--progress", "never", "-"],
+                                             stdin: list, in: directory)
+        #expect(listed2.status == 2, "\(listed2.stderr)")
+        #expect(listed2.stderr.contains("3 files, 1 error, 2 empty lines skipped"), "\(listed2.stderr)")
+        let small = [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory + "/l.npy")))
+        let smallHeader = Int(small[8]) | Int(small[9]) << 8
+        #expect(String(decoding: small[10..<(10 + smallHeader)], as: UTF8.self).contains("'shape': (2, 480)"))
+        #expect(small.count == 10 + smallHeader + 2 * 480 * 4)
+        #expect(try String(contentsOfFile: directory + "/l.paths.txt", encoding: .utf8) == "\(paths[0])\n\(paths[1])\n")
     }
 }

@@ -15,8 +15,8 @@ import Testing
     }
 
     /// `count` 40x30 PNGs per class: reddish for "red", bluish for "blue", with seeded noise.
-    static func makeTree(_ root: String, classes: [String: Int]) throws {
-        var state: UInt64 = 9
+    static func makeTree(_ root: String, classes: [String: Int], seed: UInt64 = 9) throws {
+        var state = seed
         for (label, count) in classes.sorted(by: { $0.key < $1.key }) {
             let dir = root + "/" + label + "/sub"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -154,8 +154,29 @@ import Testing
         #expect(used == 9)
     }
 
+    @Test func aPhotoInBothTrainingAndValidationFoldersLosesItsValidationCopy() throws {
+        let root = try BatchTestSupport.temporaryDirectory("train-leak")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Self.makeTree(root + "/train", classes: ["red": 4, "blue": 4])
+        try Self.makeTree(root + "/val", classes: ["red": 2, "blue": 2], seed: 10)  // other noise: no photo in common
+        try FileManager.default.copyItem(atPath: root + "/train/red/sub/red1.png", toPath: root + "/val/red/leaked.png")
+        let training = try LabelledPhotos.scan(directory: root + "/train")
+        let validation = try LabelledPhotos.scan(directory: root + "/val", requireTwoClasses: false)
+        var options = Self.options()
+        options.validationFraction = 0
+        let result = try HeadTrainer(backbone: try Self.randomBackbone(), options: options).train(training, validation: validation)
+        #expect(result.report.duplicates.count == 1)
+        #expect(result.report.duplicates.first?.labels == ["red", "red"])
+        #expect(result.report.duplicates.first?.leftOut == [root + "/val/red/leaked.png"])
+        #expect(result.report.trainingPhotos == [4, 4])   // labels in natural order: blue, red
+        #expect(result.report.validationPhotos == [2, 2])
+    }
+
     @Test func npyFileHasAStandardVersion1Header() throws {
-        let data = [UInt8](NumPyFile.float32Matrix([[1, 2, 3], [4, 5, -0.5]], columns: 3))
+        let data = [UInt8](try NumPyFile.float32Matrix([[1, 2, 3], [4, 5, -0.5]], columns: 3))
+        #expect(data.count == NumPyFile.float32MatrixHeaderSize + 24)
+        let ragged = #expect(throws: NumPyFile.RaggedRowError.self) { try NumPyFile.float32Matrix([[1, 2, 3], [4, 5]], columns: 3) }
+        #expect(ragged?.description == "row 1 has 2 values, the matrix has 3 columns")
         #expect(Array(data[0..<8]) == [0x93] + Array("NUMPY".utf8) + [1, 0])
         let headerLength = Int(data[8]) | Int(data[9]) << 8
         #expect((10 + headerLength) % 64 == 0)

@@ -18,7 +18,7 @@ import Foundation
 ///   with a `problem`, so it shows up as an error row instead of disappearing.
 ///
 /// Not thread-safe: one thread calls `next()`; `emptyLinesSkipped` may be read from any thread.
-public final class InputWalker: @unchecked Sendable {
+package final class InputWalker: @unchecked Sendable {
     private struct Frame {
         let directory: String
         let relative: String
@@ -26,9 +26,9 @@ public final class InputWalker: @unchecked Sendable {
         var position = 0
     }
 
-    public let sources: [InputSource]
-    public let recursive: Bool
-    public let filter: InputFilter
+    package let sources: [InputSource]
+    package let recursive: Bool
+    package let filter: InputFilter
     private let standardInputDescriptor: Int32
     private var sourceIndex = 0
     private var stack: [Frame] = []
@@ -36,7 +36,7 @@ public final class InputWalker: @unchecked Sendable {
     private let emptyLineLock = NSLock()
     private var emptyLines = 0
 
-    public init(sources: [InputSource], recursive: Bool, filter: InputFilter, standardInputDescriptor: Int32 = 0) {
+    package init(sources: [InputSource], recursive: Bool, filter: InputFilter, standardInputDescriptor: Int32 = 0) {
         self.sources = sources
         self.recursive = recursive
         self.filter = filter
@@ -44,12 +44,12 @@ public final class InputWalker: @unchecked Sendable {
     }
 
     /// True when no source reads stdin, so the walk can be repeated (e.g. to count files for a progress bar).
-    public var isRepeatable: Bool {
+    package var isRepeatable: Bool {
         !sources.contains { if case .standardInput = $0 { true } else { false } }
     }
 
     /// The next file, or nil when every source is exhausted.
-    public func next() -> InputItem? {
+    package func next() -> InputItem? {
         while true {
             if let item = nextFromDirectories() { return item }
             if let reader = standardInput {
@@ -79,7 +79,7 @@ public final class InputWalker: @unchecked Sendable {
 
     /// Empty entries of the stdin list passed over so far (the summary reports them so that its counts add
     /// up to the entries given).
-    public var emptyLinesSkipped: Int {
+    package var emptyLinesSkipped: Int {
         emptyLineLock.lock()
         defer { emptyLineLock.unlock() }
         return emptyLines

@@ -1,18 +1,25 @@
 import Foundation
-import ShuffleNet
 import ShuffleNetEngine
 
 /// Why a training run cannot start: each message says which folder and what to do.
-package enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable {
+public enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The training (or validation) folder does not exist or is not a directory.
     case notADirectory(String)
+    /// The folder has no class subfolders.
     case noClasses(String)
+    /// The folder has one class subfolder; a classifier needs two.
     case singleClass(String, label: String)
+    /// These class folders hold no photo.
     case emptyClasses(String, labels: [String])
+    /// These classes have fewer than 2 readable photos (with their counts).
     case tooFewPhotos(String, counts: [String: Int])
+    /// The validation folder has classes the training folder has not.
     case unknownValidationClasses(String, labels: [String])
+    /// An option is out of range (the message says which).
     case invalidOption(String)
 
-    package var description: String {
+    /// The problem, naming the folder and what to do.
+    public var description: String {
         switch self {
         case .notADirectory(let path):
             return "\(path): not a directory (train needs DIR/<label>/ photo folders)"
@@ -24,7 +31,8 @@ package enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable 
             return "\(path): class folder\(labels.count == 1 ? "" : "s") without photos (.jpg/.jpeg/.png, any depth): \(labels.joined(separator: ", "))"
         case .tooFewPhotos(let path, let counts):
             let list = counts.keys.sorted().map { "\($0) (\(counts[$0]!))" }.joined(separator: ", ")
-            return "\(path): every class needs at least 2 readable photos; too few in: \(list)"
+            // A list built in code has no folder to name.
+            return "\(path.isEmpty ? "the photo list" : path): every class needs at least 2 readable photos; too few in: \(list)"
         case .unknownValidationClasses(let path, let labels):
             return "\(path): validation classes not among the training classes: \(labels.joined(separator: ", "))"
         case .invalidOption(let message):
@@ -35,21 +43,25 @@ package enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable 
 
 /// The photos of a `DIR/<label>/...` tree: class names (the folder names, in natural order) and, per class,
 /// its image files at any depth (as `classify -r` lists a directory).
-package struct LabelledPhotos: Sendable, Equatable {
-    package let directory: String
-    package let labels: [String]
+public struct LabelledPhotos: Sendable, Equatable {
+    /// The folder the photos were listed from ("" when built from a list).
+    public let directory: String
+    /// The class names.
+    public let labels: [String]
     /// `(path, class index)` in label order, then natural order inside each class.
-    package let photos: [(path: String, label: Int)]
+    public let photos: [(path: String, label: Int)]
     /// Files in the class folders not named like images (`.jpg`, `.jpeg`, `.png`): not used, listed so that
     /// nothing disappears silently (hidden files are not listed).
-    package var otherFiles: [String] = []
+    public internal(set) var otherFiles: [String] = []
 
-    package static func == (a: Self, b: Self) -> Bool {
+    /// Same folder, labels and photos in the same order.
+    public static func == (a: Self, b: Self) -> Bool {
         a.directory == b.directory && a.labels == b.labels && a.photos.map(\.path) == b.photos.map(\.path)
             && a.photos.map(\.label) == b.photos.map(\.label)
     }
 
-    package init(directory: String, labels: [String], photos: [(path: String, label: Int)]) {
+    /// Photos from a list: `photos[i].label` indexes `labels`.
+    public init(directory: String = "", labels: [String], photos: [(path: String, label: Int)]) {
         self.directory = directory
         self.labels = labels
         self.photos = photos
@@ -58,7 +70,7 @@ package struct LabelledPhotos: Sendable, Equatable {
     /// Lists `directory`. Hidden folders (`.name`) are skipped. Throws for a missing directory, no class
     /// folders, a single class, or class folders without any photo. With `requireTwoClasses` false (a
     /// validation folder), one class is enough.
-    package static func scan(directory: String, requireTwoClasses: Bool = true) throws(TrainingError) -> LabelledPhotos {
+    public static func scan(directory: String, requireTwoClasses: Bool = true) throws(TrainingError) -> LabelledPhotos {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw .notADirectory(directory)

@@ -1,5 +1,5 @@
 import Foundation
-import ShuffleNet
+import ShuffleNetEngine
 
 /// Trains a new classifier head (softmax regression on the pooled features) for the classes of a
 /// `DIR/<label>/...` tree, on top of a fixed backbone, and makes a weights file that `ImageClassifier` loads
@@ -11,99 +11,153 @@ import ShuffleNet
 /// mean and standard deviation; choose C by stratified k-fold cross-validation on the training part (grouped
 /// by photo, scored on centre crops); fit on the whole training part; score the validation part. The
 /// standardisation is folded into the classifier, so the file needs nothing beyond the usual network.
-package struct HeadTrainer: Sendable {
-    package struct Options: Sendable {
+public struct HeadTrainer: Sendable {
+    /// How a head is trained; the defaults are `shufflenet train`'s.
+    public struct Options: Sendable {
         /// Fraction of each class held out for validation (ignored with `validationPhotos`); 0: none.
-        package var validationFraction = 0.2
-        package var views = FeatureViews.augmented
-        package var seed: UInt64 = 1
-        package var folds = 5
+        public var validationFraction = 0.2
+        /// The pictures of each training photo the network sees (augmentation).
+        public var views = FeatureViews.augmented
+        /// Seeds the validation split and the cross-validation folds: the same seed, the same head.
+        public var seed: UInt64 = 1
+        /// Cross-validation folds (fewer when a class has fewer training photos).
+        public var folds = 5
         /// Inverse regularisation strengths tried by cross-validation (as scikit-learn's `C`).
-        package var cGrid: [Double] = [0.01, 0.03, 0.1, 0.3, 1]
+        public var cGrid: [Double] = [0.01, 0.03, 0.1, 0.3, 1]
         /// Standardise each feature (mean 0, variance 1 on the training part) before fitting.
-        package var standardize = false
+        public var standardize = false
         /// What the regression sees: the pooled features, or the backbone classifier's outputs on them.
-        package var basis = FeatureBasis.backboneLogits
-        package var penalty = SoftmaxRegression.Penalty.l1
+        public var basis = FeatureBasis.backboneLogits
+        /// The penalty on the head's weights.
+        public var penalty = RegularizationPenalty.l1
         /// After scoring the validation part, fit the saved head again on all photos (training and validation)
         /// with the chosen C. The report's validation figures are those of the head fitted without them.
-        package var refitOnAllPhotos = true
-        package var threads = AvailableCPUs.count
-        package init() {}
+        public var refitOnAllPhotos = true
+        /// Threads for the feature extraction (and the folds).
+        public var threads = AvailableCPUs.count
+        /// `shufflenet train`'s defaults.
+        public init() {}
     }
 
     /// The space the softmax regression is fitted in. Both are linear in the pooled features, so either folds
     /// into one fully connected layer on them; they differ in what the L2 penalty favours. `backboneLogits`
     /// (the backbone's 1000 ImageNet scores) makes directions the backbone already separates (say "ant" vs
     /// "bee") cheap, which measured better on small sets (README, "train").
-    package enum FeatureBasis: String, Sendable, Codable, CaseIterable {
+    public enum FeatureBasis: String, Sendable, Codable, CaseIterable {
+        /// The pooled features themselves (480 values for 0.5x g3).
         case pooled
+        /// The backbone classifier's 1000 ImageNet scores, a linear map of the pooled features.
         case backboneLogits = "backbone-logits"
     }
 
     /// Everything a run found out, for the report and (in short) the file's metadata.
-    package struct Report: Sendable, Codable {
-        package struct CrossValidation: Sendable, Codable {
-            package let c: Double
-            package let accuracy: Double
-            package let logLoss: Double
+    public struct Report: Sendable, Codable {
+        /// One value of C tried by cross-validation.
+        public struct CrossValidation: Sendable, Codable {
+            /// The inverse regularisation strength.
+            public let c: Double
+            /// Fraction of the training part's centre crops classified right when held out.
+            public let accuracy: Double
+            /// Mean negative log probability of the true class when held out.
+            public let logLoss: Double
         }
-        package struct Duplicate: Sendable, Codable {
-            package let sha256: String
-            package let paths: [String]
-            package let labels: [String]
+        /// Photos with the same content (SHA-256) in two classes, or in the training and the validation part.
+        public struct Duplicate: Sendable, Codable {
+            /// The content's SHA-256, hex.
+            public let sha256: String
+            /// The files.
+            public let paths: [String]
+            /// The class of each file.
+            public let labels: [String]
+            /// The files left out: all of them when the classes differ (the label is ambiguous); the validation
+            /// copies when one photo is in both parts with the same class (it would flatter the validation figures).
+            public let leftOut: [String]
         }
-        package var labels: [String] = []
-        package var trainingPhotos: [Int] = []
-        package var validationPhotos: [Int] = []
-        package var views = FeatureViews.centre
-        package var viewsDescription = ""
-        package var standardize = true
-        package var basis = FeatureBasis.backboneLogits
-        package var penalty = SoftmaxRegression.Penalty.l1
-        package var seed: UInt64 = 1
-        package var folds = 0
-        package var crossValidation: [CrossValidation] = []
-        package var chosenC = 0.0
-        package var trainingAccuracy = 0.0
-        /// nil without a validation part.
-        package var validationAccuracy: Double?
-        package var perClassAccuracy: [Double?] = []
+        /// The class names, in the head's row order.
+        public internal(set) var labels: [String] = []
+        /// Training photos per class (readable, duplicates left out).
+        public internal(set) var trainingPhotos: [Int] = []
+        /// Validation photos per class.
+        public internal(set) var validationPhotos: [Int] = []
+        /// The pictures of each training photo the network saw.
+        public internal(set) var views = FeatureViews.centre
+        /// `views` for people.
+        public internal(set) var viewsDescription = ""
+        /// Whether the features were standardised.
+        public internal(set) var standardize = true
+        /// What the regression was fitted on.
+        public internal(set) var basis = FeatureBasis.backboneLogits
+        /// The penalty on the head's weights.
+        public internal(set) var penalty = RegularizationPenalty.l1
+        /// The seed of the split and the folds.
+        public internal(set) var seed: UInt64 = 1
+        /// Cross-validation folds used.
+        public internal(set) var folds = 0
+        /// Cross-validation results, one per C, C ascending.
+        public internal(set) var crossValidation: [CrossValidation] = []
+        /// The C with the best cross-validation accuracy (ties: lower log loss).
+        public internal(set) var chosenC = 0.0
+        /// Accuracy on the training part's centre crops.
+        public internal(set) var trainingAccuracy = 0.0
+        /// Accuracy on the validation part; nil without one.
+        public internal(set) var validationAccuracy: Double?
+        /// Validation accuracy of each class (nil for a class without validation photos).
+        public internal(set) var perClassAccuracy: [Double?] = []
         /// `confusion[true][predicted]` counts on the validation part.
-        package var confusion: [[Int]] = []
-        package var unreadable: [String] = []
-        package var duplicates: [Duplicate] = []
-        package var validationSource = ""
-        package var featureDimension = 0
+        public internal(set) var confusion: [[Int]] = []
+        /// Photos that could not be read, with the reason (left out).
+        public internal(set) var unreadable: [String] = []
+        /// Photos reported as duplicates (see `Duplicate`).
+        public internal(set) var duplicates: [Duplicate] = []
+        /// Where the validation photos came from, for people.
+        public internal(set) var validationSource = ""
+        /// Pooled features per photo.
+        public internal(set) var featureDimension = 0
         /// Dimension the regression was fitted in (the pooled features or the backbone's classes).
-        package var crossValidationDimension = 0
-        package var backbone = ""
-        package var extractionSeconds = 0.0
-        package var fittingSeconds = 0.0
-        package var iterations = 0
-        package var validationMistakes: [String] = []
-        package var nonzeroWeights = 0
+        public internal(set) var crossValidationDimension = 0
+        /// The backbone's weights file, as given.
+        public internal(set) var backbone = ""
+        /// Wall time of the feature extraction.
+        public internal(set) var extractionSeconds = 0.0
+        /// Wall time of cross-validation and fitting.
+        public internal(set) var fittingSeconds = 0.0
+        /// Optimiser iterations, all fits together.
+        public internal(set) var iterations = 0
+        /// The validation photos classified wrong, with their true and predicted class.
+        public internal(set) var validationMistakes: [String] = []
+        /// Weights of the fitted head (in its basis) that are not zero.
+        public internal(set) var nonzeroWeights = 0
         /// The saved head was fitted again on all photos after the validation figures were taken.
-        package var refitOnAllPhotos = false
+        public internal(set) var refitOnAllPhotos = false
     }
 
-    package struct Result: Sendable {
-        package let weights: ShuffleNetWeights
-        package let report: Report
+    /// A trained head: the network to save or classify with, and the run's report.
+    public struct Result: Sendable {
+        /// The backbone with the new classifier and the class names in its metadata; save it with
+        /// `weights.safeTensors().write(to:)`, or classify with `ImageClassifier(weights:)`.
+        public let weights: ShuffleNetWeights
+        /// What the run found out.
+        public let report: Report
         package let model: SoftmaxRegression
     }
 
-    package let backbone: ImageClassifier
-    package let options: Options
+    /// The network whose pooled features the head is trained on (its preprocessing and decoding options too).
+    public let backbone: ImageClassifier
+    /// How the head is trained.
+    public let options: Options
 
-    package init(backbone: ImageClassifier, options: Options = Options()) {
+    /// A trainer on top of `backbone`.
+    public init(backbone: ImageClassifier, options: Options = Options()) {
         self.backbone = backbone
         self.options = options
     }
 
     /// Trains on `training`, holding out `options.validationFraction` of it, or validating on `validation`.
     /// `progress(failed)` is called from any thread after each photo's features; `warn` gets decoder warnings.
-    package func train(_ training: LabelledPhotos, validation: LabelledPhotos? = nil, backboneName: String = "",
+    ///
+    /// - Throws: `TrainingError` for options out of range, validation classes unknown to the training set, or a
+    ///   class left with fewer than 2 readable photos.
+    public func train(_ training: LabelledPhotos, validation: LabelledPhotos? = nil, backboneName: String = "",
                       progress: (@Sendable (_ failed: Bool) -> Void)? = nil,
                       warn: (@Sendable (String) -> Void)? = nil) throws(TrainingError) -> Result {
         guard options.validationFraction >= 0, options.validationFraction < 1 else {
@@ -132,7 +186,8 @@ package struct HeadTrainer: Sendable {
             validationItems = validation.photos.map { ($0.path, labels.firstIndex(of: validation.labels[$0.label])!) }
             report.validationSource = validation.directory
         }
-        // Same content in two classes: reported and left out (its label is ambiguous).
+        // Same content in two classes: reported and left out (its label is ambiguous). The same photo in the
+        // training and the validation folder with one class: reported, and its validation copies left out.
         var all = training.photos + validationItems
         var byHash: [String: [Int]] = [:]
         var hashes: [String?] = []
@@ -145,10 +200,13 @@ package struct HeadTrainer: Sendable {
         for hash in byHash.keys.sorted() {
             let members = byHash[hash]!
             let classes = Set(members.map { all[$0].label })
-            if classes.count > 1 {
+            let inValidation = members.filter { $0 >= training.photos.count }
+            let leftOut = classes.count > 1 ? members : inValidation.count < members.count ? inValidation : []
+            if !leftOut.isEmpty {
                 report.duplicates.append(.init(sha256: hash, paths: members.map { all[$0].path },
-                                               labels: members.map { labels[all[$0].label] }))
-                excluded.formUnion(members)
+                                               labels: members.map { labels[all[$0].label] },
+                                               leftOut: leftOut.map { all[$0].path }))
+                excluded.formUnion(leftOut)
             }
         }
         // The split (by photo), seeded and stratified.
@@ -434,7 +492,8 @@ extension HeadTrainer.Report {
         return short.json(pretty: false)
     }
 
-    package func json(pretty: Bool = true) -> String {
+    /// The report as JSON (snake-case keys), as `shufflenet train --format json` prints it.
+    public func json(pretty: Bool = true) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -443,7 +502,7 @@ extension HeadTrainer.Report {
     }
 
     /// Per-class accuracy and the confusion matrix, for people.
-    package var text: String {
+    public var text: String {
         var out = "classes: \(labels.joined(separator: ", "))\n"
         out += "training photos: \(trainingPhotos.reduce(0, +)) (\(zip(labels, trainingPhotos).map { "\($0) \($1)" }.joined(separator: ", "))), views per photo: \(viewsDescription)\n"
         out += "validation: \(validationSource), \(validationPhotos.reduce(0, +)) photos\n"

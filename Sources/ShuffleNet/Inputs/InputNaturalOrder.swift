@@ -5,21 +5,21 @@
 /// is identical on every machine): runs of ASCII digits compare by numeric value (leading zeros ignored),
 /// every other byte by value. Names that are equal under that rule (`a01`, `a1`) are ordered by their plain
 /// bytes, so the order is total. `Scripts/batch/merge-shards` implements the same rule.
-public enum InputNaturalOrder {
+package enum InputNaturalOrder {
     /// True when `a` sorts before `b`.
-    public static func areInIncreasingOrder(_ a: String, _ b: String) -> Bool {
+    package static func areInIncreasingOrder(_ a: String, _ b: String) -> Bool {
         compare(Array(a.utf8), Array(b.utf8)) < 0
     }
 
     /// Sorts names, converting each to bytes once.
-    public static func sorted(_ names: [String]) -> [String] {
+    package static func sorted(_ names: [String]) -> [String] {
         names.map { (name: $0, bytes: Array($0.utf8)) }
             .sorted { compare($0.bytes, $1.bytes) < 0 }
             .map(\.name)
     }
 
     /// Negative, zero or positive as `x` sorts before, equal to, or after `y`.
-    public static func compare(_ x: [UInt8], _ y: [UInt8]) -> Int {
+    package static func compare(_ x: [UInt8], _ y: [UInt8]) -> Int {
         var i = 0, j = 0
         while i < x.count, j < y.count {
             if isDigit(x[i]), isDigit(y[j]) {

@@ -1,6 +1,6 @@
 /// What stops a batch run as a whole (as opposed to one bad image, which becomes an error row).
 /// Every message names the file or the option at fault.
-public enum BatchError: Error, CustomStringConvertible, Sendable, Equatable {
+package enum BatchError: Error, CustomStringConvertible, Sendable, Equatable {
     /// `--shard` text that is not `K/N` with `1 <= K <= N`.
     case invalidShard(String)
     /// An `--extensions` entry that is empty or contains a path separator.
@@ -14,7 +14,7 @@ public enum BatchError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Standard input could not be read while listing paths.
     case standardInputUnreadable(reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidShard(let text):
             "--shard \"\(text)\": expected K/N with whole numbers 1 <= K <= N (e.g. 2/8)"
