@@ -7,7 +7,7 @@ struct PreviewCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "preview",
         abstract: "Write the 224x224 crop the network sees for an image, as a PNG.",
-        discussion: "The crop is taken after EXIF orientation, resize and centre crop, before channel reordering and normalisation. Decoding options are those of classify."
+        discussion: "The crop is taken after EXIF (or XMP) orientation, resize and centre crop, before channel reordering and normalisation. Decoding options are those of classify."
     )
 
     @Argument(help: ArgumentHelp("A JPEG or PNG file (recognised by content).", valueName: "image"))
@@ -39,7 +39,8 @@ struct PreviewCommand: ParsableCommand {
                 Diagnostics.note("warning: \(image): \(warning)")
             }
             try PNGWriter.write(crop, to: output)
-            let turned = decoded.orientationApplied ? ", \(decoded.exifOrientation.map(String.init(describing:)) ?? "") applied" : ""
+            // The value may come from EXIF or, without it, from XMP: say which value, not which source.
+            let turned = decoded.orientationApplied ? ", orientation \(decoded.exifOrientation.map { String($0.rawValue) } ?? "?") (EXIF or XMP) applied" : ""
             Diagnostics.note("wrote \(output): \(crop.width)x\(crop.height) crop of \(decoded.image.width)x\(decoded.image.height) \(decoded.format.rawValue)\(turned)")
         } catch {
             Diagnostics.error("\(error)")
