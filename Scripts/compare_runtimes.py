@@ -70,6 +70,7 @@ INPUT_SEED = 2024
 PAUSE_BETWEEN_BLOCKS = 0.1  # Seconds: lets the previous runtime's idle worker threads stop spinning.
 RUNTIMES = ("ORT", "OpenVINO", "shufflenet")  # fp32 mode's columns.
 INT8_RUNTIMES = ("ORT", "OpenVINO", "shufflenet", "shufflenet fp32")  # --precision int8's columns.
+FP32_PEERS = ("ORT fp32", "OpenVINO fp32")  # Added to the int8 rounds by --fp32-peers.
 QUANTIZATION_VERSION = "qdq-perchannel-s8w-u8a-minmax-v1"  # Part of the cache key: bump when the recipe changes.
 
 
@@ -419,6 +420,9 @@ def run_comparison(args, log):
                     if int8:
                         runners["shufflenet fp32"] = ShuffleNetRunner(args.shufflenet, weights_path, input_path,
                                                                       batch, threads, workdir)
+                    if int8 and args.fp32_peers:
+                        runners["ORT fp32"] = OnnxRuntimeRunner(model_path, images, threads)
+                        runners["OpenVINO fp32"] = OpenVinoRunner(core, model_path, images, threads)
                     if references is None:
                         # ORT with one fixed input is the yardstick for this (config, batch): the int8 runtimes
                         # are compared with ORT int8, fp32 ones with ORT fp32.
@@ -430,7 +434,8 @@ def run_comparison(args, log):
                             fp32_ort.infer()
                             fp32 = fp32_ort.logits.astype(np.float64)
                             del fp32_ort
-                        references = {name: fp32 if name == "shufflenet fp32" else own for name in INT8_RUNTIMES}
+                        references = {name: fp32 if name in ("shufflenet fp32",) + FP32_PEERS else own
+                                      for name in INT8_RUNTIMES + FP32_PEERS}
                     if args.wait_for_quiet > 0:
                         wait_for_quiet(args.wait_for_quiet, log)
                     medians, differences, others, summary = measure_cell(runners, references, args, log)
@@ -476,7 +481,7 @@ def worst_difference(row):
     """The largest difference that the tolerance applies to: every runtime in fp32 mode; in int8 mode only
     shufflenet fp32's (int8 engines legitimately round differently: theirs are reported, not enforced)."""
     if "shufflenet fp32" in row["differences"]:
-        return row["differences"]["shufflenet fp32"]
+        return max(v for name, v in row["differences"].items() if name in ("shufflenet fp32",) + FP32_PEERS)
     return max(row["differences"].values())
 
 
@@ -507,6 +512,10 @@ def format_int8_table(rows):
              "| max rel. diff to ORT int8: OpenVINO / shufflenet int8 | shufflenet fp32 vs ORT fp32 "
              "| other CPU load |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    peers = any(FP32_PEERS[0] in row["ms"] for row in rows)
+    if peers:
+        lines[0] = lines[0].replace("| shufflenet fp32 ms |", "| shufflenet fp32 ms | ORT fp32 ms | OpenVINO fp32 ms |")
+        lines[1] += "---:|---:|"
     for row in rows:
         ms = row["ms"]
         best_peer = min(ms["ORT"], ms["OpenVINO"])
@@ -521,7 +530,9 @@ def format_int8_table(rows):
                                       for name in ("OpenVINO", "shufflenet"))
         flag = "" if worst_difference(row) < TOLERANCE else " **FAIL**"
         lines.append(f"| {row['config']} | {row['weights']} | {row['threads']} | {row['batch']} | {ms['ORT']:.3f} "
-                     f"| {ms['OpenVINO']:.3f} | {own} | {ratio} | {ms['shufflenet fp32']:.3f} | {own_ratio} "
+                     f"| {ms['OpenVINO']:.3f} | {own} | {ratio} | {ms['shufflenet fp32']:.3f} "
+                     + (f"| {ms['ORT fp32']:.3f} | {ms['OpenVINO fp32']:.3f} " if peers else "")
+                     + f"| {own_ratio} "
                      f"| {rates} | {int8_differences} | {differences['shufflenet fp32']:.1e}{flag} "
                      f"| {other_load(row['others'])} |")
     return "\n".join(lines)
@@ -581,8 +592,9 @@ def format_int8_report(rows, args, started, load_before, load_after, elapsed, no
         f"order), blocks of warm-up + N timed inferences, N sized to ~{args.block_seconds} s (at least "
         f"{args.min_iterations}); the median over rounds of each block's median. The same seeded 0..255 input.",
         "- shufflenet int8 = `bench --precision int8`, n/a when this build has no such option; shufflenet fp32 is "
-        "timed in the same rounds. max rel. diff = max |logits - ORT int8| / max |ORT int8 logit| (int8 "
-        f"engines round differently: reported only); shufflenet fp32 vs ORT fp32 must stay < {TOLERANCE:g}.",
+        "timed in the same rounds (with --fp32-peers, ORT and OpenVINO fp32 too). max rel. diff = "
+        "max |logits - ORT int8| / max |ORT int8 logit| (int8 engines round differently: reported only); "
+        f"shufflenet fp32 (and the fp32 peers) vs ORT fp32 must stay < {TOLERANCE:g}.",
         f"- ms = milliseconds per inference of the whole batch; total run {elapsed:.0f} s.",
         "",
         format_int8_table(rows),
@@ -639,6 +651,8 @@ def parse_arguments(argv):
     parser.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
                         help="fp32 (default) or int8: the peers run a QDQ int8 model quantized from the same "
                              "weights and calibrated on --calibration")
+    parser.add_argument("--fp32-peers", action="store_true",
+                        help="with --precision int8: also time ORT and OpenVINO on the fp32 model in the same rounds")
     parser.add_argument("--calibration", metavar="DIR",
                         help="int8 calibration photos (default: SHARED_DATA/imagenet-sample-images)")
     parser.add_argument("--output", help="also write the markdown report to this file")
