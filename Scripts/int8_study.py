@@ -261,6 +261,8 @@ BASELINE = {
     "a_dw": "tensor",       # depthwise output: per tensor | per channel, folded into the expand weights
                             # (W[c, k] * s_k before quantizing; the shuffle permutes the scales along)
     "w_clip": "max",        # weight scale from max |w| | mse (per-channel MSE-optimal clip)
+    "a_out": "tensor",      # stem and unit outputs: per tensor | per channel (folded into the next reduce conv's
+                            # weights; the add, pool and concat epilogues take per-channel multipliers)
     "bias_corr": "none",    # none | mean: b -= sum_k (deq(Wq) - W)[c, k] * E[x_k] (calibration means)
     "bias": "int32",        # int32 at scale s_in * s_w[c], with s_w[c] raised where the bias would not fit (dead
                             # channels) | fp32 (added in the float epilogue: + b / s_out)
@@ -322,6 +324,15 @@ class ActivationParams:
     def col(self, value):
         """A scale or zero vector as (1, C, 1, 1) for broadcasting over NCHW (scalars stay scalars)."""
         return np.asarray(value).reshape(1, -1, 1, 1) if self.per_channel else value
+
+    def part(self, start, stop):
+        """The parameters of channels start..stop (a concat's halves)."""
+        if not self.per_channel:
+            return self
+        out = ActivationParams.__new__(ActivationParams)
+        out.__dict__.update(self.__dict__)
+        out.scale, out.zero = self.scale[start:stop], self.zero[start:stop]
+        return out
 
     def shuffled(self, groups):
         """The parameters of the channel-shuffled tensor (per-channel scales move with their channels)."""
@@ -407,7 +418,10 @@ class Int8Net:
             lo, hi = get(name, scheme["calib"], scheme["signed"], 2 ** 16 if wide else levels)
             return ActivationParams(lo, hi, kind, scheme["signed"], 16 if wide else bits)
 
-        self.p_stem = params("stem")
+        per_out = scheme["a_out"] == "channel"
+        if per_out and (scheme["residual"] == "stage" or scheme["concat"] == "input"):
+            raise ValueError("a_out=channel goes with residual=fused|separate and concat=requant")
+        self.p_stem = params("stem", per_out)
         self.units = []
         stage_scale = None
         for i, u in enumerate(net.units):
@@ -415,7 +429,7 @@ class Int8Net:
             q["p_reduce"] = params(f"u{i}.reduce", scheme["a_reduce"] == "channel")
             q["p_dw"] = params(f"u{i}.dw", scheme["a_dw"] == "channel")
             q["p_branch"] = params(f"u{i}.branch")
-            q["p_out"] = params(f"u{i}.out")
+            q["p_out"] = params(f"u{i}.out", per_out)
             if scheme["residual"] == "stage" and u["stride"] == 2:
                 # One scale for the stage: the widest calibrated range of its units' outputs.
                 end = next((j for j in range(i + 1, len(net.units)) if net.units[j]["stride"] == 2), len(net.units))
@@ -471,8 +485,12 @@ class Int8Net:
         p_x = self.p_stem
         previous = "stem.pool"
         for i, (u, q) in enumerate(zip(net.units, self.units)):
-            q["reduce_q"], q["reduce_s"], q["reduce_b"] = weights(
-                u["reduce_w"], u["reduce_b"], p_x.scale, pc_pw, calibration.mean(previous), q["g1"])
+            if p_x.per_channel:  # Per-channel input scales folded into the reduce weights (s_in = 1).
+                q["reduce_q"], q["reduce_s"], q["reduce_b"] = weights(
+                    u["reduce_w"], u["reduce_b"], 1.0, pc_pw, calibration.mean(previous), q["g1"], fold=p_x.scale)
+            else:
+                q["reduce_q"], q["reduce_s"], q["reduce_b"] = weights(
+                    u["reduce_w"], u["reduce_b"], p_x.scale, pc_pw, calibration.mean(previous), q["g1"])
             mid = len(u["depthwise_b"])
             q["dw_q"], q["dw_s"], q["dw_b"] = weights(
                 u["depthwise_w"], u["depthwise_b"], q["p_reduce"].scale, pc_dw, calibration.mean(f"u{i}.reduce"),
@@ -537,7 +555,7 @@ class Int8Net:
         if s["stem"] == "fp32":
             y = relu(conv3x3_dense(images, net.stem_w, 2) + net.stem_b[None, :, None, None])
             p = self.p_stem
-            x = np.clip(np.rint(y / p.scale), 0, p.qmax)
+            x = np.clip(np.rint(y / p.col(p.scale)), 0, p.qmax)
         else:  # The photo is u8 at scale 1 exactly.
             x = self._layer(conv3x3_dense(images, self.stem_q, 2), self.stem_b, 1.0, self.stem_s, self.p_stem,
                             relu_clamp=True)
@@ -545,8 +563,8 @@ class Int8Net:
         p_x = self.p_stem
         for u, q in zip(net.units, self.units):
             p_r = q["p_reduce"]
-            r = self._layer(self._pointwise(x, p_x, q["reduce_q"], q["g1"]), q["reduce_b"], p_x.scale,
-                            q["reduce_s"], p_r, relu_clamp=True)
+            r = self._layer(self._pointwise(x, p_x, q["reduce_q"], q["g1"]), q["reduce_b"],
+                            1.0 if p_x.per_channel else p_x.scale, q["reduce_s"], p_r, relu_clamp=True)
             p_d = q["p_dw"]
             d = self._layer(conv3x3_depthwise(r - p_r.col(p_r.zero), q["dw_q"], u["stride"]), q["dw_b"], p_r.scale,
                             q["dw_s"], p_d)
@@ -560,23 +578,26 @@ class Int8Net:
                 if s["residual"] == "separate":
                     p_b = q["p_branch"]
                     branch = self._layer(dot, q["expand_b"], s_in, q["expand_s"], p_b)
-                    x = self._requant([(branch - p_b.zero, p_b.scale / p_o.scale), (x, p_x.scale / p_o.scale)],
-                                      p_o, relu_clamp=True)
+                    x = self._requant([(branch - p_b.zero, p_o.col(p_b.scale / p_o.scale)),
+                                       (x, p_o.col(p_x.scale / p_o.scale))], p_o, relu_clamp=True)
                 else:  # fused and stage: one epilogue adds the input codes (stage: p_o is p_x, so M_x = 1)
                     x = self._layer(dot, q["expand_b"], s_in, q["expand_s"], p_o,
-                                    extra=[(x, p_x.scale / p_o.scale)], relu_clamp=True)
+                                    extra=[(x, p_o.col(p_x.scale / p_o.scale))], relu_clamp=True)
             else:
+                c_in = x.shape[1]
+                p_pool, p_branch = p_o.part(0, c_in), p_o.part(c_in, None)
                 window_sum = avg_pool3x3_s2(x) * 9.0  # Sum of 9 codes (zero padding = code 0 = real 0).
-                pooled = self._requant([(np.rint(window_sum), p_x.scale / (9.0 * p_o.scale))], p_o)
-                branch = self._layer(dot, q["expand_b"], s_in, q["expand_s"], p_o, relu_clamp=True)
+                pooled = self._requant([(np.rint(window_sum), p_pool.col(p_x.scale / (9.0 * p_pool.scale)))],
+                                       p_pool)
+                branch = self._layer(dot, q["expand_b"], s_in, q["expand_s"], p_branch, relu_clamp=True)
                 x = np.concatenate([pooled, branch], axis=1)
             p_x = p_o
         total = x.sum(axis=(2, 3))  # Global average pool: a sum of 49 codes.
         if s["fc"] == "fp32":
-            return (total * (p_x.scale / (x.shape[2] * x.shape[3]))) @ net.fc_w.T
+            return (total * (np.asarray(p_x.scale) / (x.shape[2] * x.shape[3]))) @ net.fc_w.T
         p_p = self.p_pooled
-        pooled = self._requant([(total[:, :, None, None], p_x.scale / (x.shape[2] * x.shape[3] * p_p.scale))],
-                               p_p)
+        pooled = self._requant([(total[:, :, None, None],
+                                 p_x.col(p_x.scale / (x.shape[2] * x.shape[3] * p_p.scale)))], p_p)
         if s["madd"] == "vpmaddubsw":
             acc = self._pointwise(pooled, p_p, self.fc_q[:, :, None, None], 1)[:, :, 0, 0]
         else:
@@ -660,6 +681,7 @@ STUDY = [
         ("reduce output per channel (absorbed by the depthwise multiplier)", {"a_reduce": "channel"}),
         ("depthwise output per channel (folded into the expand weights, shuffled along)", {"a_dw": "channel"}),
         ("both per channel", {"a_reduce": "channel", "a_dw": "channel"}),
+        ("stem and unit outputs per channel (folded into the next reduce conv)", {"a_out": "channel"}),
     ]),
     ("Weight clipping", [
         ("max abs w (baseline)", {}),
@@ -689,11 +711,12 @@ STUDY = [
         ("G: D + 7-bit weights (AVX2 vpmaddubsw without saturation)", dict(COMBINED_C, calib="p99.999", w_bits=7,
                                                                           madd="vpmaddubsw")),
         ("H: D with conv1 int8", dict(COMBINED_C, calib="p99.999", stem="int8")),
+        ("I: D + per-channel stem and unit outputs", dict(COMBINED_C, calib="p99.999", a_out="channel")),
     ]),
 ]
 UNSEEN = ("per-channel pointwise and depthwise (baseline)", "A: conv1 fp32", "B: A + bias correction",
           "C: B + per-channel reduce and depthwise outputs", "D: C + percentile 99.999", "E: C + MSE calibration",
-          "H: D with conv1 int8")
+          "H: D with conv1 int8", "I: D + per-channel stem and unit outputs")
 QUICK_SKIP = {"reduce output per channel (absorbed by the depthwise multiplier)",
               "depthwise output per channel (folded into the expand weights, shuffled along)",
               "E: C + MSE calibration", "G: D + 7-bit weights (AVX2 vpmaddubsw without saturation)",
