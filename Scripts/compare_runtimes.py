@@ -5,7 +5,7 @@ Runtime, OpenVINO and shufflenet, shufflenet / best peer, images/s, and how far 
 date, CPU, load, versions and the method. Normally run through Scripts/compare-runtimes, which builds shufflenet
 and sets up the venv:
     Scripts/compare-runtimes [--quick] [--configs 0.5x-g3,1x-g3] [--threads 1,2] [--batches 1,32]
-                             [--wait-for-quiet SECONDS] [--output FILE]
+                             [--precision fp32|int8] [--wait-for-quiet SECONDS] [--output FILE]
 or directly:
     .venv/bin/python Scripts/compare_runtimes.py --shufflenet .build/release/shufflenet [options]
 
@@ -24,6 +24,19 @@ Method (why it is fair):
   cores other processes used meanwhile (/proc/stat), and --wait-for-quiet waits for calm before each cell.
 * Outputs are checked on every block: max |x - ORT| / max |ORT logit| for OpenVINO and for shufflenet's
   `--save-logits` must stay under 1e-4 (OpenVINO's bf16 default would not pass); otherwise the script fails.
+
+--precision int8 (the peers' int8, issue 10): from the same fp32 ONNX model, onnxruntime.quantization's
+quantize_static makes a QDQ model (QuantFormat.QDQ, per-channel int8 weights, uint8 activations, MinMax
+calibration, no reduce_range) calibrated on the photos of --calibration (default: the 50 shared ImageNet photos),
+preprocessed as `classify` does (Scripts/reference_forward.py's preprocess: BGR 0..255, short side 256 with
+OpenCV INTER_LINEAR, center crop 224); random-weight configs are calibrated on the same photos. It is quantized
+once at batch 1 and re-batched, so every batch size runs the same scales; models are cached under
+.build/compare-runtimes/ (keyed by the fp32 model and the photos). ORT (ORT_ENABLE_ALL) and OpenVINO (CPU plugin;
+f32 forced for whatever stays in float, as in fp32 mode) run it. The shufflenet column is `bench --precision int8`
+when the binary has that option, else `n/a`; shufflenet fp32 is timed in the same rounds for scale. Outputs:
+OpenVINO int8 and shufflenet int8 are compared with ORT int8 (reported, not enforced: int8 engines round
+differently), shufflenet fp32 with ORT on the fp32 model (enforced as above); and before timing, the report gives
+ORT int8's top-1 agreement with fp32 on the calibration photos as a sanity check of the quantized model.
 """
 
 import argparse
@@ -55,7 +68,10 @@ REAL_CHECKPOINTS = {"0.5x-g3": "megvii_ShuffleNetV1_0.5x_g3.pth.tar"}  # Configs
 TOLERANCE = 1e-4  # Max |difference| relative to the largest |logit| (float32 kernels differ by ~1e-6).
 INPUT_SEED = 2024
 PAUSE_BETWEEN_BLOCKS = 0.1  # Seconds: lets the previous runtime's idle worker threads stop spinning.
-RUNTIMES = ("ORT", "OpenVINO", "shufflenet")
+RUNTIMES = ("ORT", "OpenVINO", "shufflenet")  # fp32 mode's columns.
+INT8_RUNTIMES = ("ORT", "OpenVINO", "shufflenet", "shufflenet fp32")  # --precision int8's columns.
+FP32_PEERS = ("ORT fp32", "OpenVINO fp32")  # Added to the int8 rounds by --fp32-peers.
+QUANTIZATION_VERSION = "qdq-perchannel-s8w-u8a-minmax-v1"  # Part of the cache key: bump when the recipe changes.
 
 
 class ComparisonError(Exception):
@@ -113,6 +129,100 @@ def relative_difference(logits, reference):
 
 
 # ---------------------------------------------------------------------------------------------
+# --precision int8: the peers' QDQ int8 model, built from the same fp32 ONNX model
+# ---------------------------------------------------------------------------------------------
+
+def calibration_images(folder):
+    """The calibration photos preprocessed as `classify` does: (paths, float32 N x 3 x 224 x 224 BGR 0..255)."""
+    from reference_forward import IMAGE_EXTENSIONS, ReferenceInputError, preprocess
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.lower().endswith(IMAGE_EXTENSIONS))
+    except OSError as error:
+        raise ComparisonError(folder, f"cannot list calibration photos ({error})") from error
+    if not names:
+        raise ComparisonError(folder, "no calibration photos (.jpg, .jpeg, .png)")
+    paths = [os.path.join(folder, n) for n in names]
+    try:
+        return paths, np.stack([preprocess(p) for p in paths])
+    except ReferenceInputError as error:
+        raise ComparisonError(folder, str(error)) from error
+
+
+def with_batch(model, batch):
+    """The same graph with a fixed batch of `batch` (the shuffle's Reshapes copy the batch dimension)."""
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    for value in list(model.graph.input) + list(model.graph.output):
+        value.type.tensor_type.shape.dim[0].dim_value = batch
+    del model.graph.value_info[:]  # Intermediate shapes recorded for batch 1; runtimes infer them again.
+    onnx.checker.check_model(model)
+    return model
+
+
+def quantize_int8(fp32_batch1_path, output_path, images):
+    """onnxruntime.quantization.quantize_static as in issue 10: QDQ, per-channel int8 weights, uint8 activations,
+    MinMax ranges over `images` fed one at a time."""
+    from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
+                                          quantize_static)
+
+    class PhotoReader(CalibrationDataReader):
+        def __init__(self):
+            self.feeds = iter([{"input": image[None]} for image in images])
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    quantize_static(fp32_batch1_path, output_path, PhotoReader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    reduce_range=False, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                    calibrate_method=CalibrationMethod.MinMax)
+
+
+def top1_agreement(fp32_path, int8_path, images):
+    """How many of `images` get the same top-1 from ORT on the int8 model as on the fp32 one (batch-1 models)."""
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    sessions = [onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+                for path in (fp32_path, int8_path)]
+    same = 0
+    for image in images:
+        tops = [int(np.argmax(session.run(None, {"input": image[None]})[0])) for session in sessions]
+        same += tops[0] == tops[1]
+    return same
+
+
+def prepare_int8_model(config, weights, calibration_folder, workdir, log):
+    """Returns (int8 batch-1 ModelProto, sanity note): cached in .build/compare-runtimes/ by a hash of the fp32
+    model, the photos and the recipe, so reruns skip the calibration (about 10 s per config)."""
+    import hashlib
+    fp32_path = os.path.join(workdir, f"{config}-b1.onnx")
+    onnx.save(build_model(weights, 1), fp32_path)
+    paths, images = calibration_images(calibration_folder)
+    key = hashlib.sha256(QUANTIZATION_VERSION.encode())
+    with open(fp32_path, "rb") as f:
+        key.update(f.read())
+    for path in paths:
+        key.update(os.path.basename(path).encode())
+        key.update(str(os.path.getsize(path)).encode())
+    key.update(images.tobytes())
+    cache = os.path.join(ROOT, ".build", "compare-runtimes")
+    os.makedirs(cache, exist_ok=True)
+    int8_path = os.path.join(cache, f"{config}-int8-qdq-{key.hexdigest()[:16]}.onnx")
+    note_path = int8_path[:-len(".onnx")] + ".txt"
+    if not (os.path.isfile(int8_path) and os.path.isfile(note_path)):
+        log(f"  {config}: quantizing (QDQ int8) on {len(paths)} photos from {calibration_folder}")
+        partial = os.path.join(workdir, f"{config}-int8.onnx")
+        quantize_int8(fp32_path, partial, images)
+        same = top1_agreement(fp32_path, partial, images)
+        note = (f"{config}: int8 QDQ model calibrated on {len(paths)} photos; ORT int8 top-1 = ORT fp32 top-1 on "
+                f"{same}/{len(paths)} of them")
+        shutil.move(partial, int8_path)
+        with open(note_path, "w", encoding="utf-8") as f:
+            f.write(note)
+    with open(note_path, encoding="utf-8") as f:
+        note = f.read().strip()
+    return onnx.load(int8_path), f"{note} (`{os.path.relpath(int8_path, ROOT)}`)"
+
+
+# ---------------------------------------------------------------------------------------------
 # The three runtimes: each `block(warmup, iterations)` returns (median ms, logits of the last run)
 # ---------------------------------------------------------------------------------------------
 
@@ -165,10 +275,12 @@ class OpenVinoRunner:
 
 
 class ShuffleNetRunner:
-    def __init__(self, binary, weights_path, input_path, batch, threads, workdir):
+    def __init__(self, binary, weights_path, input_path, batch, threads, workdir, precision="fp32"):
         self.command = [binary, "bench", "--weights", weights_path, "--batch", str(batch), "--threads", str(threads),
                         "--input", input_path, "--format", "json"]
-        self.logits_path = os.path.join(workdir, f"logits-b{batch}-t{threads}.f32")
+        if precision != "fp32":
+            self.command += ["--precision", precision]
+        self.logits_path = os.path.join(workdir, f"logits-b{batch}-t{threads}-{precision}.f32")
         self.batch = batch
 
     def block(self, warmup, iterations):
@@ -189,6 +301,12 @@ class ShuffleNetRunner:
 # ---------------------------------------------------------------------------------------------
 # One cell: interleaved rounds
 # ---------------------------------------------------------------------------------------------
+
+def binary_supports_int8(binary):
+    """Whether `shufflenet bench` has --precision (the engine's int8, issue 10)."""
+    result = subprocess.run([binary, "bench", "--help"], capture_output=True, text=True)
+    return "--precision" in result.stdout
+
 
 class OtherProcessesMeter:
     """CPU used by OTHER processes while measuring, in cores: the machine's busy time (/proc/stat) minus this
@@ -233,67 +351,100 @@ def wait_for_quiet(max_seconds, log, threshold=0.1, sample_seconds=2.0):
             return
 
 
-def measure_cell(runners, reference, settings, log):
-    """Returns ({runtime: median ms over rounds}, {runtime: max relative difference to ORT's first output},
-    cores used by other processes meanwhile, a one-line summary of the blocks)."""
+def measure_cell(runners, references, settings, log):
+    """Returns ({runtime: median ms over rounds}, {runtime: max relative difference to its reference output},
+    cores used by other processes meanwhile, a one-line summary of the blocks). `runners` is ordered (the
+    rotation); references[name] is the ORT output each runtime is compared with (ORT's own first output in
+    fp32 mode; in int8 mode ORT int8's for the int8 runtimes and ORT fp32's for shufflenet fp32)."""
+    names = tuple(runners)
     # Calibration: a few ORT runs give the per-inference time from which N is chosen (the same N for all).
     estimate, _ = runners["ORT"].block(1, 3)
     wanted = settings.block_seconds * 1000 / estimate
     iterations = int(min(settings.max_iterations, max(settings.min_iterations, wanted)))
     warmup = max(1, iterations // 5)
-    blocks = {name: [] for name in RUNTIMES}
-    differences = {name: 0.0 for name in RUNTIMES}
+    blocks = {name: [] for name in names}
+    differences = {name: 0.0 for name in names}
     meter = OtherProcessesMeter()
     for round_index in range(settings.rounds):
-        shift = round_index % len(RUNTIMES)
-        for name in RUNTIMES[shift:] + RUNTIMES[:shift]:
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
             time.sleep(PAUSE_BETWEEN_BLOCKS)
             median, logits = runners[name].block(warmup, iterations)
+            reference = references[name]
             if logits.shape != reference.shape:
                 raise ComparisonError(name, f"logits of shape {logits.shape}, expected {reference.shape}")
             blocks[name].append(median)
             differences[name] = max(differences[name], relative_difference(logits, reference))
     others = meter.cores()
     summary = (f"{iterations} timed + {warmup} warm-up per block; block medians (ms) in round order: "
-               + "; ".join(f"{name} " + " ".join(f"{v:.3f}" for v in blocks[name]) for name in RUNTIMES))
+               + "; ".join(f"{name} " + " ".join(f"{v:.3f}" for v in blocks[name]) for name in names))
     log(f"    {summary}")
     medians = {name: statistics.median(values) for name, values in blocks.items()}
     return medians, differences, others, summary
 
 
 def run_comparison(args, log):
+    """Returns (rows of the table, notes on the int8 models)."""
     workdir = tempfile.mkdtemp(prefix="compare-runtimes-")
     core = openvino.Core()
+    int8 = args.precision == "int8"
+    shufflenet_int8 = int8 and binary_supports_int8(args.shufflenet)
+    if int8 and not shufflenet_int8:
+        log("  this shufflenet has no `bench --precision int8`: its int8 cells will read n/a")
     rows = []
+    notes = []
     try:
         for config in args.configs:
             weights_path, weights_kind = prepare_weights(args.shufflenet, config, args.shared_data, workdir)
             weights = NetworkWeights(weights_path)
+            if int8:
+                int8_batch1, note = prepare_int8_model(config, weights, args.calibration, workdir, log)
+                notes.append(note)
             for batch in args.batches:
                 model_path = os.path.join(workdir, f"{config}-b{batch}.onnx")
                 onnx.save(build_model(weights, batch), model_path)
+                int8_path = os.path.join(workdir, f"{config}-b{batch}-int8.onnx")
+                if int8:
+                    onnx.save(with_batch(int8_batch1, batch), int8_path)
                 input_path = os.path.join(workdir, f"input-b{batch}.f32")
                 images = write_input(input_path, batch)
-                reference = None
+                references = None
                 for threads in args.threads:
-                    log(f"  {config} ({weights_kind} weights), batch {batch}, {threads} thread(s)")
-                    runners = {"ORT": OnnxRuntimeRunner(model_path, images, threads),
-                               "OpenVINO": OpenVinoRunner(core, model_path, images, threads),
-                               "shufflenet": ShuffleNetRunner(args.shufflenet, weights_path, input_path, batch,
-                                                              threads, workdir)}
-                    if reference is None:
-                        # ORT with one fixed input is the yardstick for this (config, batch).
+                    log(f"  {config} ({weights_kind} weights), batch {batch}, {threads} thread(s), {args.precision}")
+                    peer_model = int8_path if int8 else model_path
+                    runners = {"ORT": OnnxRuntimeRunner(peer_model, images, threads),
+                               "OpenVINO": OpenVinoRunner(core, peer_model, images, threads)}
+                    if not int8 or shufflenet_int8:
+                        runners["shufflenet"] = ShuffleNetRunner(args.shufflenet, weights_path, input_path, batch,
+                                                                 threads, workdir, args.precision)
+                    if int8:
+                        runners["shufflenet fp32"] = ShuffleNetRunner(args.shufflenet, weights_path, input_path,
+                                                                      batch, threads, workdir)
+                    if int8 and args.fp32_peers:
+                        runners["ORT fp32"] = OnnxRuntimeRunner(model_path, images, threads)
+                        runners["OpenVINO fp32"] = OpenVinoRunner(core, model_path, images, threads)
+                    if references is None:
+                        # ORT with one fixed input is the yardstick for this (config, batch): the int8 runtimes
+                        # are compared with ORT int8, fp32 ones with ORT fp32.
                         runners["ORT"].infer()
-                        reference = runners["ORT"].logits.astype(np.float64)
+                        own = runners["ORT"].logits.astype(np.float64)
+                        fp32 = own
+                        if int8:
+                            fp32_ort = OnnxRuntimeRunner(model_path, images, 1)
+                            fp32_ort.infer()
+                            fp32 = fp32_ort.logits.astype(np.float64)
+                            del fp32_ort
+                        references = {name: fp32 if name in ("shufflenet fp32",) + FP32_PEERS else own
+                                      for name in INT8_RUNTIMES + FP32_PEERS}
                     if args.wait_for_quiet > 0:
                         wait_for_quiet(args.wait_for_quiet, log)
-                    medians, differences, others, summary = measure_cell(runners, reference, args, log)
+                    medians, differences, others, summary = measure_cell(runners, references, args, log)
                     rows.append({"config": config, "weights": weights_kind, "threads": threads, "batch": batch,
                                  "ms": medians, "differences": differences, "others": others, "blocks": summary})
                     del runners  # Frees the sessions' thread pools before the next cell.
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return rows
+    return rows, notes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,6 +478,10 @@ def other_load(cores):
 
 
 def worst_difference(row):
+    """The largest difference that the tolerance applies to: every runtime in fp32 mode; in int8 mode only
+    shufflenet fp32's (int8 engines legitimately round differently: theirs are reported, not enforced)."""
+    if "shufflenet fp32" in row["differences"]:
+        return max(v for name, v in row["differences"].items() if name in ("shufflenet fp32",) + FP32_PEERS)
     return max(row["differences"].values())
 
 
@@ -346,7 +501,46 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def format_report(rows, args, started, load_before, load_after, elapsed):
+NOT_AVAILABLE = "n/a (no int8 in this build)"
+
+
+def format_int8_table(rows):
+    """--precision int8: the peers' int8 beside shufflenet int8 (n/a until the engine has it) and fp32."""
+    lines = ["| config | weights | threads | batch | ORT int8 ms | OpenVINO int8 ms | shufflenet int8 ms "
+             "| shufflenet int8 / best peer int8 | shufflenet fp32 ms | shufflenet int8 / fp32 "
+             "| images/s ORT / OpenVINO / shufflenet int8 / shufflenet fp32 "
+             "| max rel. diff to ORT int8: OpenVINO / shufflenet int8 | shufflenet fp32 vs ORT fp32 "
+             "| other CPU load |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    peers = any(FP32_PEERS[0] in row["ms"] for row in rows)
+    if peers:
+        lines[0] = lines[0].replace("| shufflenet fp32 ms |", "| shufflenet fp32 ms | ORT fp32 ms | OpenVINO fp32 ms |")
+        lines[1] += "---:|---:|"
+    for row in rows:
+        ms = row["ms"]
+        best_peer = min(ms["ORT"], ms["OpenVINO"])
+        has_int8 = "shufflenet" in ms
+        own = f"{ms['shufflenet']:.3f}" if has_int8 else NOT_AVAILABLE
+        ratio = f"{ms['shufflenet'] / best_peer:.2f}" if has_int8 else "n/a"
+        own_ratio = f"{ms['shufflenet'] / ms['shufflenet fp32']:.2f}" if has_int8 else "n/a"
+        rates = (" / ".join(f"{1000 * row['batch'] / ms[name]:.0f}" if name in ms else "n/a"
+                            for name in INT8_RUNTIMES) if row["batch"] > 1 else "")
+        differences = row["differences"]
+        int8_differences = " / ".join(f"{differences[name]:.1e}" if name in differences else "n/a"
+                                      for name in ("OpenVINO", "shufflenet"))
+        flag = "" if worst_difference(row) < TOLERANCE else " **FAIL**"
+        lines.append(f"| {row['config']} | {row['weights']} | {row['threads']} | {row['batch']} | {ms['ORT']:.3f} "
+                     f"| {ms['OpenVINO']:.3f} | {own} | {ratio} | {ms['shufflenet fp32']:.3f} "
+                     + (f"| {ms['ORT fp32']:.3f} | {ms['OpenVINO fp32']:.3f} " if peers else "")
+                     + f"| {own_ratio} "
+                     f"| {rates} | {int8_differences} | {differences['shufflenet fp32']:.1e}{flag} "
+                     f"| {other_load(row['others'])} |")
+    return "\n".join(lines)
+
+
+def format_report(rows, args, started, load_before, load_after, elapsed, notes=()):
+    if args.precision == "int8":
+        return format_int8_report(rows, args, started, load_before, load_after, elapsed, notes)
     return "\n".join([
         f"## shufflenet vs ONNX Runtime vs OpenVINO ({started:%Y-%m-%d %H:%M} UTC)",
         "",
@@ -370,6 +564,40 @@ def format_report(rows, args, started, load_before, load_after, elapsed):
         f"is faster than both; total run {elapsed:.0f} s.",
         "",
         format_table(rows),
+        "",
+        "Spread (every block, to judge the noise):",
+        "",
+        *(f"- {row['config']} t{row['threads']} b{row['batch']}: {row['blocks']}" for row in rows),
+        "",
+    ])
+
+
+def format_int8_report(rows, args, started, load_before, load_after, elapsed, notes):
+    return "\n".join([
+        f"## int8: shufflenet vs ONNX Runtime vs OpenVINO ({started:%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"- CPU: {cpu_model()}, {os.cpu_count()} logical CPUs; load average (1/5/15 min) before "
+        f"{'/'.join(f'{v:.2f}' for v in load_before)}, after {'/'.join(f'{v:.2f}' for v in load_after)}",
+        f"- ONNX Runtime {onnxruntime.__version__} (CPUExecutionProvider, ORT_ENABLE_ALL, ORT_SEQUENTIAL, "
+        f"intra-op = threads, inter-op 1); OpenVINO {openvino.__version__} (CPU plugin, f32 forced for the parts "
+        f"left in float, INFERENCE_NUM_THREADS = threads, PERFORMANCE_HINT LATENCY); "
+        f"shufflenet {source_revision()} (`{os.path.relpath(args.shufflenet, ROOT)}`); "
+        f"Python {platform.python_version()}",
+        "- Peer model: the fp32 ONNX model of Scripts/export_onnx.py (BatchNorm folded) quantized by "
+        "onnxruntime.quantization.quantize_static: QuantFormat.QDQ, per_channel, int8 weights, uint8 "
+        "activations, MinMax calibration, reduce_range off; calibrated at batch 1 on the photos of "
+        f"`{args.calibration}` preprocessed as `classify` does, then re-batched (same scales for every batch).",
+        *(f"  - {note}" for note in notes),
+        f"- Method as in fp32 mode: per cell, {args.rounds} interleaved rounds of one block per runtime (rotating "
+        f"order), blocks of warm-up + N timed inferences, N sized to ~{args.block_seconds} s (at least "
+        f"{args.min_iterations}); the median over rounds of each block's median. The same seeded 0..255 input.",
+        "- shufflenet int8 = `bench --precision int8`, n/a when this build has no such option; shufflenet fp32 is "
+        "timed in the same rounds (with --fp32-peers, ORT and OpenVINO fp32 too). max rel. diff = "
+        "max |logits - ORT int8| / max |ORT int8 logit| (int8 engines round differently: reported only); "
+        f"shufflenet fp32 (and the fp32 peers) vs ORT fp32 must stay < {TOLERANCE:g}.",
+        f"- ms = milliseconds per inference of the whole batch; total run {elapsed:.0f} s.",
+        "",
+        format_int8_table(rows),
         "",
         "Spread (every block, to judge the noise):",
         "",
@@ -420,8 +648,18 @@ def parse_arguments(argv):
                         help="before each cell, wait up to this long for other processes to use < 0.1 core")
     parser.add_argument("--shared-data", default=default_shared,
                         help="folder with weights/megvii_*.pth.tar (default $SHUFFLENET_SHARED_DATA or ../shared/...)")
+    parser.add_argument("--precision", choices=("fp32", "int8"), default="fp32",
+                        help="fp32 (default) or int8: the peers run a QDQ int8 model quantized from the same "
+                             "weights and calibrated on --calibration")
+    parser.add_argument("--fp32-peers", action="store_true",
+                        help="with --precision int8: also time ORT and OpenVINO on the fp32 model in the same rounds")
+    parser.add_argument("--calibration", metavar="DIR",
+                        help="int8 calibration photos (default: SHARED_DATA/imagenet-sample-images)")
     parser.add_argument("--output", help="also write the markdown report to this file")
     args = parser.parse_args(argv)
+    args.calibration = args.calibration or os.path.join(args.shared_data, "imagenet-sample-images")
+    if args.precision == "int8" and not os.path.isdir(args.calibration):
+        parser.error(f"--precision int8 needs calibration photos: {args.calibration} is not a folder")
     args.configs = args.configs or (["0.5x-g3", "1x-g3"] if args.quick else list(ALL_CONFIGS))
     args.threads = args.threads or [1, 2]
     args.batches = args.batches or ([1] if args.quick else [1, 32])
@@ -441,14 +679,15 @@ def main(argv):
         print(message, file=sys.stderr, flush=True)
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = os.getloadavg()
-    log(f"compare-runtimes: configs {','.join(args.configs)}, threads {args.threads}, batches {args.batches}")
+    log(f"compare-runtimes: configs {','.join(args.configs)}, threads {args.threads}, batches {args.batches}, "
+        f"precision {args.precision}")
     try:
-        rows = run_comparison(args, log)
+        rows, notes = run_comparison(args, log)
     except (OSError, ComparisonError, SafetensorsFormatError, WeightsFileError, onnx.checker.ValidationError) as error:
         log(f"compare-runtimes: {error}")
         return 1
     report = format_report(rows, args, started, load_before, os.getloadavg(),
-                           (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds())
+                           (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(), notes)
     print(report)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
