@@ -1,0 +1,138 @@
+/// The int8 network computed literally, `u8` activations, `s8` weights and exact `Int32` sums, with the
+/// requantization of `ActivationQuantization`: the executable specification of the int8 scheme that fast
+/// kernels are tested against. Layout `[C][H][W]`, one image. Slow on purpose.
+package struct QuantizedReferenceNetwork: Sendable {
+    package let weights: QuantizedWeights
+    package let plan: NetworkPlan
+
+    package init(weights: QuantizedWeights) {
+        self.weights = weights
+        plan = weights.plan
+    }
+
+    /// Logits and pooled features of one `[3][224][224]` fp32 input.
+    package func run(_ input: [Float]) -> (logits: [Float], features: [Float]) {
+        let c = plan.configuration
+        let w = weights
+        let conv1 = ReferenceKernels.convolution(input, channels: 3, height: plan.inputSize, width: plan.inputSize,
+                                                 weights: w.stemWeights, outputChannels: c.stemChannels, kernel: 3, stride: 2,
+                                                 padding: 1, groups: 1, bias: w.stemBias)
+        let pooled = ReferenceKernels.pool3x3Stride2(ReferenceKernels.relu(conv1.values), channels: c.stemChannels,
+                                                     height: conv1.height, width: conv1.width, maximum: true)
+        var x = pooled.values.map(w.stemOutput.quantize)
+        var xMap = w.stemOutput
+        var size = pooled.height
+        for (u, unit) in zip(plan.units, w.units) {
+            let plane = size * size
+            let compressed = Self.pointwise(x, inputMap: xMap, pixels: plane, layer: unit.compress, groups: u.firstConvGroups) { o, p, v in
+                unit.compressOutput.quantize(max(v, 0))
+            }
+            let (depthwise, outSize) = Self.depthwise(compressed, inputMap: unit.compressOutput, channels: u.bottleneckChannels,
+                                                      size: size, stride: u.stride, layer: unit.depthwise, output: unit.depthwiseOutput)
+            let outPlane = outSize * outSize
+            // The shuffle: depthwise channel j goes to plane destinations[j] (a permutation, free at any scale).
+            var shuffled = depthwise
+            if c.groups > 1 {
+                let destinations = c.shuffle.destinations(channels: u.bottleneckChannels, groups: c.groups)
+                for (j, d) in destinations.enumerated() {
+                    for p in 0..<outPlane { shuffled[d * outPlane + p] = depthwise[j * outPlane + p] }
+                }
+            }
+            let output = unit.output
+            if u.stride == 1 {
+                let residual = x, residualMap = xMap
+                x = Self.pointwise(shuffled, inputMap: unit.depthwiseOutput, pixels: outPlane, layer: unit.expand, groups: c.groups) { o, p, v in
+                    let r = Float(Int32(residual[o * outPlane + p]) - Int32(residualMap.zeroPoint))
+                    return output.quantize(max(v.addingProduct(r, residualMap.scale), 0))  // add, then ReLU (Fig. 2b)
+                }
+            } else {
+                let branch = Self.pointwise(shuffled, inputMap: unit.depthwiseOutput, pixels: outPlane, layer: unit.expand, groups: c.groups) { o, p, v in
+                    output.quantize(max(v, 0))
+                }
+                var shortcut = [UInt8](repeating: 0, count: u.inputChannels * outPlane)
+                let step = xMap.scale / 9  // PyTorch's AvgPool2d(3, 2, 1) divides by 9, padding included
+                for ch in 0..<u.inputChannels {
+                    for oy in 0..<outSize {
+                        for ox in 0..<outSize {
+                            var sum: Int32 = 0
+                            for ky in 0..<3 {
+                                let iy = 2 * oy + ky - 1
+                                if iy < 0 || iy >= size { continue }
+                                for kx in 0..<3 {
+                                    let ix = 2 * ox + kx - 1
+                                    if ix < 0 || ix >= size { continue }
+                                    sum += Int32(x[(ch * size + iy) * size + ix]) - Int32(xMap.zeroPoint)
+                                }
+                            }
+                            shortcut[(ch * outSize + oy) * outSize + ox] = output.quantize(Float(sum) * step)
+                        }
+                    }
+                }
+                x = shortcut + branch
+            }
+            xMap = output
+            size = outSize
+        }
+        let plane = size * size
+        let features = (0..<plan.finalChannels).map { ch -> Float in
+            var sum: Int32 = 0
+            for p in 0..<plane { sum += Int32(x[ch * plane + p]) - Int32(xMap.zeroPoint) }
+            return Float(sum) * xMap.scale / Float(plane)
+        }
+        let logits = ReferenceKernels.linear(features, weights: w.classifierWeights, outputs: c.numClasses, bias: w.classifierBias)
+        return (logits, features)
+    }
+
+    /// A grouped 1x1 convolution on `u8` planes: `acc = sum W[o][i] * (x - z)` in `Int32`, then
+    /// `epilogue(o, p, fma(Float(acc), inputScale * weightScale[o], bias[o]))`.
+    package static func pointwise(_ x: [UInt8], inputMap: ActivationQuantization, pixels: Int, layer: QuantizedConvolution, groups: Int,
+                          epilogue: (Int, Int, Float) -> UInt8) -> [UInt8] {
+        let outputs = layer.outputs
+        let inputs = x.count / pixels
+        let inPerGroup = inputs / groups, outPerGroup = outputs / groups
+        let zero = Int32(inputMap.zeroPoint)
+        var out = [UInt8](repeating: 0, count: outputs * pixels)
+        var acc = [Int32](repeating: 0, count: pixels)
+        for o in 0..<outputs {
+            let g = o / outPerGroup
+            for p in 0..<pixels { acc[p] = 0 }
+            for i in 0..<inPerGroup {
+                let weight = Int32(layer.weights[o * inPerGroup + i])
+                let base = (g * inPerGroup + i) * pixels
+                for p in 0..<pixels { acc[p] += weight * (Int32(x[base + p]) - zero) }
+            }
+            let multiplier = inputMap.scale * layer.weightScales[o]
+            for p in 0..<pixels {
+                out[o * pixels + p] = epilogue(o, p, layer.bias[o].addingProduct(Float(acc[p]), multiplier))
+            }
+        }
+        return out
+    }
+
+    /// A 3x3 depthwise convolution, padding 1 (real 0, so padded taps add nothing), on `u8` planes.
+    static func depthwise(_ x: [UInt8], inputMap: ActivationQuantization, channels: Int, size: Int, stride: Int,
+                          layer: QuantizedConvolution, output: ActivationQuantization) -> ([UInt8], Int) {
+        let outSize = (size - 1) / stride + 1
+        let zero = Int32(inputMap.zeroPoint)
+        var out = [UInt8](repeating: 0, count: channels * outSize * outSize)
+        for ch in 0..<channels {
+            let multiplier = inputMap.scale * layer.weightScales[ch]
+            for oy in 0..<outSize {
+                for ox in 0..<outSize {
+                    var acc: Int32 = 0
+                    for ky in 0..<3 {
+                        let iy = oy * stride + ky - 1
+                        if iy < 0 || iy >= size { continue }
+                        for kx in 0..<3 {
+                            let ix = ox * stride + kx - 1
+                            if ix < 0 || ix >= size { continue }
+                            acc += Int32(layer.weights[ch * 9 + ky * 3 + kx]) * (Int32(x[(ch * size + iy) * size + ix]) - zero)
+                        }
+                    }
+                    out[(ch * outSize + oy) * outSize + ox] = output.quantize(layer.bias[ch].addingProduct(Float(acc), multiplier))
+                }
+            }
+        }
+        return (out, outSize)
+    }
+}
