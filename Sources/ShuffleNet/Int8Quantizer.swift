@@ -23,7 +23,7 @@ package struct Int8Quantizer {
     /// Calibrates on `paths` (in order; deterministic); `progress(failed)` after each.
     package func quantize(paths: [String], progress: ((_ failed: Bool) -> Void)? = nil) throws(WeightsError) -> Result {
         let folded = FoldedNetwork(weights: classifier.weights)
-        var statistics = ActivationStatistics(points: QuantizationPoint.count(units: folded.plan.units.count))
+        var statistics = ActivationStatistics(plan: folded.plan)
         var unreadable: [String] = []
         var input = [Float](repeating: 0, count: Preprocessor.tensorCount)
         for path in paths {

@@ -25,7 +25,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("The int8 weights file to write.", valueName: "int8.safetensors"))
     var output: String
 
-    @Option(name: .long, help: "How each tensor's range is chosen: minmax, percentile (99.99), percentile:P, or mse.")
+    @Option(name: .long, help: "How each tensor's range is chosen: percentile (99.999, the default: it measured best), percentile:P, or minmax.")
     var method: String = "percentile"
 
     @Option(name: .long, help: ArgumentHelp("Photos (files or folders) to compare int8 with fp32 on after quantizing. Repeatable.", valueName: "dir"))
@@ -38,7 +38,7 @@ struct QuantizeCommand: ParsableCommand {
 
     func validate() throws {
         guard !calibration.isEmpty else { throw ValidationError("--calibration DIR is required (photos like the ones you will classify)") }
-        guard CalibrationMethod(name: method) != nil else { throw ValidationError("--method must be minmax, percentile, percentile:P (50 < P <= 100) or mse") }
+        guard CalibrationMethod(name: method) != nil else { throw ValidationError("--method must be percentile, percentile:P (50 < P <= 100) or minmax") }
     }
 
     /// The image files under `inputs`, in classify -r's order.

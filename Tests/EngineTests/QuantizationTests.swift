@@ -10,7 +10,7 @@ import Testing
         let configuration = try ShuffleNetConfiguration(scale: 0.25, groups: 2, numClasses: 7)
         let fp32 = ShuffleNetWeights.random(configuration: configuration, seed: 5)
         let folded = FoldedNetwork(weights: fp32)
-        var statistics = ActivationStatistics(points: QuantizationPoint.count(units: folded.plan.units.count), sampleCapacity: 4096)
+        var statistics = ActivationStatistics(plan: folded.plan)
         var rng = SplitMix64(seed: 3)
         var lastInput: [Float] = []
         for _ in 0..<3 {
@@ -64,7 +64,7 @@ import Testing
         for (value, zero) in [(UInt8(255), UInt8(0)), (0, 255)] {
             var sums: [Float] = []
             _ = QuantizedReferenceNetwork.pointwise([UInt8](repeating: value, count: widest * pixels),
-                                                    inputMap: ActivationQuantization(scale: 1, zeroPoint: zero), pixels: pixels,
+                                                    inputScale: 1, zeroPoints: [Int32](repeating: Int32(zero), count: widest), pixels: pixels,
                                                     layer: layer, groups: 1) { _, _, v in sums.append(v); return 0 }
             let exact = Float(-127 * (Int(value) - Int(zero)) * widest)
             #expect(sums == [Float](repeating: exact, count: 2 * pixels))
@@ -110,8 +110,13 @@ import Testing
         try refused({ _, t in t.append((name: "extra", dtype: "F32", shape: [1], data: [0, 0, 0, 0])) }, "unexpected tensor \"extra\"")
         try refused({ _, t in
             let i = t.firstIndex { $0.name == "features.1.depthwise.output_scale" }!
-            t[i].data = withUnsafeBytes(of: Float(-1).bitPattern.littleEndian, Array.init)
+            t[i].data.replaceSubrange(0..<4, with: withUnsafeBytes(of: Float(-1).bitPattern.littleEndian, Array.init))
         }, "output_scale must be positive")
+        try refused({ _, t in
+            let i = t.firstIndex { $0.name == "features.2.compress.output_zero_point" }!
+            t[i].shape = [1]
+            t[i].data = [0]
+        }, "expected U8 [")
     }
 
     @Test func weightsOfMinus128AndNonPositiveScalesAreRefused() throws {
@@ -149,5 +154,29 @@ import Testing
         let worst = zip(reference, quantized).map { abs($0 - $1) }.max()!
         #expect(worst < 0.05 * spread, "int8 logits differ by \(worst) of a spread of \(spread)")
         #expect(reference.indices.max { reference[$0] < reference[$1] } == quantized.indices.max { quantized[$0] < quantized[$1] })
+    }
+}
+
+@Suite struct CalibrationStatisticsTests {
+    /// Percentiles from the kept tails against values worked out by hand, per channel and per tensor.
+    @Test func percentilesMeansAndMapsFromTheTails() {
+        var statistics = ActivationStatistics(channels: [2, 2], perChannel: [true, false], capacity: 8, tensorCapacity: 8)
+        // Channel 0: 0...999 (mean 499.5); channel 1: -500...499 (mean -0.5). Plane of 1000 values each.
+        let values = (0..<1000).map(Float.init) + (0..<1000).map { Float($0 - 500) }
+        statistics.add(0, values)
+        statistics.add(1, values)
+        statistics.finishImage()
+        #expect(statistics.means(0) == [499.5, -0.5])
+        // minmax: [0, 999] for channel 0 (post-ReLU style: lower 0), [-500, 499] signed for channel 1.
+        let minMax = statistics.maps(0, signed: true, method: .minMax)
+        #expect(minMax[0] == ActivationQuantization(lower: 0, upper: 999))
+        #expect(minMax[1] == ActivationQuantization(lower: -500, upper: 499))
+        // Percentile 99.5 of 1000 values: the ceil(0.005 * 1000) = 5th largest (995) and 5th smallest (-496).
+        let p = statistics.maps(0, signed: true, method: .percentile(99.5))
+        #expect(p[0] == ActivationQuantization(lower: 0, upper: 995))
+        #expect(p[1] == ActivationQuantization(lower: -496, upper: 495))
+        // Per tensor: 2000 values, the 10th largest is 990; deeper than the 8 kept: the 8th largest (992).
+        #expect(statistics.maps(1, signed: false, method: .percentile(99.5)) == [ActivationQuantization(lower: 0, upper: 990 + 2)])
+        #expect(statistics.maps(1, signed: false, method: .percentile(99.9)) == [ActivationQuantization(lower: 0, upper: 998)])
     }
 }

@@ -26,18 +26,17 @@ public enum CalibrationMethod: Sendable, Equatable, CustomStringConvertible {
     /// The smallest and largest value seen: nothing is clipped, rare outliers widen every step.
     case minMax
     /// The given percentile of the values seen (and the mirror one below, for signed tensors): clips the rare
-    /// largest values to give the rest finer steps.
+    /// largest values to give the rest finer steps. 99.999 measured best (Scripts/int8_study.md).
     case percentile(Double)
-    /// The clipping range whose 8-bit rounding and clipping error (mean squared, over a sample of the values) is
-    /// smallest.
-    case meanSquaredError
 
-    /// `minmax`, `percentile` (99.99), `percentile:P` or `mse`.
+    /// The default: percentile 99.999.
+    public static let standard = CalibrationMethod.percentile(99.999)
+
+    /// `minmax`, `percentile` (99.999) or `percentile:P`.
     public init?(name: String) {
         switch name {
         case "minmax": self = .minMax
-        case "mse": self = .meanSquaredError
-        case "percentile": self = .percentile(99.99)
+        case "percentile": self = .standard
         default:
             guard name.hasPrefix("percentile:"), let p = Double(name.dropFirst("percentile:".count)), p > 50, p <= 100 else { return nil }
             self = .percentile(p)
@@ -48,76 +47,121 @@ public enum CalibrationMethod: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .minMax: "minmax"
-        case .meanSquaredError: "mse"
-        case .percentile(let p): p == 99.99 ? "percentile" : "percentile:\(p)"
+        case .percentile(let p): p == 99.999 ? "percentile" : "percentile:\(p)"
         }
     }
 }
 
-/// The activations of calibration photos at every `QuantizationPoint`: the smallest and largest value, and a
-/// uniform sample (reservoir sampling, seeded) of at most `sampleCapacity` values per point, enough for
-/// percentiles and the MSE search without keeping every activation of every photo.
+/// The activations of calibration photos at every `QuantizationPoint`: per channel, the mean (for bias
+/// correction); per map (one per tensor, or one per channel inside a unit), the count, the smallest and largest
+/// values and the `capacity` largest and smallest ones (a min-heap and a max-heap), from which a percentile
+/// `p` is the `ceil((1 - p/100) n)`-th largest value, or the `capacity`-th when that rank is deeper (a slightly
+/// wider range, only for calibration sets far beyond hundreds of photos). Deterministic: no sampling.
 package struct ActivationStatistics: Sendable {
-    package private(set) var lower: [Float]
-    package private(set) var upper: [Float]
-    package private(set) var samples: [[Float]]
-    package private(set) var seen: [Int]
-    package private(set) var images = 0
-    let sampleCapacity: Int
-    private var rng = SplitMix64(seed: 0x5EED)
+    package struct Tails: Sendable {
+        var count = 0
+        var largest: [Float] = []   // min-heap: largest[0] is the smallest kept
+        var smallest: [Float] = []  // max-heap of negated values
+        let capacity: Int
 
-    package init(points: Int, sampleCapacity: Int = 1 << 17) {
-        lower = [Float](repeating: .infinity, count: points)
-        upper = [Float](repeating: -.infinity, count: points)
-        samples = [[Float]](repeating: [], count: points)
-        seen = [Int](repeating: 0, count: points)
-        self.sampleCapacity = sampleCapacity
+        init(capacity: Int) { self.capacity = capacity }
+
+        @inline(__always)
+        mutating func add(_ v: Float) {
+            count += 1
+            Self.push(&largest, v, capacity)
+            Self.push(&smallest, -v, capacity)
+        }
+
+        /// Keeps the `capacity` largest values of everything pushed, as a binary min-heap.
+        @inline(__always)
+        static func push(_ heap: inout [Float], _ v: Float, _ capacity: Int) {
+            if heap.count == capacity {
+                guard v > heap[0] else { return }
+                heap[0] = v
+                var i = 0
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < heap.count, heap[l] < heap[m] { m = l }
+                    if r < heap.count, heap[r] < heap[m] { m = r }
+                    if m == i { break }
+                    heap.swapAt(i, m)
+                    i = m
+                }
+            } else {
+                heap.append(v)
+                var i = heap.count - 1
+                while i > 0, heap[(i - 1) / 2] > heap[i] {
+                    heap.swapAt(i, (i - 1) / 2)
+                    i = (i - 1) / 2
+                }
+            }
+        }
+
+        /// The upper percentile `p` (and with `lower`, the mirror one below).
+        func value(percentile p: Double?, lower: Bool) -> Float {
+            let heap = (lower ? smallest : largest).sorted(by: >)
+            guard !heap.isEmpty else { return 0 }
+            let rank = p.map { max(1, Int(((100 - $0) / 100 * Double(count)).rounded(.up))) } ?? 1
+            let v = heap[min(rank, heap.count) - 1]
+            return lower ? -v : v
+        }
     }
 
+    package private(set) var tails: [[Tails]]
+    package private(set) var sums: [[Double]]
+    package private(set) var counts: [Int]
+    package private(set) var images = 0
+
+    /// `channels[point]` channels; `perChannel[point]`: one map per channel (else one per tensor).
+    package init(channels: [Int], perChannel: [Bool], capacity: Int = 256, tensorCapacity: Int = 4096) {
+        tails = zip(channels, perChannel).map { c, each in
+            [Tails](repeating: Tails(capacity: each ? capacity : tensorCapacity), count: each ? c : 1)
+        }
+        sums = channels.map { [Double](repeating: 0, count: $0) }
+        counts = [Int](repeating: 0, count: channels.count)
+    }
+
+    /// The points of `plan`, with the scheme's granularity.
+    package init(plan: NetworkPlan) {
+        var channels = [plan.configuration.stemChannels], perChannel = [false]
+        for u in plan.units {
+            channels += [u.bottleneckChannels, u.bottleneckChannels, u.outputChannels]
+            perChannel += [true, true, false]
+        }
+        self.init(channels: channels, perChannel: perChannel)
+    }
+
+    /// One image's `[channels][plane]` tensor at `point`.
     package mutating func add(_ point: Int, _ values: [Float]) {
-        for v in values {
-            lower[point] = min(lower[point], v)
-            upper[point] = max(upper[point], v)
-            seen[point] += 1
-            if samples[point].count < sampleCapacity {
-                samples[point].append(v)
-            } else {
-                let j = Int(rng.next() % UInt64(seen[point]))
-                if j < sampleCapacity { samples[point][j] = v }
+        let channels = sums[point].count
+        let plane = values.count / channels
+        let each = tails[point].count > 1
+        counts[point] += plane
+        for c in 0..<channels {
+            var sum = 0.0
+            for p in 0..<plane {
+                let v = values[c * plane + p]
+                sum += Double(v)
+                tails[point][each ? c : 0].add(v)
             }
+            sums[point][c] += sum
         }
     }
 
     package mutating func finishImage() { images += 1 }
 
-    /// The range of `point` under `method`, widened to include 0.
-    package func range(_ point: Int, signed: Bool, method: CalibrationMethod) -> (lower: Float, upper: Float) {
-        let lo = min(lower[point], 0), hi = max(upper[point], 0)
-        guard lo.isFinite, hi.isFinite else { return (0, 1) }
-        switch method {
-        case .minMax:
-            return (lo, hi)
-        case .percentile(let p):
-            let sorted = samples[point].sorted()
-            guard !sorted.isEmpty else { return (lo, hi) }
-            func quantile(_ q: Double) -> Float { sorted[min(sorted.count - 1, max(0, Int((q / 100 * Double(sorted.count - 1)).rounded())))] }
-            return (signed ? min(quantile(100 - p), 0) : 0, max(quantile(p), 0))
-        case .meanSquaredError:
-            let sample = samples[point]
-            guard !sample.isEmpty, hi > lo else { return (lo, hi) }
-            var best = (error: Double.infinity, lo: lo, hi: hi)
-            // Shrink the whole range by a common factor (keeps the zero point where min/max puts it).
-            for step in 0..<100 {
-                let factor = 1 - Float(step) / 125  // 1.0 down to 0.21
-                let map = ActivationQuantization(lower: lo * factor, upper: hi * factor)
-                var error = 0.0
-                for v in sample {
-                    let d = Double(map.dequantize(map.quantize(v)) - v)
-                    error += d * d
-                }
-                if error < best.error { best = (error, lo * factor, hi * factor) }
-            }
-            return (best.lo, best.hi)
+    /// The mean of each channel at `point`.
+    package func means(_ point: Int) -> [Float] { sums[point].map { Float($0 / Double(max(1, counts[point]))) } }
+
+    /// The maps of `point` (one, or one per channel) under `method`; post-ReLU points get zero point 0.
+    package func maps(_ point: Int, signed: Bool, method: CalibrationMethod) -> [ActivationQuantization] {
+        tails[point].map { t in
+            let p: Double? = if case .percentile(let q) = method { q } else { nil }
+            let hi = t.value(percentile: p, lower: false)
+            let lo = signed ? t.value(percentile: p, lower: true) : 0
+            return ActivationQuantization(lower: lo, upper: hi)
         }
     }
 }
@@ -197,24 +241,70 @@ package struct FoldedNetwork: Sendable {
         return ReferenceKernels.linear(features, weights: classifierWeights, outputs: c.numClasses, bias: classifierBias)
     }
 
-    /// Quantizes the folded weights with the activation maps `statistics` and `method` give.
+    /// Quantizes the folded weights with the activation maps `statistics` and `method` give (the scheme of
+    /// `ActivationQuantization`): per-channel maps inside units, the depthwise output's scales folded into the
+    /// expand weights (permuted by the shuffle), every bias corrected for its weights' rounding.
     package func quantized(statistics: ActivationStatistics, method: CalibrationMethod, metadata: [String: String]) throws(WeightsError) -> QuantizedWeights {
-        func map(_ point: QuantizationPoint) -> ActivationQuantization {
-            let r = statistics.range(point.index, signed: point.isSigned, method: method)
-            return ActivationQuantization(lower: r.lower, upper: r.upper)
+        let c = plan.configuration
+        func maps(_ point: QuantizationPoint) -> [ActivationQuantization] {
+            statistics.maps(point.index, signed: point.isSigned, method: method)
         }
-        let quantizedUnits = zip(plan.units, units).map { u, layer in
-            QuantizedUnit(compress: QuantizedConvolution(folded: layer.compress.weights, bias: layer.compress.bias),
-                          depthwise: QuantizedConvolution(folded: layer.depthwise.weights, bias: layer.depthwise.bias),
-                          expand: QuantizedConvolution(folded: layer.expand.weights, bias: layer.expand.bias),
-                          compressOutput: map(.compressOutput(unit: u.index)), depthwiseOutput: map(.depthwiseOutput(unit: u.index)),
-                          output: map(.unitOutput(unit: u.index)))
+        /// Quantizes `weights` ([outputs][perOutput]) and corrects the bias: `mean(o, k)` is the expected value of
+        /// what weight `k` of output `o` multiplies, in the units the quantized weight sees.
+        func layer(_ weights: [Float], _ bias: [Float], mean: (Int, Int) -> Float) -> QuantizedConvolution {
+            let q = QuantizedConvolution(folded: weights, bias: bias)
+            let perOutput = weights.count / max(1, bias.count)
+            var corrected = bias
+            for o in 0..<bias.count {
+                var shift = 0.0
+                for k in 0..<perOutput {
+                    let error = Double(q.weightScales[o]) * Double(q.weights[o * perOutput + k]) - Double(weights[o * perOutput + k])
+                    shift += error * Double(mean(o, k))
+                }
+                corrected[o] = Float(Double(bias[o]) - shift)
+            }
+            return QuantizedConvolution(weights: q.weights, weightScales: q.weightScales, bias: corrected)
+        }
+        var inputMeans = statistics.means(QuantizationPoint.stemOutput.index)
+        var quantizedUnits: [QuantizedUnit] = []
+        for (u, folded) in zip(plan.units, units) {
+            let inPerGroup = u.inputChannels / u.firstConvGroups, outPerGroup = u.bottleneckChannels / u.firstConvGroups
+            let x = inputMeans
+            let compress = layer(folded.compress.weights, folded.compress.bias) { o, k in x[(o / outPerGroup) * inPerGroup + k] }
+            let compressMeans = statistics.means(QuantizationPoint.compressOutput(unit: u.index).index)
+            // Taps in the padding see 0; the channel's mean stands for every tap.
+            let depthwise = layer(folded.depthwise.weights, folded.depthwise.bias) { o, _ in compressMeans[o] }
+            let depthwiseMaps = maps(.depthwiseOutput(unit: u.index))
+            let depthwiseMeans = statistics.means(QuantizationPoint.depthwiseOutput(unit: u.index).index)
+            // Input j of expand is depthwise channel source[j] after the shuffle.
+            var source = Array(0..<u.bottleneckChannels)
+            if c.groups > 1 {
+                for (channel, destination) in c.shuffle.destinations(channels: u.bottleneckChannels, groups: c.groups).enumerated() {
+                    source[destination] = channel
+                }
+            }
+            let expandIn = u.bottleneckChannels / c.groups, expandOutPerGroup = u.branchChannels / c.groups
+            var scaled = folded.expand.weights
+            for o in 0..<u.branchChannels {
+                for k in 0..<expandIn {
+                    scaled[o * expandIn + k] *= depthwiseMaps[source[(o / expandOutPerGroup) * expandIn + k]].scale
+                }
+            }
+            // In code units: E[q - z] = E[x] / s.
+            let expand = layer(scaled, folded.expand.bias) { o, k in
+                let j = source[(o / expandOutPerGroup) * expandIn + k]
+                return depthwiseMeans[j] / depthwiseMaps[j].scale
+            }
+            quantizedUnits.append(QuantizedUnit(compress: compress, depthwise: depthwise, expand: expand,
+                                                compressOutput: maps(.compressOutput(unit: u.index)), depthwiseOutput: depthwiseMaps,
+                                                output: maps(.unitOutput(unit: u.index))[0]))
+            inputMeans = statistics.means(QuantizationPoint.unitOutput(unit: u.index).index)
         }
         var metadata = metadata
         metadata[QuantizedWeights.methodKey] = method.description
         metadata[QuantizedWeights.calibrationImagesKey] = "\(statistics.images)"
-        return try QuantizedWeights(configuration: plan.configuration, metadata: metadata, stemWeights: stem.weights, stemBias: stem.bias,
-                                    stemOutput: map(.stemOutput), units: quantizedUnits, classifierWeights: classifierWeights,
+        return try QuantizedWeights(configuration: c, metadata: metadata, stemWeights: stem.weights, stemBias: stem.bias,
+                                    stemOutput: maps(.stemOutput)[0], units: quantizedUnits, classifierWeights: classifierWeights,
                                     classifierBias: classifierBias, source: "quantized")
     }
 }

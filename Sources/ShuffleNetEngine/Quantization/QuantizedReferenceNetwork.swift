@@ -24,29 +24,33 @@ package struct QuantizedReferenceNetwork: Sendable {
         var size = pooled.height
         for (u, unit) in zip(plan.units, w.units) {
             let plane = size * size
-            let compressed = Self.pointwise(x, inputMap: xMap, pixels: plane, layer: unit.compress, groups: u.firstConvGroups) { o, p, v in
-                unit.compressOutput.quantize(max(v, 0))
+            let compressed = Self.pointwise(x, inputScale: xMap.scale, zeroPoints: [Int32](repeating: Int32(xMap.zeroPoint), count: u.inputChannels),
+                                            pixels: plane, layer: unit.compress, groups: u.firstConvGroups) { o, p, v in
+                unit.compressOutput[o].quantize(max(v, 0))
             }
-            let (depthwise, outSize) = Self.depthwise(compressed, inputMap: unit.compressOutput, channels: u.bottleneckChannels,
-                                                      size: size, stride: u.stride, layer: unit.depthwise, output: unit.depthwiseOutput)
+            let (depthwise, outSize) = Self.depthwise(compressed, inputMaps: unit.compressOutput, size: size, stride: u.stride,
+                                                      layer: unit.depthwise, outputs: unit.depthwiseOutput)
             let outPlane = outSize * outSize
-            // The shuffle: depthwise channel j goes to plane destinations[j] (a permutation, free at any scale).
+            // The shuffle: depthwise channel j goes to plane destinations[j] (a permutation of codes, free; the
+            // per-channel maps travel with them, already folded into expand's weights and zero points).
             var shuffled = depthwise
+            var zeroPoints = unit.depthwiseOutput.map { Int32($0.zeroPoint) }
             if c.groups > 1 {
                 let destinations = c.shuffle.destinations(channels: u.bottleneckChannels, groups: c.groups)
                 for (j, d) in destinations.enumerated() {
                     for p in 0..<outPlane { shuffled[d * outPlane + p] = depthwise[j * outPlane + p] }
+                    zeroPoints[d] = Int32(unit.depthwiseOutput[j].zeroPoint)
                 }
             }
             let output = unit.output
             if u.stride == 1 {
                 let residual = x, residualMap = xMap
-                x = Self.pointwise(shuffled, inputMap: unit.depthwiseOutput, pixels: outPlane, layer: unit.expand, groups: c.groups) { o, p, v in
+                x = Self.pointwise(shuffled, inputScale: 1, zeroPoints: zeroPoints, pixels: outPlane, layer: unit.expand, groups: c.groups) { o, p, v in
                     let r = Float(Int32(residual[o * outPlane + p]) - Int32(residualMap.zeroPoint))
                     return output.quantize(max(v.addingProduct(r, residualMap.scale), 0))  // add, then ReLU (Fig. 2b)
                 }
             } else {
-                let branch = Self.pointwise(shuffled, inputMap: unit.depthwiseOutput, pixels: outPlane, layer: unit.expand, groups: c.groups) { o, p, v in
+                let branch = Self.pointwise(shuffled, inputScale: 1, zeroPoints: zeroPoints, pixels: outPlane, layer: unit.expand, groups: c.groups) { o, p, v in
                     output.quantize(max(v, 0))
                 }
                 var shortcut = [UInt8](repeating: 0, count: u.inputChannels * outPlane)
@@ -83,14 +87,13 @@ package struct QuantizedReferenceNetwork: Sendable {
         return (logits, features)
     }
 
-    /// A grouped 1x1 convolution on `u8` planes: `acc = sum W[o][i] * (x - z)` in `Int32`, then
+    /// A grouped 1x1 convolution on `u8` planes: `acc = sum W[o][i] * (x_i - z_i)` in `Int32`, then
     /// `epilogue(o, p, fma(Float(acc), inputScale * weightScale[o], bias[o]))`.
-    package static func pointwise(_ x: [UInt8], inputMap: ActivationQuantization, pixels: Int, layer: QuantizedConvolution, groups: Int,
-                          epilogue: (Int, Int, Float) -> UInt8) -> [UInt8] {
+    package static func pointwise(_ x: [UInt8], inputScale: Float, zeroPoints: [Int32], pixels: Int, layer: QuantizedConvolution, groups: Int,
+                                  epilogue: (Int, Int, Float) -> UInt8) -> [UInt8] {
         let outputs = layer.outputs
         let inputs = x.count / pixels
         let inPerGroup = inputs / groups, outPerGroup = outputs / groups
-        let zero = Int32(inputMap.zeroPoint)
         var out = [UInt8](repeating: 0, count: outputs * pixels)
         var acc = [Int32](repeating: 0, count: pixels)
         for o in 0..<outputs {
@@ -99,9 +102,10 @@ package struct QuantizedReferenceNetwork: Sendable {
             for i in 0..<inPerGroup {
                 let weight = Int32(layer.weights[o * inPerGroup + i])
                 let base = (g * inPerGroup + i) * pixels
+                let zero = zeroPoints[g * inPerGroup + i]
                 for p in 0..<pixels { acc[p] += weight * (Int32(x[base + p]) - zero) }
             }
-            let multiplier = inputMap.scale * layer.weightScales[o]
+            let multiplier = inputScale * layer.weightScales[o]
             for p in 0..<pixels {
                 out[o * pixels + p] = epilogue(o, p, layer.bias[o].addingProduct(Float(acc[p]), multiplier))
             }
@@ -109,14 +113,17 @@ package struct QuantizedReferenceNetwork: Sendable {
         return out
     }
 
-    /// A 3x3 depthwise convolution, padding 1 (real 0, so padded taps add nothing), on `u8` planes.
-    static func depthwise(_ x: [UInt8], inputMap: ActivationQuantization, channels: Int, size: Int, stride: Int,
-                          layer: QuantizedConvolution, output: ActivationQuantization) -> ([UInt8], Int) {
+    /// A 3x3 depthwise convolution, padding 1 (real 0, so padded taps add nothing), on `u8` planes, each channel
+    /// with its own input and output map.
+    static func depthwise(_ x: [UInt8], inputMaps: [ActivationQuantization], size: Int, stride: Int,
+                          layer: QuantizedConvolution, outputs: [ActivationQuantization]) -> ([UInt8], Int) {
         let outSize = (size - 1) / stride + 1
-        let zero = Int32(inputMap.zeroPoint)
+        let channels = inputMaps.count
         var out = [UInt8](repeating: 0, count: channels * outSize * outSize)
         for ch in 0..<channels {
-            let multiplier = inputMap.scale * layer.weightScales[ch]
+            let zero = Int32(inputMaps[ch].zeroPoint)
+            let output = outputs[ch]
+            let multiplier = inputMaps[ch].scale * layer.weightScales[ch]
             for oy in 0..<outSize {
                 for ox in 0..<outSize {
                     var acc: Int32 = 0

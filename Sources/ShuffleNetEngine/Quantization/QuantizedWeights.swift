@@ -11,10 +11,10 @@
 ///     features.<u>.compress.weight      I8  [mid, in/g1]        1x1 GConv, BN folded
 ///     features.<u>.compress.weight_scale F32 [mid]
 ///     features.<u>.compress.bias        F32 [mid]
-///     features.<u>.compress.output_scale / output_zero_point    after its ReLU
+///     features.<u>.compress.output_scale F32 [mid], .output_zero_point U8 [mid]   per channel, after its ReLU
 ///     features.<u>.depthwise.weight     I8  [mid, 3, 3]         3x3 DWConv, BN folded
-///     features.<u>.depthwise.weight_scale, .bias, .output_scale, .output_zero_point
-///     features.<u>.expand.weight        I8  [branch, mid/g]     1x1 GConv, BN folded
+///     features.<u>.depthwise.weight_scale, .bias, .output_scale [mid], .output_zero_point [mid]
+///     features.<u>.expand.weight        I8  [branch, mid/g]     1x1 GConv, BN folded, input scales folded in
 ///     features.<u>.expand.weight_scale, .bias
 ///     features.<u>.output_scale / output_zero_point             the unit's output
 ///     classifier.weight                 F32 [classes, C4]       (classifier.bias when it has one)
@@ -91,10 +91,12 @@ public struct QuantizedWeights: Sendable {
         }
         func floats(_ name: String) throws(WeightsError) -> [Float] { try file.floats(try entry(name)) }
         func int8s(_ name: String) throws(WeightsError) -> [Int8] { try file.bytes(try entry(name), as: .I8).map { Int8(bitPattern: $0) } }
-        func map(_ prefix: String) throws(WeightsError) -> ActivationQuantization {
-            ActivationQuantization(scale: try floats("\(prefix)output_scale")[0],
-                                   zeroPoint: try file.bytes(try entry("\(prefix)output_zero_point"), as: .U8)[0])
+        func maps(_ prefix: String) throws(WeightsError) -> [ActivationQuantization] {
+            zip(try floats("\(prefix)output_scale"), try file.bytes(try entry("\(prefix)output_zero_point"), as: .U8)).map {
+                ActivationQuantization(scale: $0, zeroPoint: $1)
+            }
         }
+        func map(_ prefix: String) throws(WeightsError) -> ActivationQuantization { try maps(prefix)[0] }
         func convolution(_ prefix: String) throws(WeightsError) -> QuantizedConvolution {
             QuantizedConvolution(weights: try int8s("\(prefix).weight"), weightScales: try floats("\(prefix).weight_scale"),
                                  bias: try floats("\(prefix).bias"))
@@ -103,8 +105,8 @@ public struct QuantizedWeights: Sendable {
         for u in NetworkPlan(configuration: configuration).units {
             let p = "features.\(u.index)"
             units.append(QuantizedUnit(compress: try convolution("\(p).compress"), depthwise: try convolution("\(p).depthwise"),
-                                       expand: try convolution("\(p).expand"), compressOutput: try map("\(p).compress."),
-                                       depthwiseOutput: try map("\(p).depthwise."), output: try map("\(p).")))
+                                       expand: try convolution("\(p).expand"), compressOutput: try maps("\(p).compress."),
+                                       depthwiseOutput: try maps("\(p).depthwise."), output: try map("\(p).")))
         }
         try self.init(configuration: configuration, metadata: file.metadata, stemWeights: try floats("first_conv.weight"),
                       stemBias: try floats("first_conv.bias"), stemOutput: try map("first_conv."), units: units,
@@ -127,7 +129,7 @@ public struct QuantizedWeights: Sendable {
         func convolution(_ prefix: String, _ outputs: Int, _ shape: [Int], map: Bool) {
             list += [("\(prefix).weight", .I8, [outputs] + shape), ("\(prefix).weight_scale", .F32, [outputs]),
                      ("\(prefix).bias", .F32, [outputs])]
-            if map { list += [("\(prefix).output_scale", .F32, [1]), ("\(prefix).output_zero_point", .U8, [1])] }
+            if map { list += [("\(prefix).output_scale", .F32, [outputs]), ("\(prefix).output_zero_point", .U8, [outputs])] }
         }
         for u in plan.units {
             let p = "features.\(u.index)"
@@ -144,10 +146,11 @@ public struct QuantizedWeights: Sendable {
     /// The safetensors file, tensors in network order.
     public func safeTensors() -> SafeTensorsWriter {
         var writer = SafeTensorsWriter(metadata: metadata)
-        func map(_ prefix: String, _ m: ActivationQuantization) {
-            writer.add("\(prefix)output_scale", shape: [1], values: [m.scale])
-            writer.add("\(prefix)output_zero_point", shape: [1], uint8: [m.zeroPoint])
+        func maps(_ prefix: String, _ m: [ActivationQuantization]) {
+            writer.add("\(prefix)output_scale", shape: [m.count], values: m.map(\.scale))
+            writer.add("\(prefix)output_zero_point", shape: [m.count], uint8: m.map(\.zeroPoint))
         }
+        func map(_ prefix: String, _ m: ActivationQuantization) { maps(prefix, [m]) }
         func convolution(_ prefix: String, _ layer: QuantizedConvolution, _ shape: [Int]) {
             writer.add("\(prefix).weight", shape: [layer.outputs] + shape, int8: layer.weights)
             writer.add("\(prefix).weight_scale", shape: [layer.outputs], values: layer.weightScales)
@@ -160,9 +163,9 @@ public struct QuantizedWeights: Sendable {
         for (u, unit) in zip(plan.units, units) {
             let p = "features.\(u.index)"
             convolution("\(p).compress", unit.compress, [u.inputChannels / u.firstConvGroups])
-            map("\(p).compress.", unit.compressOutput)
+            maps("\(p).compress.", unit.compressOutput)
             convolution("\(p).depthwise", unit.depthwise, [3, 3])
-            map("\(p).depthwise.", unit.depthwiseOutput)
+            maps("\(p).depthwise.", unit.depthwiseOutput)
             convolution("\(p).expand", unit.expand, [u.bottleneckChannels / c.groups])
             map("\(p).", unit.output)
         }
@@ -182,6 +185,10 @@ public struct QuantizedWeights: Sendable {
         }
         func map(_ name: String, _ m: ActivationQuantization) throws(WeightsError) {
             guard m.scale.isFinite, m.scale > 0 else { throw WeightsError(path: source, "\(name)output_scale must be positive and finite (got \(m.scale))") }
+        }
+        func maps(_ name: String, _ m: [ActivationQuantization], count: Int) throws(WeightsError) {
+            guard m.count == count else { throw WeightsError(path: source, "\(name)output_scale has \(m.count) values, expected \(count)") }
+            for one in m { try map(name, one) }
         }
         func convolution(_ name: String, _ layer: QuantizedConvolution, outputs: Int, perOutput: Int) throws(WeightsError) {
             guard layer.weights.count == outputs * perOutput else {
@@ -205,8 +212,8 @@ public struct QuantizedWeights: Sendable {
             try convolution("\(p).compress", unit.compress, outputs: u.bottleneckChannels, perOutput: u.inputChannels / u.firstConvGroups)
             try convolution("\(p).depthwise", unit.depthwise, outputs: u.bottleneckChannels, perOutput: 9)
             try convolution("\(p).expand", unit.expand, outputs: u.branchChannels, perOutput: u.bottleneckChannels / c.groups)
-            try map("\(p).compress.", unit.compressOutput)
-            try map("\(p).depthwise.", unit.depthwiseOutput)
+            try maps("\(p).compress.", unit.compressOutput, count: u.bottleneckChannels)
+            try maps("\(p).depthwise.", unit.depthwiseOutput, count: u.bottleneckChannels)
             try map("\(p).", unit.output)
         }
         try floats("classifier.weight", classifierWeights, count: c.numClasses * plan.finalChannels)
