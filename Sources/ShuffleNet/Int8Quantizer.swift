@@ -7,6 +7,8 @@ import ShuffleNetEngine
 package struct Int8Quantizer {
     package let classifier: ImageClassifier
     package let method: CalibrationMethod
+    /// Rounds of empirical bias correction (each one more pass of the int8 reference over the photos).
+    package var biasCorrectionRounds = 0
 
     package init(classifier: ImageClassifier, method: CalibrationMethod) {
         self.classifier = classifier
@@ -26,6 +28,7 @@ package struct Int8Quantizer {
         var statistics = ActivationStatistics(plan: folded.plan)
         var unreadable: [String] = []
         var input = [Float](repeating: 0, count: Preprocessor.tensorCount)
+        var used: [String] = []
         for path in paths {
             do {
                 _ = try input.withUnsafeMutableBufferPointer { buffer throws(ClassifierError) in
@@ -36,15 +39,31 @@ package struct Int8Quantizer {
                 progress?(true)
                 continue
             }
-            _ = folded.logits(for: input) { point, values in statistics.add(point.index, values) }
+            _ = folded.logits(for: input, observe: { point, values in statistics.add(point.index, values) })
             statistics.finishImage()
+            used.append(path)
             progress?(false)
         }
         guard statistics.images > 0 else {
             throw WeightsError(path: "calibration", "no readable calibration photo (\(paths.count) tried)")
         }
         var metadata = classifier.weights.metadata
-        let weights = try folded.quantized(statistics: statistics, method: method, metadata: metadata)
+        var weights = try folded.quantized(statistics: statistics, method: method, metadata: metadata)
+        for _ in 0..<biasCorrectionRounds {
+            // Each layer alone on the fp32 network's own input: its mean shift is its own rounding and clipping.
+            let int8Means = PreActivationMeans(plan: folded.plan), fp32Layer = PreActivationMeans(plan: folded.plan)
+            let network = QuantizedReferenceNetwork(weights: weights)
+            for path in used {
+                guard (try? input.withUnsafeMutableBufferPointer({ buffer throws(ClassifierError) in
+                    try classifier.writeInput(forImageAt: path, into: buffer)
+                })) != nil else { continue }
+                _ = folded.logits(for: input, layer: { index, layerInput, size, output in
+                    fp32Layer.add(index, output)
+                    int8Means.add(index, network.layerAlone(index, input: layerInput, size: size))
+                })
+            }
+            weights = try weights.correctingBiases(int8Means: int8Means, fp32Means: fp32Layer)
+        }
         return Result(weights: weights, photosUsed: statistics.images, unreadable: unreadable)
     }
 

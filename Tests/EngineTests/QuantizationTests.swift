@@ -15,7 +15,7 @@ import Testing
         var lastInput: [Float] = []
         for _ in 0..<3 {
             lastInput = (0..<(3 * 224 * 224)).map { _ in 255 * Float(rng.next() >> 40) / Float(1 << 24) }
-            _ = folded.logits(for: lastInput) { point, values in statistics.add(point.index, values) }
+            _ = folded.logits(for: lastInput, observe: { point, values in statistics.add(point.index, values) })
             statistics.finishImage()
         }
         let int8 = try folded.quantized(statistics: statistics, method: .minMax, metadata: ["preprocessing": "megvii"])

@@ -201,7 +201,11 @@ package struct FoldedNetwork: Sendable {
     }
 
     /// Logits of one `[3][224][224]` input; `observe(point, values)` sees every `QuantizationPoint`'s tensor.
-    package func logits(for input: [Float], observe: (QuantizationPoint, [Float]) -> Void = { _, _ in }) -> [Float] {
+    /// `layer(index, input, size, output)` sees each layer's fp32 input (`size x size` planes; the shuffled one
+    /// for expand) and its output before the activation (layer `3u`, `3u + 1`, `3u + 2`).
+    package func logits(for input: [Float], means: PreActivationMeans? = nil,
+                        layer: (Int, [Float], Int, [Float]) -> Void = { _, _, _, _ in },
+                        observe: (QuantizationPoint, [Float]) -> Void = { _, _ in }) -> [Float] {
         let c = plan.configuration
         var size = plan.inputSize
         let conv1 = ReferenceKernels.convolution(input, channels: 3, height: size, width: size, weights: stem.weights,
@@ -212,22 +216,28 @@ package struct FoldedNetwork: Sendable {
         var x = pooled.values
         size = pooled.height
         observe(.stemOutput, x)
-        for (u, layer) in zip(plan.units, units) {
-            let a = ReferenceKernels.convolution(x, channels: u.inputChannels, height: size, width: size, weights: layer.compress.weights,
+        for (u, folded) in zip(plan.units, units) {
+            let a = ReferenceKernels.convolution(x, channels: u.inputChannels, height: size, width: size, weights: folded.compress.weights,
                                                  outputChannels: u.bottleneckChannels, kernel: 1, stride: 1, padding: 0,
-                                                 groups: u.firstConvGroups, bias: layer.compress.bias)
+                                                 groups: u.firstConvGroups, bias: folded.compress.bias)
+            means?.add(3 * u.index, a.values)
+            layer(3 * u.index, x, size, a.values)
             let compressed = ReferenceKernels.relu(a.values)
             observe(.compressOutput(unit: u.index), compressed)
             let d = ReferenceKernels.convolution(compressed, channels: u.bottleneckChannels, height: size, width: size,
-                                                 weights: layer.depthwise.weights, outputChannels: u.bottleneckChannels, kernel: 3,
-                                                 stride: u.stride, padding: 1, groups: u.bottleneckChannels, bias: layer.depthwise.bias)
+                                                 weights: folded.depthwise.weights, outputChannels: u.bottleneckChannels, kernel: 3,
+                                                 stride: u.stride, padding: 1, groups: u.bottleneckChannels, bias: folded.depthwise.bias)
+            means?.add(3 * u.index + 1, d.values)
+            layer(3 * u.index + 1, compressed, size, d.values)
             observe(.depthwiseOutput(unit: u.index), d.values)
             let shuffled = c.groups > 1
                 ? ReferenceKernels.channelShuffle(d.values, channels: u.bottleneckChannels, groups: c.groups, convention: c.shuffle)
                 : d.values
             let e = ReferenceKernels.convolution(shuffled, channels: u.bottleneckChannels, height: d.height, width: d.width,
-                                                 weights: layer.expand.weights, outputChannels: u.branchChannels, kernel: 1, stride: 1,
-                                                 padding: 0, groups: c.groups, bias: layer.expand.bias)
+                                                 weights: folded.expand.weights, outputChannels: u.branchChannels, kernel: 1, stride: 1,
+                                                 padding: 0, groups: c.groups, bias: folded.expand.bias)
+            means?.add(3 * u.index + 2, e.values)
+            layer(3 * u.index + 2, shuffled, d.height, e.values)
             if u.stride == 1 {
                 x = ReferenceKernels.relu(zip(e.values, x).map { $0 + $1 })
             } else {
@@ -306,5 +316,26 @@ package struct FoldedNetwork: Sendable {
         return try QuantizedWeights(configuration: c, metadata: metadata, stemWeights: stem.weights, stemBias: stem.bias,
                                     stemOutput: maps(.stemOutput)[0], units: quantizedUnits, classifierWeights: classifierWeights,
                                     classifierBias: classifierBias, source: "quantized")
+    }
+}
+
+extension QuantizedWeights {
+    /// Empirical bias correction: each layer's bias minus the mean difference, per channel, between the int8
+    /// network's values before the activation and the fp32 network's (`int8Means`, `fp32Means`, on the same
+    /// calibration photos). Removes the systematic shift that rounding (of weights and of every upstream
+    /// activation) leaves, which the analytic correction from the weights alone cannot see.
+    package func correctingBiases(int8Means: PreActivationMeans, fp32Means: PreActivationMeans) throws(WeightsError) -> QuantizedWeights {
+        func corrected(_ layer: QuantizedConvolution, _ index: Int) -> QuantizedConvolution {
+            let bias = layer.bias.indices.map { o in Float(Double(layer.bias[o]) - (int8Means.mean(index, o) - fp32Means.mean(index, o))) }
+            return QuantizedConvolution(weights: layer.weights, weightScales: layer.weightScales, bias: bias)
+        }
+        let newUnits = units.enumerated().map { u, unit in
+            QuantizedUnit(compress: corrected(unit.compress, 3 * u), depthwise: corrected(unit.depthwise, 3 * u + 1),
+                          expand: corrected(unit.expand, 3 * u + 2), compressOutput: unit.compressOutput,
+                          depthwiseOutput: unit.depthwiseOutput, output: unit.output)
+        }
+        return try QuantizedWeights(configuration: configuration, metadata: metadata, stemWeights: stemWeights, stemBias: stemBias,
+                                    stemOutput: stemOutput, units: newUnits, classifierWeights: classifierWeights,
+                                    classifierBias: classifierBias, source: "bias-corrected")
     }
 }
