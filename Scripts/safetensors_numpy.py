@@ -1,9 +1,10 @@
-"""Minimal safetensors reader: a file -> ({name: float32 NumPy array}, {metadata key: value}).
+"""Minimal safetensors reader: a file -> ({name: NumPy array}, {metadata key: value}).
 
 Used by export_onnx.py and compare_runtimes.py so that they need neither torch nor the `safetensors` package.
 Reads the layout described in Weights/README.md (8-byte little-endian header length, JSON header, data) and
 checks it the way `shufflenet` does: header size, dtypes, shapes, byte ranges inside the data section with no
-overlaps or holes. Converts F16, BF16 and F64 to float32. Makes nothing on disk; nothing to rerun.
+overlaps or holes. Converts F16, BF16 and F64 to float32; I8 and U8 (int8 files) stay int8 and uint8. Makes
+nothing on disk; nothing to rerun.
 """
 
 import json
@@ -18,6 +19,8 @@ DTYPES = {
     "F16": (np.dtype("<f2"), 2),
     "F64": (np.dtype("<f8"), 8),
     "BF16": (np.dtype("<u2"), 2),
+    "I8": (np.dtype("i1"), 1),
+    "U8": (np.dtype("u1"), 1),
 }
 
 
@@ -31,7 +34,8 @@ class SafetensorsFormatError(Exception):
 
 
 def load(path):
-    """Returns (tensors, metadata): float32 C-contiguous arrays by name, and the `__metadata__` strings."""
+    """Returns (tensors, metadata): C-contiguous arrays by name (float32, or int8/uint8 for I8/U8 tensors), and the
+    `__metadata__` strings."""
     try:
         with open(path, "rb") as f:
             blob = f.read()
@@ -85,6 +89,8 @@ def _read_tensor(path, name, entry, data):
     if entry["dtype"] == "BF16":
         # bfloat16 is the top half of a float32.
         return (raw.astype(np.uint32) << 16).view(np.float32).copy()
+    if entry["dtype"] in ("I8", "U8"):
+        return raw.copy()
     return np.ascontiguousarray(raw, dtype=np.float32)
 
 

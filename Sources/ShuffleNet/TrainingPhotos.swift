@@ -120,7 +120,7 @@ public struct LabelledPhotos: Sendable, Equatable {
 
 extension InputFilter {
     /// The default image extensions (never fails).
-    static var images: InputFilter { try! InputFilter() }
+    package static var images: InputFilter { try! InputFilter() }
 }
 
 /// The splits' generator, so a `--seed` gives the same split everywhere: the engine's SplitMix64.

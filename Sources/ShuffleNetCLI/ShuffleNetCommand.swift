@@ -12,7 +12,7 @@ struct ShuffleNetCommand: ParsableCommand {
             64 bad command-line usage.
             """,
         version: ShuffleNetLibrary.version,
-        subcommands: [ClassifyCommand.self, TrainCommand.self, EmbedCommand.self, InspectCommand.self, ConvertCommand.self, BenchCommand.self, PreviewCommand.self],
+        subcommands: [ClassifyCommand.self, TrainCommand.self, EmbedCommand.self, InspectCommand.self, ConvertCommand.self, QuantizeCommand.self, BenchCommand.self, PreviewCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -179,6 +179,22 @@ public struct SafeTensorsFile: Sendable {
     /// The entry called `name`, or nil.
     public func entry(_ name: String) -> SafeTensorsEntry? { entries.first { $0.name == name } }
 
+    /// The tensor's bytes as stored (any dtype), for tools that rewrite files.
+    package func bytes(of entry: SafeTensorsEntry) -> [UInt8] {
+        let start = dataStart + entry.byteRange.lowerBound
+        return Array(bytes[start..<(start + entry.byteRange.count)])
+    }
+
+    /// The tensor's bytes, for the one-byte dtypes (`I8`, `U8`): `I8` values are these bytes' two's complement.
+    /// - Throws: `WeightsError` for any other dtype.
+    public func bytes(_ entry: SafeTensorsEntry, as dtype: SafeTensorsDType) throws(WeightsError) -> [UInt8] {
+        guard entry.dtype == dtype, dtype.byteSize == 1 else {
+            throw WeightsError(path: path, "tensor \"\(entry.name)\" has dtype \(entry.dtype.rawValue), expected \(dtype.rawValue)")
+        }
+        let start = dataStart + entry.byteRange.lowerBound
+        return Array(bytes[start..<(start + entry.elementCount)])
+    }
+
     /// The tensor's values as Float32 (converting F16, BF16 and F64), in the file's row-major order.
     public func floats(_ entry: SafeTensorsEntry) throws(WeightsError) -> [Float] {
         let start = dataStart + entry.byteRange.lowerBound
@@ -211,18 +227,35 @@ public struct SafeTensorsFile: Sendable {
     }
 }
 
-/// Builds a safetensors file: F32 tensors in the order added, the header padded with spaces to a multiple of
-/// 8 bytes so the data section is aligned.
+/// Builds a safetensors file: F32, I8 and U8 tensors in the order added, the header padded with spaces to a
+/// multiple of 8 bytes so the data section is aligned.
 public struct SafeTensorsWriter {
     private var metadata: [String: String] = [:]
-    private var tensors: [(name: String, shape: [Int], values: [Float])] = []
+    private var tensors: [(name: String, shape: [Int], dtype: SafeTensorsDType, data: [UInt8])] = []
 
     /// An empty file with the given `__metadata__` strings.
     public init(metadata: [String: String] = [:]) { self.metadata = metadata }
 
     /// Appends an F32 tensor; `values` are in row-major order and should number the product of `shape`.
     public mutating func add(_ name: String, shape: [Int], values: [Float]) {
-        tensors.append((name, shape, values))
+        var data = [UInt8]()
+        data.reserveCapacity(4 * values.count)
+        for value in values {
+            let bits = value.bitPattern
+            data += [UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
+                     UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24)]
+        }
+        tensors.append((name, shape, .F32, data))
+    }
+
+    /// Appends an I8 tensor.
+    public mutating func add(_ name: String, shape: [Int], int8 values: [Int8]) {
+        tensors.append((name, shape, .I8, values.map { UInt8(bitPattern: $0) }))
+    }
+
+    /// Appends a U8 tensor.
+    public mutating func add(_ name: String, shape: [Int], uint8 values: [UInt8]) {
+        tensors.append((name, shape, .U8, values))
     }
 
     /// The whole file: header length, padded JSON header, tensor data.
@@ -235,8 +268,8 @@ public struct SafeTensorsWriter {
         }
         var offset = 0
         for tensor in tensors {
-            let end = offset + 4 * tensor.values.count
-            items.append("\(jsonStringLiteral(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            let end = offset + tensor.data.count
+            items.append("\(jsonStringLiteral(tensor.name)):{\"dtype\":\"\(tensor.dtype.rawValue)\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         header += items.joined(separator: ",") + "}"
@@ -247,15 +280,7 @@ public struct SafeTensorsWriter {
         let length = UInt64(headerBytes.count)
         for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
         out += headerBytes
-        for tensor in tensors {
-            for value in tensor.values {
-                let bits = value.bitPattern.littleEndian
-                out.append(UInt8(truncatingIfNeeded: bits))
-                out.append(UInt8(truncatingIfNeeded: bits >> 8))
-                out.append(UInt8(truncatingIfNeeded: bits >> 16))
-                out.append(UInt8(truncatingIfNeeded: bits >> 24))
-            }
-        }
+        for tensor in tensors { out += tensor.data }
         return out
     }
 

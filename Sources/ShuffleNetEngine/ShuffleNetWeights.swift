@@ -40,11 +40,15 @@ public struct ShuffleNetWeights: Sendable {
         public static let preprocessing = "preprocessing"
         /// `imagenet-1k` when the classes are ImageNet's, in its order.
         public static let labels = "labels"
+        /// `int8` for a quantized file (`QuantizedWeights`); absent or `fp32` otherwise.
+        public static let precision = "precision"
     }
     /// The `format` metadata value of these files.
     public static let formatName = "shufflenet-v1"
     /// The `format_version` metadata value this build reads and writes.
     public static let formatVersion = "1"
+    /// The `precision` of these files (the key may be absent).
+    public static let fp32Precision = "fp32"
     static let batchNormParts = ["weight", "bias", "running_mean", "running_var"]
 
     /// The network the tensors belong to.
@@ -119,11 +123,9 @@ public struct ShuffleNetWeights: Sendable {
         try self.init(file: file)
     }
 
-    /// The weights in a parsed safetensors file, checked against the network its metadata describes.
-    /// - Throws: `WeightsError` naming the first missing, extra or mis-shaped tensor or metadata field.
-    public init(file: SafeTensorsFile) throws(WeightsError) {
-        let path = file.path
-        let meta = file.metadata
+    /// The network a file's metadata describes (format, version, widths, groups, shuffle, classes) and its
+    /// BatchNorm epsilon; shared by the fp32 and the int8 loaders.
+    static func architecture(metadata meta: [String: String], path: String) throws(WeightsError) -> (ShuffleNetConfiguration, epsilon: Float) {
         func field(_ key: String) throws(WeightsError) -> String {
             guard let value = meta[key] else {
                 throw WeightsError(path: path, "metadata field \"\(key)\" is missing (not a shufflenet weights file? see Weights/README.md)")
@@ -171,6 +173,18 @@ public struct ShuffleNetWeights: Sendable {
         } catch {
             throw WeightsError(path: path, "metadata describes an invalid network: \(error)")
         }
+        return (configuration, epsilon)
+    }
+
+    /// The weights in a parsed safetensors file, checked against the network its metadata describes.
+    /// - Throws: `WeightsError` naming the first missing, extra or mis-shaped tensor or metadata field.
+    public init(file: SafeTensorsFile) throws(WeightsError) {
+        let path = file.path
+        let meta = file.metadata
+        if let precision = meta[MetadataKey.precision], precision != Self.fp32Precision {
+            throw WeightsError(path: path, "metadata precision is \"\(precision)\": not an fp32 weights file (int8 files load as QuantizedWeights)")
+        }
+        let (configuration, epsilon) = try Self.architecture(metadata: meta, path: path)
         var tensors: [String: [Float]] = [:]
         let expected = Self.expectedTensors(for: NetworkPlan(configuration: configuration))
         for (name, shape) in expected {

@@ -1,0 +1,86 @@
+import Foundation
+import ShuffleNetEngine
+
+/// Makes an int8 network from an fp32 one (`shufflenet quantize`): decodes and preprocesses calibration photos
+/// exactly as `classify` does, runs the fp32 network (BatchNorm folded) on them, records every tensor the int8
+/// network stores, chooses each tensor's map with a `CalibrationMethod`, and quantizes the weights.
+package struct Int8Quantizer {
+    package let classifier: ImageClassifier
+    package let method: CalibrationMethod
+    /// Rounds of empirical bias correction (each one more pass of the int8 reference over the photos).
+    package var biasCorrectionRounds = 0
+
+    package init(classifier: ImageClassifier, method: CalibrationMethod) {
+        self.classifier = classifier
+        self.method = method
+    }
+
+    package struct Result {
+        package let weights: QuantizedWeights
+        package let photosUsed: Int
+        /// Photos that could not be read, with the reason (left out).
+        package let unreadable: [String]
+    }
+
+    /// Calibrates on `paths` (in order; deterministic); `progress(failed)` after each.
+    package func quantize(paths: [String], progress: ((_ failed: Bool) -> Void)? = nil) throws(WeightsError) -> Result {
+        let folded = FoldedNetwork(weights: classifier.weights)
+        var statistics = ActivationStatistics(plan: folded.plan)
+        var unreadable: [String] = []
+        var input = [Float](repeating: 0, count: Preprocessor.tensorCount)
+        var used: [String] = []
+        for path in paths {
+            do {
+                _ = try input.withUnsafeMutableBufferPointer { buffer throws(ClassifierError) in
+                    try classifier.writeInput(forImageAt: path, into: buffer)
+                }
+            } catch {
+                unreadable.append("\(error)")
+                progress?(true)
+                continue
+            }
+            _ = folded.logits(for: input, observe: { point, values in statistics.add(point.index, values) })
+            statistics.finishImage()
+            used.append(path)
+            progress?(false)
+        }
+        guard statistics.images > 0 else {
+            throw WeightsError(path: "calibration", "no readable calibration photo (\(paths.count) tried)")
+        }
+        var metadata = classifier.weights.metadata
+        var weights = try folded.quantized(statistics: statistics, method: method, metadata: metadata)
+        for _ in 0..<biasCorrectionRounds {
+            // Each layer alone on the fp32 network's own input: its mean shift is its own rounding and clipping.
+            let int8Means = PreActivationMeans(plan: folded.plan), fp32Layer = PreActivationMeans(plan: folded.plan)
+            let network = QuantizedReferenceNetwork(weights: weights)
+            for path in used {
+                guard (try? input.withUnsafeMutableBufferPointer({ buffer throws(ClassifierError) in
+                    try classifier.writeInput(forImageAt: path, into: buffer)
+                })) != nil else { continue }
+                _ = folded.logits(for: input, layer: { index, layerInput, size, output in
+                    fp32Layer.add(index, output)
+                    int8Means.add(index, network.layerAlone(index, input: layerInput, size: size))
+                })
+            }
+            weights = try weights.correctingBiases(int8Means: int8Means, fp32Means: fp32Layer)
+        }
+        return Result(weights: weights, photosUsed: statistics.images, unreadable: unreadable)
+    }
+
+    /// Top-1 of the fp32 network and of `int8` on each readable photo (nil for unreadable ones).
+    package func compare(_ int8: QuantizedWeights, paths: [String]) -> [(fp32: Int, int8: Int, fp32Logits: [Float])?] {
+        let reference = QuantizedReferenceNetwork(weights: int8)
+        var input = [Float](repeating: 0, count: Preprocessor.tensorCount)
+        return paths.map { path in
+            do {
+                _ = try input.withUnsafeMutableBufferPointer { buffer throws(ClassifierError) in
+                    try classifier.writeInput(forImageAt: path, into: buffer)
+                }
+            } catch { return nil }
+            guard let fp32 = try? classifier.logits(forInput: input) else { return nil }
+            let quantized = reference.run(input).logits
+            func top(_ x: [Float]) -> Int { x.indices.max { x[$0] < x[$1] } ?? 0 }
+            return (top(fp32), top(quantized), fp32)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import SharedTestData
+import ShuffleNet
+import ShuffleNetEngine
+import Testing
+
+/// The int8 reference network against the independent NumPy forward pass of the same int8 file
+/// (Scripts/reference_int8_forward.py, written from Weights/README.md's formulas): Megvii's 0.5x g3 quantized
+/// on the 50 shared photos by `Int8Quantizer` (what `shufflenet quantize` runs), then both run on those photos.
+@Suite struct Int8ReferenceTests {
+    struct ReferenceFile: Decodable {
+        struct Image: Decodable { let path: String; let logits: [Double]; let features: [Double] }
+        let images: [Image]
+    }
+
+    static let python = SharedTestData.packageRoot + "/.venv/bin/python"
+    static let available = SharedTestData.root != nil && FileManager.default.isExecutableFile(atPath: python)
+    static let skip: Comment = "needs the shared photos and checkpoints and the NumPy venv (Scripts/make_reference_logits makes it)"
+
+    @Test(.enabled(if: available, skip))
+    func int8NetworkMatchesTheNumPyReference() throws {
+        let directory = NSTemporaryDirectory() + "int8-reference-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let weights = try CheckpointConverter.convert(checkpointAt: try #require(SharedTestData.checkpoint(groups: 3)))
+        let classifier = try ImageClassifier(weights: weights)
+        let photos = SharedTestData.photos
+        #expect(photos.count == 50)
+        let quantized = try Int8Quantizer(classifier: classifier, method: .standard).quantize(paths: photos)
+        #expect(quantized.photosUsed == 50)
+        let file = directory + "/g3-int8.safetensors"
+        try quantized.weights.safeTensors().write(to: file)
+        let loaded = try QuantizedWeights(contentsOf: file)
+        #expect(loaded.units == quantized.weights.units)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.python)
+        process.arguments = [SharedTestData.packageRoot + "/Scripts/reference_int8_forward.py", "--weights", file,
+                             "--output", directory + "/reference.json"] + photos
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let reference = try JSONDecoder().decode(ReferenceFile.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/reference.json")))
+        #expect(reference.images.map(\.path) == photos)
+
+        let network = QuantizedReferenceNetwork(weights: loaded)
+        var input = [Float](repeating: 0, count: Preprocessor.tensorCount)
+        var worst = 0.0, sameTop1 = 0
+        for image in reference.images {
+            _ = try input.withUnsafeMutableBufferPointer { try classifier.writeInput(forImageAt: image.path, into: $0) }
+            let (logits, features) = network.run(input)
+            let spread = image.logits.max()! - image.logits.min()!
+            let error = zip(logits, image.logits).map { abs(Double($0) - $1) }.max()! / spread
+            worst = max(worst, error)
+            #expect(error < 1e-5, "\(image.path): int8 logits differ from NumPy's by \(error) of their spread")
+            let featureError = zip(features, image.features).map { abs(Double($0) - $1) }.max()! / (image.features.max()! + 1e-12)
+            #expect(featureError < 1e-5, "\(image.path): features differ by \(featureError)")
+            if logits.indices.max(by: { logits[$0] < logits[$1] }) == image.logits.indices.max(by: { image.logits[$0] < image.logits[$1] }) {
+                sameTop1 += 1
+            }
+        }
+        #expect(sameTop1 == 50)
+        print("int8 reference vs NumPy: 50 photos, worst logit difference \(worst) of the spread, same top-1 on \(sameTop1)")
+    }
+}
