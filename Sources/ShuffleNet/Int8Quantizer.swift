@@ -47,7 +47,7 @@ package struct Int8Quantizer {
         guard statistics.images > 0 else {
             throw WeightsError(path: "calibration", "no readable calibration photo (\(paths.count) tried)")
         }
-        var metadata = classifier.weights.metadata
+        let metadata = classifier.weights.metadata
         var weights = try folded.quantized(statistics: statistics, method: method, metadata: metadata)
         for _ in 0..<biasCorrectionRounds {
             // Each layer alone on the fp32 network's own input: its mean shift is its own rounding and clipping.
