@@ -33,10 +33,19 @@ struct InspectCommand: ParsableCommand {
         let report: InspectReport
         if let weights {
             do {
-                let loaded = try ShuffleNetWeights(contentsOf: weights)
+                // One parse; the precision in the metadata picks the loader, and either checks the whole file.
+                let file = try SafeTensorsFile(contentsOf: weights)
                 let bytes = (try? FileManager.default.attributesOfItem(atPath: weights)[.size] as? Int) ?? 0
-                report = InspectReport(plan: NetworkPlan(configuration: loaded.configuration),
-                                       weights: .init(path: weights, bytes: bytes, tensors: loaded.tensors.count, metadata: loaded.metadata))
+                let configuration: ShuffleNetConfiguration, metadata: [String: String], precision: String
+                if file.metadata[ShuffleNetWeights.MetadataKey.precision] == QuantizedWeights.precisionName {
+                    let loaded = try QuantizedWeights(file: file)
+                    (configuration, metadata, precision) = (loaded.configuration, loaded.metadata, QuantizedWeights.precisionName)
+                } else {
+                    let loaded = try ShuffleNetWeights(file: file)
+                    (configuration, metadata, precision) = (loaded.configuration, loaded.metadata, ShuffleNetWeights.fp32Precision)
+                }
+                report = InspectReport(plan: NetworkPlan(configuration: configuration),
+                                       weights: .init(path: weights, bytes: bytes, tensors: file.entries.count, precision: precision, metadata: metadata))
             } catch {
                 Diagnostics.error("\(error)")
                 throw ExitStatus.nothingRan

@@ -20,6 +20,8 @@ struct InspectReport {
         let path: String
         let bytes: Int
         let tensors: Int
+        /// `fp32` or `int8`.
+        let precision: String
         let metadata: [String: String]
     }
 
@@ -82,7 +84,7 @@ struct InspectReport {
         out += "             \(String(format: "%.1f", Double(convolutionMultiplyAdds) / 1e6))M without the FC layer, as Table 1 counts\(paper)\n"
         out += "Parameters   \(String(format: "%.3f", Double(plan.parameterCount) / 1e6))M (\(plan.parameterCount): convolutions, BatchNorm scale and shift, classifier)\n"
         if let weights {
-            out += "\nWeights      \(weights.path) (\(weights.bytes) bytes, \(weights.tensors) tensors)\n"
+            out += "\nWeights      \(weights.path) (\(weights.precision), \(weights.bytes) bytes, \(String(format: "%.2f", Double(weights.bytes) / 1e6)) MB, \(weights.tensors) tensors)\n"
             let keyWidth = (weights.metadata.keys.map(\.count).max() ?? 0) + 2
             for key in weights.metadata.keys.sorted() {
                 out += "  \(key.padding(toLength: keyWidth, withPad: " ", startingAt: 0))\(weights.metadata[key] ?? "")\n"
@@ -109,7 +111,7 @@ struct InspectReport {
         ]
         if let weights {
             let metadata = weights.metadata.keys.sorted().map { "\(BatchTextEscaping.json($0)):\(BatchTextEscaping.json(weights.metadata[$0] ?? ""))" }
-            fields.append("\"weights\":{\"path\":\(BatchTextEscaping.json(weights.path)),\"bytes\":\(weights.bytes),\"tensors\":\(weights.tensors),\"metadata\":{\(metadata.joined(separator: ","))}}")
+            fields.append("\"weights\":{\"path\":\(BatchTextEscaping.json(weights.path)),\"precision\":\(BatchTextEscaping.json(weights.precision)),\"bytes\":\(weights.bytes),\"tensors\":\(weights.tensors),\"metadata\":{\(metadata.joined(separator: ","))}}")
         }
         return "{\(fields.joined(separator: ","))}\n"
     }

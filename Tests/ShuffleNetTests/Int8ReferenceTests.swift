@@ -32,6 +32,15 @@ import Testing
         try quantized.weights.safeTensors().write(to: file)
         let loaded = try QuantizedWeights(contentsOf: file)
         #expect(loaded.units == quantized.weights.units)
+        if CLITestSupport.binary != nil {
+            // inspect reads int8 files with the same complete checks and says so.
+            let inspect = try CLITestSupport.run(["inspect", "--weights", file, "--format", "json"], in: directory)
+            #expect(inspect.status == 0, "\(inspect.stderr)")
+            let json = try JSONSerialization.jsonObject(with: inspect.stdout) as? [String: Any]
+            let info = json?["weights"] as? [String: Any]
+            #expect(info?["precision"] as? String == "int8")
+            #expect((info?["metadata"] as? [String: String])?["quantization_method"] == "percentile")
+        }
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.python)
