@@ -180,3 +180,48 @@ import Testing
         #expect(statistics.maps(1, signed: false, method: .percentile(99.9)) == [ActivationQuantization(lower: 0, upper: 998)])
     }
 }
+
+/// Hostile int8 files, as WeightsHostileTests does for fp32: every truncation refused with the file named, header
+/// damage and data damage never crash, and whatever still loads is complete and within the scheme's ranges.
+@Suite struct QuantizedWeightsHostileTests {
+    static func load(_ bytes: [UInt8]) throws(WeightsError) -> QuantizedWeights {
+        try QuantizedWeights(file: SafeTensorsFile(bytes: bytes, path: "tampered-int8.safetensors"))
+    }
+
+    static func valid(_ w: QuantizedWeights) -> Bool {
+        let maps = [w.stemOutput] + w.units.flatMap { $0.compressOutput + $0.depthwiseOutput + [$0.output] }
+        let layers = w.units.flatMap { [$0.compress, $0.depthwise, $0.expand] }
+        return maps.allSatisfy { $0.scale.isFinite && $0.scale > 0 }
+            && layers.allSatisfy { l in !l.weights.contains(-128) && l.weightScales.allSatisfy { $0.isFinite && $0 > 0 } && l.bias.allSatisfy(\.isFinite) }
+            && (w.stemWeights + w.stemBias + w.classifierWeights).allSatisfy(\.isFinite)
+    }
+
+    @Test func truncationsAndDamageAreRefusedOrHarmless() throws {
+        let good = try QuantizationTests.smallNetwork().1.safeTensors().serialized()
+        #expect(Self.valid(try Self.load(good)))
+        let headerEnd = 8 + good[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        for length in Array(0..<64) + Array(stride(from: 64, to: good.count, by: 997)) + [good.count - 1] {
+            do {
+                _ = try Self.load(Array(good.prefix(length)))
+                Issue.record("accepted when cut to \(length) of \(good.count) bytes")
+            } catch {
+                #expect(error.path == "tampered-int8.safetensors")
+            }
+        }
+        for index in stride(from: 0, to: headerEnd, by: 41) {
+            for replacement in [UInt8(ascii: "9"), UInt8(ascii: "\""), 0xFF] {
+                var damaged = good
+                damaged[index] = replacement
+                if let weights = try? Self.load(damaged) { #expect(Self.valid(weights)) }
+            }
+        }
+        // Data bytes set to 0x80 (-128 as I8), 0xFF (NaN patterns in F32) and 0: refused or still valid.
+        for index in stride(from: headerEnd, to: good.count, by: 211) {
+            for replacement in [UInt8(0x80), 0xFF, 0] {
+                var damaged = good
+                damaged[index] = replacement
+                if let weights = try? Self.load(damaged) { #expect(Self.valid(weights)) }
+            }
+        }
+    }
+}
