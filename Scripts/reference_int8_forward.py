@@ -135,9 +135,10 @@ def run(t, meta, image):
     plane = size * size
     sums = (codes.astype(np.int64) - int(zero[0])).sum(axis=1)
     features = ((sums.astype(f32) * scale[0].astype(f32)).astype(f32) / f32(plane)).astype(f32)
-    logits = t["classifier.weight"].astype(np.float64) @ features.astype(np.float64)
-    if "classifier.bias" in t:
-        logits = logits + t["classifier.bias"]
+    # The classifier: features as u8 with the pool map, s8 weights, exact sums, one fp32 step per class.
+    codes = quantize(features, t["pool.output_scale"], t["pool.output_zero_point"])
+    logits = pointwise(codes[:, None], t["classifier.weight"], t["classifier.weight_scale"], t["classifier.bias"],
+                       np.full(features.shape[0], t["pool.output_zero_point"][0]), t["pool.output_scale"][0], 1)[:, 0]
     return logits, features
 
 

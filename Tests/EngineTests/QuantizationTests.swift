@@ -77,7 +77,7 @@ import Testing
         let loaded = try QuantizedWeights(file: SafeTensorsFile(bytes: bytes, path: "q.safetensors"))
         #expect(loaded.units == int8.units)
         #expect(loaded.stemWeights == int8.stemWeights && loaded.stemOutput == int8.stemOutput)
-        #expect(loaded.classifierWeights == int8.classifierWeights && loaded.classifierBias == int8.classifierBias)
+        #expect(loaded.classifier == int8.classifier && loaded.featuresOutput == int8.featuresOutput)
         #expect(loaded.metadata["precision"] == "int8" && loaded.metadata["quantization_method"] == "minmax")
         // The fp32 loader names the problem instead of listing missing tensors.
         let asFloat = #expect(throws: WeightsError.self) { try ShuffleNetWeights(file: SafeTensorsFile(bytes: bytes, path: "q.safetensors")) }
@@ -129,14 +129,14 @@ import Testing
                                  depthwiseOutput: units[0].depthwiseOutput, output: units[0].output)
         let e1 = #expect(throws: WeightsError.self) {
             try QuantizedWeights(configuration: int8.configuration, metadata: int8.metadata, stemWeights: int8.stemWeights, stemBias: int8.stemBias,
-                                 stemOutput: int8.stemOutput, units: units, classifierWeights: int8.classifierWeights,
-                                 classifierBias: int8.classifierBias, source: "t")
+                                 stemOutput: int8.stemOutput, units: units, featuresOutput: int8.featuresOutput,
+                                 classifier: int8.classifier, source: "t")
         }
         #expect(e1?.description.contains("holds -128 at element 3") == true)
         let e2 = #expect(throws: WeightsError.self) {
             try QuantizedWeights(configuration: int8.configuration, metadata: int8.metadata, stemWeights: int8.stemWeights, stemBias: int8.stemBias,
                                  stemOutput: ActivationQuantization(scale: 0, zeroPoint: 0), units: int8.units,
-                                 classifierWeights: int8.classifierWeights, classifierBias: int8.classifierBias, source: "t")
+                                 featuresOutput: int8.featuresOutput, classifier: int8.classifier, source: "t")
         }
         #expect(e2?.description.contains("output_scale must be positive") == true)
     }
@@ -190,10 +190,10 @@ import Testing
 
     static func valid(_ w: QuantizedWeights) -> Bool {
         let maps = [w.stemOutput] + w.units.flatMap { $0.compressOutput + $0.depthwiseOutput + [$0.output] }
-        let layers = w.units.flatMap { [$0.compress, $0.depthwise, $0.expand] }
+        let layers = w.units.flatMap { [$0.compress, $0.depthwise, $0.expand] } + [w.classifier]
         return maps.allSatisfy { $0.scale.isFinite && $0.scale > 0 }
             && layers.allSatisfy { l in !l.weights.contains(-128) && l.weightScales.allSatisfy { $0.isFinite && $0 > 0 } && l.bias.allSatisfy(\.isFinite) }
-            && (w.stemWeights + w.stemBias + w.classifierWeights).allSatisfy(\.isFinite)
+            && (w.stemWeights + w.stemBias).allSatisfy(\.isFinite) && w.featuresOutput.scale > 0
     }
 
     @Test func truncationsAndDamageAreRefusedOrHarmless() throws {

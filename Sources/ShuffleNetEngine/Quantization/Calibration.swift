@@ -1,10 +1,12 @@
 /// Where the int8 network stores a `u8` activation: conv1's pooled output, then per unit the output of compress
-/// (after its ReLU), of the depthwise convolution, and of the unit. `index` orders them as the network runs.
+/// (after its ReLU), of the depthwise convolution, and of the unit; last the pooled features the classifier
+/// reads. `index` orders them as the network runs.
 package enum QuantizationPoint: Hashable, Sendable {
     case stemOutput
     case compressOutput(unit: Int)
     case depthwiseOutput(unit: Int)
     case unitOutput(unit: Int)
+    case pooledFeatures(units: Int)
 
     package var index: Int {
         switch self {
@@ -12,13 +14,14 @@ package enum QuantizationPoint: Hashable, Sendable {
         case .compressOutput(let u): 1 + 3 * u
         case .depthwiseOutput(let u): 2 + 3 * u
         case .unitOutput(let u): 3 + 3 * u
+        case .pooledFeatures(let units): 1 + 3 * units
         }
     }
 
     /// The point's values can be negative (the depthwise output has no ReLU); all others follow a ReLU.
     package var isSigned: Bool { if case .depthwiseOutput = self { true } else { false } }
 
-    package static func count(units: Int) -> Int { 1 + 3 * units }
+    package static func count(units: Int) -> Int { 2 + 3 * units }
 }
 
 /// How `shufflenet quantize --method` turns the calibration photos' activations into each tensor's range.
@@ -130,6 +133,8 @@ package struct ActivationStatistics: Sendable {
             channels += [u.bottleneckChannels, u.bottleneckChannels, u.outputChannels]
             perChannel += [true, true, false]
         }
+        channels.append(plan.finalChannels)
+        perChannel.append(false)
         self.init(channels: channels, perChannel: perChannel)
     }
 
@@ -248,6 +253,7 @@ package struct FoldedNetwork: Sendable {
             observe(.unitOutput(unit: u.index), x)
         }
         let features = ReferenceKernels.globalAveragePool(x, channels: plan.finalChannels)
+        observe(.pooledFeatures(units: plan.units.count), features)
         return ReferenceKernels.linear(features, weights: classifierWeights, outputs: c.numClasses, bias: classifierBias)
     }
 
@@ -313,9 +319,13 @@ package struct FoldedNetwork: Sendable {
         var metadata = metadata
         metadata[QuantizedWeights.methodKey] = method.description
         metadata[QuantizedWeights.calibrationImagesKey] = "\(statistics.images)"
+        // The classifier reads the pooled features as u8 (one map); its bias (0 when it has none) is corrected too.
+        let featuresPoint = QuantizationPoint.pooledFeatures(units: plan.units.count)
+        let featureMeans = statistics.means(featuresPoint.index)
+        let classifier = layer(classifierWeights, classifierBias ?? [Float](repeating: 0, count: c.numClasses)) { _, k in featureMeans[k] }
         return try QuantizedWeights(configuration: c, metadata: metadata, stemWeights: stem.weights, stemBias: stem.bias,
-                                    stemOutput: maps(.stemOutput)[0], units: quantizedUnits, classifierWeights: classifierWeights,
-                                    classifierBias: classifierBias, source: "quantized")
+                                    stemOutput: maps(.stemOutput)[0], units: quantizedUnits, featuresOutput: maps(featuresPoint)[0],
+                                    classifier: classifier, source: "quantized")
     }
 }
 
@@ -335,7 +345,7 @@ extension QuantizedWeights {
                           depthwiseOutput: unit.depthwiseOutput, output: unit.output)
         }
         return try QuantizedWeights(configuration: configuration, metadata: metadata, stemWeights: stemWeights, stemBias: stemBias,
-                                    stemOutput: stemOutput, units: newUnits, classifierWeights: classifierWeights,
-                                    classifierBias: classifierBias, source: "bias-corrected")
+                                    stemOutput: stemOutput, units: newUnits, featuresOutput: featuresOutput,
+                                    classifier: classifier, source: "bias-corrected")
     }
 }

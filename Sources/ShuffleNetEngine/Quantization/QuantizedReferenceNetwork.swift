@@ -90,18 +90,23 @@ package struct QuantizedReferenceNetwork: Sendable {
             for p in 0..<plane { sum += Int32(x[ch * plane + p]) - Int32(xMap.zeroPoint) }
             return Float(sum) * xMap.scale / Float(plane)
         }
-        let logits = ReferenceKernels.linear(features, weights: w.classifierWeights, outputs: c.numClasses, bias: w.classifierBias)
+        // The classifier: the features as u8 codes, s8 weights, exact sums, one fp32 step per class.
+        let codes = features.map(w.featuresOutput.quantize)
+        let logits: [Float] = Self.pointwise(codes, inputScale: w.featuresOutput.scale,
+                                             zeroPoints: [Int32](repeating: Int32(w.featuresOutput.zeroPoint), count: plan.finalChannels),
+                                             pixels: 1, layer: w.classifier, groups: 1) { _, _, v in v }
         return (logits, features)
     }
 
     /// A grouped 1x1 convolution on `u8` planes: `acc = sum W[o][i] * (x_i - z_i)` in `Int32`, then
     /// `epilogue(o, p, fma(Float(acc), inputScale * weightScale[o], bias[o]))`.
-    package static func pointwise(_ x: [UInt8], inputScale: Float, zeroPoints: [Int32], pixels: Int, layer: QuantizedConvolution, groups: Int,
-                                  epilogue: (Int, Int, Float) -> UInt8) -> [UInt8] {
+    package static func pointwise<Output>(_ x: [UInt8], inputScale: Float, zeroPoints: [Int32], pixels: Int, layer: QuantizedConvolution,
+                                          groups: Int, epilogue: (Int, Int, Float) -> Output) -> [Output] {
         let outputs = layer.outputs
         let inputs = x.count / pixels
         let inPerGroup = inputs / groups, outPerGroup = outputs / groups
-        var out = [UInt8](repeating: 0, count: outputs * pixels)
+        var out: [Output] = []
+        out.reserveCapacity(outputs * pixels)
         var acc = [Int32](repeating: 0, count: pixels)
         for o in 0..<outputs {
             let g = o / outPerGroup
@@ -114,7 +119,7 @@ package struct QuantizedReferenceNetwork: Sendable {
             }
             let multiplier = inputScale * layer.weightScales[o]
             for p in 0..<pixels {
-                out[o * pixels + p] = epilogue(o, p, layer.bias[o].addingProduct(Float(acc[p]), multiplier))
+                out.append(epilogue(o, p, layer.bias[o].addingProduct(Float(acc[p]), multiplier)))  // index o * pixels + p
             }
         }
         return out

@@ -1,6 +1,6 @@
 /// An int8 ShuffleNet v1 (`precision: int8`, Weights/README.md "int8 files"): BatchNorm folded, pointwise and
 /// depthwise weights `s8` with per-channel scales, the activation maps calibrated by `shufflenet quantize`,
-/// conv1 and the classifier in fp32. See `ActivationQuantization` for the scheme.
+/// conv1 in fp32, the classifier `s8` on `u8` pooled features. See `ActivationQuantization` for the scheme.
 ///
 /// Tensor names (all little-endian; `<u>` is the unit index as in the fp32 files):
 ///
@@ -17,7 +17,9 @@
 ///     features.<u>.expand.weight        I8  [branch, mid/g]     1x1 GConv, BN folded, input scales folded in
 ///     features.<u>.expand.weight_scale, .bias
 ///     features.<u>.output_scale / output_zero_point             the unit's output
-///     classifier.weight                 F32 [classes, C4]       (classifier.bias when it has one)
+///     pool.output_scale / output_zero_point                    the pooled features, as the classifier reads them
+///     classifier.weight                 I8  [classes, C4]
+///     classifier.weight_scale, .bias    F32 [classes]           (a bias always, see `classifier`)
 public struct QuantizedWeights: Sendable {
     /// The `precision` metadata value of these files.
     public static let precisionName = "int8"
@@ -38,18 +40,19 @@ public struct QuantizedWeights: Sendable {
     public let stemOutput: ActivationQuantization
     /// The 16 units in network order.
     public let units: [QuantizedUnit]
-    /// `[classes][C4]`, fp32.
-    public let classifierWeights: [Float]
-    /// `[classes]` when the classifier has a bias.
-    public let classifierBias: [Float]?
+    /// The pooled features as the classifier reads them (`u8`, one map).
+    public let featuresOutput: ActivationQuantization
+    /// `[classes][C4]`, with a bias even where the fp32 classifier has none (`classifier_bias: false`, as
+    /// Megvii's): correcting the weights' rounding gives it one.
+    public let classifier: QuantizedConvolution
 
     /// Every layer's shape.
     public var plan: NetworkPlan { NetworkPlan(configuration: configuration) }
 
     /// Checks every shape, range and map (the same checks as a file's).
     package init(configuration: ShuffleNetConfiguration, metadata: [String: String], stemWeights: [Float], stemBias: [Float],
-                 stemOutput: ActivationQuantization, units: [QuantizedUnit], classifierWeights: [Float],
-                 classifierBias: [Float]?, source: String) throws(WeightsError) {
+                 stemOutput: ActivationQuantization, units: [QuantizedUnit], featuresOutput: ActivationQuantization,
+                 classifier: QuantizedConvolution, source: String) throws(WeightsError) {
         self.configuration = configuration
         self.metadata = metadata.merging(ShuffleNetWeights.architectureMetadata(configuration, epsilon: 1e-5)) { _, new in new }
             .merging([ShuffleNetWeights.MetadataKey.precision: Self.precisionName]) { _, new in new }
@@ -57,8 +60,8 @@ public struct QuantizedWeights: Sendable {
         self.stemBias = stemBias
         self.stemOutput = stemOutput
         self.units = units
-        self.classifierWeights = classifierWeights
-        self.classifierBias = classifierBias
+        self.featuresOutput = featuresOutput
+        self.classifier = classifier
         try check(source: source)
     }
 
@@ -110,8 +113,10 @@ public struct QuantizedWeights: Sendable {
         }
         try self.init(configuration: configuration, metadata: file.metadata, stemWeights: try floats("first_conv.weight"),
                       stemBias: try floats("first_conv.bias"), stemOutput: try map("first_conv."), units: units,
-                      classifierWeights: try floats("classifier.weight"),
-                      classifierBias: configuration.classifierHasBias ? try floats("classifier.bias") : nil, source: path)
+                      featuresOutput: try map("pool."),
+                      classifier: QuantizedConvolution(weights: try int8s("classifier.weight"), weightScales: try floats("classifier.weight_scale"),
+                                                       bias: try floats("classifier.bias")),
+                      source: path)
     }
 
     /// Every tensor of an int8 file with its dtype and shape.
@@ -138,8 +143,8 @@ public struct QuantizedWeights: Sendable {
             convolution("\(p).expand", u.branchChannels, [u.bottleneckChannels / c.groups], map: false)
             list += [("\(p).output_scale", .F32, [1]), ("\(p).output_zero_point", .U8, [1])]
         }
-        list.append(("classifier.weight", .F32, [c.numClasses, plan.finalChannels]))
-        if c.classifierHasBias { list.append(("classifier.bias", .F32, [c.numClasses])) }
+        list += [("pool.output_scale", .F32, [1]), ("pool.output_zero_point", .U8, [1])]
+        convolution("classifier", c.numClasses, [plan.finalChannels], map: false)
         return list
     }
 
@@ -169,8 +174,8 @@ public struct QuantizedWeights: Sendable {
             convolution("\(p).expand", unit.expand, [u.bottleneckChannels / c.groups])
             map("\(p).", unit.output)
         }
-        writer.add("classifier.weight", shape: [c.numClasses, plan.finalChannels], values: classifierWeights)
-        if let classifierBias { writer.add("classifier.bias", shape: [c.numClasses], values: classifierBias) }
+        map("pool.", featuresOutput)
+        convolution("classifier", classifier, [plan.finalChannels])
         return writer
     }
 
@@ -216,10 +221,7 @@ public struct QuantizedWeights: Sendable {
             try maps("\(p).depthwise.", unit.depthwiseOutput, count: u.bottleneckChannels)
             try map("\(p).", unit.output)
         }
-        try floats("classifier.weight", classifierWeights, count: c.numClasses * plan.finalChannels)
-        if c.classifierHasBias {
-            guard let classifierBias else { throw WeightsError(path: source, "missing classifier.bias (metadata classifier_bias is true)") }
-            try floats("classifier.bias", classifierBias, count: c.numClasses)
-        }
+        try map("pool.", featuresOutput)
+        try convolution("classifier", classifier, outputs: c.numClasses, perOutput: plan.finalChannels)
     }
 }
