@@ -1,163 +1,42 @@
-// AVX-512F variant: 16 floats per register, 32 registers. Compiled for any x86-64 (the functions carry their own
-// target attribute) and only called after dispatch.c has checked the CPU.
+// AVX-512F micro-kernels: 16 floats per register, 32 registers. Compiled for any x86-64 (every function here
+// carries the target attribute of the pragma below) and only called through a configuration whose required
+// features the CPU has (configs.c).
 #include "kernels_internal.h"
 
 #if SN_KERNELS_X86
 #include <immintrin.h>
 
-#define SN_TARGET __attribute__((target("avx512f,avx2,fma")))
-#define SN_INLINE static inline __attribute__((always_inline, target("avx512f,avx2,fma")))
+#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
 
-/// `bias + sum` (the accumulator started at the bias) through the epilogue, stored to output channel `o` at pixel `p`.
-SN_INLINE void finish(const sn_pointwise_args *a, __m512 v, ptrdiff_t o, ptrdiff_t p) {
-    if (a->epilogue != SN_EPILOGUE_LINEAR) {
-        if (a->epilogue == SN_EPILOGUE_ADD_RESIDUAL_RELU) {
-            v = _mm512_add_ps(v, _mm512_loadu_ps(a->residual + o * a->residual_plane_stride + p));
-        }
-        v = _mm512_max_ps(v, _mm512_setzero_ps());
-    }
-    _mm512_storeu_ps(a->output + o * a->output_plane_stride + p, v);
-}
+#define SN_INLINE static inline __attribute__((always_inline))
 
-/// Tail pixels (past the last multiple of 16) that the blocks compute as lanes of a channel vector (see `block`);
-/// a longer tail is computed as one more 16-pixel vector, padding lanes included.
-enum { POINTWISE_TAIL_MAX = 4 };
+// The vector layer the templates are written against (templates/vector_layer.h).
+#define SN_V __m512
+#define SN_LANES 16
+#define SN_VLOAD(p) _mm512_loadu_ps(p)
+#define SN_VSTORE(p, v) _mm512_storeu_ps((p), (v))
+#define SN_VSET1(x) _mm512_set1_ps(x)
+#define SN_VZERO() _mm512_setzero_ps()
+#define SN_VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define SN_VADD(a, b) _mm512_add_ps((a), (b))
+#define SN_VMAX(a, b) _mm512_max_ps((a), (b))
+/// Lanes 0 ..< n of p (n <= 16), the others zero; nothing past them is read.
+#define SN_VLOAD_LANES(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1), (p))
+#define SN_VSTORE_LANES(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1), (v))
+#define SN_VREDUCE_ADD(v) _mm512_reduce_add_ps(v)
+#define SN_PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
 
-/// Output channels o ..< o + R of one group (rows of one weight panel, `w`) at pixels p ..< p + 16 * P, then, when
-/// TC > 0, at the `tail` pixels after those (R <= 8, P <= 3, TC in {0, 1, 4} are constants at every call). R x P
-/// accumulators stay in registers while the loop streams over the group's K inputs, each input vector loaded
-/// feeding R FMAs and each broadcast weight P of them (8 x 3 measured as fast as 6 x 4 on 56x56 planes and faster
-/// on 14x14 and 7x7, whose 12 and 3 vectors it divides). The tail pixels are turned around: the R weights of one
-/// input are one vector (the panel stores them side by side), multiplied by the tail pixel's input broadcast, so a
-/// tail pixel costs one FMA per input for all R channels, where a 16-pixel vector would cost R FMAs. A 7x7 plane
-/// (49 pixels) then costs 3 vectors plus a lane instead of 4 vectors, and 14x14 (196) 12 plus 4 lanes instead of
-/// 13. TC = 4 computes 4 tail columns and stores `tail` of them (the others read the plane's padding).
-SN_INLINE void block(const sn_pointwise_args *a, const float *x, ptrdiff_t o, sn_panel_rows w, ptrdiff_t p,
-                     const int R, const int P, const int TC, int tail) {
-    const ptrdiff_t k = a->inputs_per_group, xs = a->input_plane_stride, ws = w.width;
-    const float *wp = w.weights;
-    __m512 acc[8][3];
-    // The accumulators start at the bias, so the epilogue only adds the residual (if any) and clamps.
-#pragma clang loop unroll(full)
-    for (int r = 0; r < R; r++) {
-        const __m512 bias = _mm512_set1_ps(a->bias[o + r]);
-#pragma clang loop unroll(full)
-        for (int j = 0; j < P; j++) acc[r][j] = bias;
-    }
-    const __mmask16 lanes = (__mmask16)((1u << R) - 1);  // channel r in lane r
-    __m512 tacc[4];
-#pragma clang loop unroll(full)
-    for (int t = 0; t < TC; t++) tacc[t] = _mm512_maskz_loadu_ps(lanes, a->bias + o);
-    const float *xp = x + p;
-    // The next panel's weights (the ws * k floats after this one) are fetched while this block computes, ws floats
-    // per step: weights mostly live in L3 (a layer's can exceed L2), and a block starting on a cold panel would
-    // otherwise stall on each of its cache lines.
-    const char *next = (const char *)(wp + ws * k);
-    for (ptrdiff_t i = 0; i < k; i++, xp += xs, wp += ws) {
-        _mm_prefetch(next + (size_t)(i * ws) * sizeof(float), _MM_HINT_T0);
-        __m512 xv[3];
-#pragma clang loop unroll(full)
-        for (int j = 0; j < P; j++) xv[j] = _mm512_loadu_ps(xp + 16 * j);
-#pragma clang loop unroll(full)
-        for (int r = 0; r < R; r++) {
-            const __m512 c = _mm512_set1_ps(wp[r]);
-#pragma clang loop unroll(full)
-            for (int j = 0; j < P; j++) acc[r][j] = _mm512_fmadd_ps(xv[j], c, acc[r][j]);
-        }
-        if (TC > 0) {
-            const __m512 wv = _mm512_maskz_loadu_ps(lanes, wp);
-#pragma clang loop unroll(full)
-            for (int t = 0; t < TC; t++) tacc[t] = _mm512_fmadd_ps(wv, _mm512_set1_ps(xp[16 * P + t]), tacc[t]);
-        }
-    }
-#pragma clang loop unroll(full)
-    for (int r = 0; r < R; r++) {
-#pragma clang loop unroll(full)
-        for (int j = 0; j < P; j++) finish(a, acc[r][j], o + r, p + 16 * j);
-    }
-    if (TC > 0) {
-        // A handful of values per block: through memory, one by one.
-        float sums[4][16];
-#pragma clang loop unroll(full)
-        for (int t = 0; t < TC; t++) _mm512_storeu_ps(sums[t], tacc[t]);
-        const ptrdiff_t q = p + 16 * P;
-        for (int t = 0; t < tail; t++) {
-            for (int r = 0; r < R; r++) {
-                float v = sums[t][r];
-                if (a->epilogue != SN_EPILOGUE_LINEAR) {
-                    if (a->epilogue == SN_EPILOGUE_ADD_RESIDUAL_RELU) v += a->residual[(o + r) * a->residual_plane_stride + q + t];
-                    v = v > 0.0f ? v : 0.0f;
-                }
-                a->output[(o + r) * a->output_plane_stride + q + t] = v;
-            }
-        }
-    }
-}
+#define SN_POINTWISE_UKERNEL sn_f32_pointwise_ukernel_8x48__avx512f
+#define SN_POINTWISE_MR 8
+#define SN_POINTWISE_NV 3
+#define SN_POINTWISE_TAIL_MAX 4
+#include "templates/f32_pointwise.h"
 
-/// `block` with `tail` (1 ... POINTWISE_TAIL_MAX) tail pixels after P vectors.
-#define SN_TAIL_BLOCK(P) \
-    (tail == 1 ? block(a, x, o, w, p, R, P, 1, 1) : block(a, x, o, w, p, R, P, 4, tail))
+#define SN_DENSE_UKERNEL sn_f32_dense_ukernel_4x16__avx512f
+#include "templates/f32_dense.h"
 
-/// R output channels from o (one panel) over pixels p ..< end in blocks of 3 vectors, then one of what is left;
-/// with `tail` pixels after `end`, the last block takes them.
-SN_INLINE void rows(const sn_pointwise_args *a, const float *x, ptrdiff_t o, sn_panel_rows w, ptrdiff_t p,
-                    ptrdiff_t end, const int R, int tail) {
-    ptrdiff_t n = (end - p) / 16;
-    ptrdiff_t last = n % 3;
-    if (tail > 0 && last == 0 && n >= 3) last = 3;
-    for (; n > last; n -= 3, p += 48) block(a, x, o, w, p, R, 3, 0, 0);
-    if (tail == 0) {
-        switch (last) {
-        case 2: block(a, x, o, w, p, R, 2, 0, 0); break;
-        case 1: block(a, x, o, w, p, R, 1, 0, 0); break;
-        default: break;
-        }
-        return;
-    }
-    switch (last) {
-    case 3: SN_TAIL_BLOCK(3); break;
-    case 2: SN_TAIL_BLOCK(2); break;
-    case 1: SN_TAIL_BLOCK(1); break;
-    default: SN_TAIL_BLOCK(0); break;
-    }
-}
-
-SN_TARGET void sn_pointwise_avx512(const sn_pointwise_args *args) {
-    SN_LOCAL_ARGS(sn_pointwise_args);
-    ptrdiff_t first, last;
-    sn_group_span(a, &first, &last);
-    // Whole vectors, and the pixels after them that the blocks compute as lanes (none if there are too many).
-    ptrdiff_t vectors = a->pixels / 16, tail = a->pixels % 16;
-    if (tail > POINTWISE_TAIL_MAX) {
-        vectors += 1;
-        tail = 0;
-    }
-    const ptrdiff_t covered = 16 * vectors;
-    const ptrdiff_t tile = sn_pixel_tile(a, 48);
-    for (ptrdiff_t g = first; g < last; g++) {
-        const sn_group_slice group = sn_group_slice_of(a, g);
-        const float *x = group.input;
-        // Pixel tiles outermost; the last one also takes the tail (alone when there are fewer than 16 pixels).
-        for (ptrdiff_t p = 0; p < covered || (p == 0 && tail > 0); p += tile) {
-            const ptrdiff_t pend = p + tile < covered ? p + tile : covered;
-            const int t = pend == covered ? (int)tail : 0;
-            for (ptrdiff_t o = group.begin; o < group.end;) {
-                const sn_panel_rows w = sn_panel_rows_at(a, &group, o);
-                switch (w.rows) {
-                case 8: rows(a, x, o, w, p, pend, 8, t); break;
-                case 7: rows(a, x, o, w, p, pend, 7, t); break;
-                case 6: rows(a, x, o, w, p, pend, 6, t); break;
-                case 5: rows(a, x, o, w, p, pend, 5, t); break;
-                case 4: rows(a, x, o, w, p, pend, 4, t); break;
-                case 3: rows(a, x, o, w, p, pend, 3, t); break;
-                case 2: rows(a, x, o, w, p, pend, 2, t); break;
-                default: rows(a, x, o, w, p, pend, 1, t); break;
-                }
-                o += w.rows;
-            }
-        }
-    }
-}
+// MARK: - Not from a template yet (their AVX2 and portable counterparts use other algorithms): depthwise in
+// place, stem, pooling.
 
 /// Lanes `0 <= start + l < limit` of a 16-float load starting at column `start` of a row `limit` wide.
 SN_INLINE __mmask16 columns_inside(ptrdiff_t start, ptrdiff_t limit) {
@@ -315,8 +194,8 @@ SN_INLINE void depthwise_stride2(const sn_depthwise_args *a) {
     }
 }
 
-/// Reads the input planes in place (masked loads stand in for the zero padding), so `scratch` is not used.
-SN_TARGET void sn_depthwise3x3_avx512(const sn_depthwise_args *args) {
+/// Reads the input planes in place (masked loads stand in for the padding), so `scratch` is not used.
+void sn_f32_dwconv3x3_ukernel_chw16__avx512f(const sn_depthwise_args *args) {
     SN_LOCAL_ARGS(sn_depthwise_args);
     if (a->stride == 1) {
         depthwise_stride1(a);
@@ -325,57 +204,22 @@ SN_TARGET void sn_depthwise3x3_avx512(const sn_depthwise_args *args) {
     }
 }
 
-/// Outputs o ..< o + R (a constant): R weight rows streamed side by side, each with its own accumulator, and the
-/// rows after them prefetched as these are read: the weights (1000 x 1024 floats at 1x g=8) come from L3 or DRAM
-/// once per image, so the loop is bound by how many cache lines are in flight, not by the FMAs.
-SN_INLINE void dense_rows(const sn_dense_args *a, ptrdiff_t o, const int R) {
-    const ptrdiff_t n = a->inputs;
-    const __mmask16 tail = (__mmask16)((1u << (n % 16)) - 1);
-    const float *w = a->weights + o * n;
-    const char *next = (const char *)(w + R * n);
-    __m512 acc[4];
-#pragma clang loop unroll(full)
-    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
-    ptrdiff_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m512 x = _mm512_loadu_ps(a->input + i);
-#pragma clang loop unroll(full)
-        for (int r = 0; r < R; r++) {
-            _mm_prefetch(next + (size_t)(r * n + i) * sizeof(float), _MM_HINT_T0);
-            acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(w + r * n + i), x, acc[r]);
-        }
-    }
-    // Masked loads read nothing past the end of the row or of the input.
-    const __m512 x = _mm512_maskz_loadu_ps(tail, a->input + i);
-#pragma clang loop unroll(full)
-    for (int r = 0; r < R; r++) {
-        acc[r] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w + r * n + i), x, acc[r]);
-        a->output[o + r] = _mm512_reduce_add_ps(acc[r]) + (a->bias ? a->bias[o + r] : 0.0f);
-    }
-}
-
-SN_TARGET void sn_dense_avx512(const sn_dense_args *args) {
-    SN_LOCAL_ARGS(sn_dense_args);
-    ptrdiff_t o = a->output_begin;
-    for (; o + 4 <= a->output_end; o += 4) dense_rows(a, o, 4);
-    for (; o < a->output_end; o++) dense_rows(a, o, 1);
-}
 /// Output channels o ..< o + n (n a constant at each call) for 16 pixels from column x of `rows` (1 or 2, also a
 /// constant) consecutive output rows from y, window rows `first ... last` (all three for 2 rows). Each of the 9 * C
 /// input vectors (even columns of an input row, from two masked loads: columns outside the plane read as zero,
 /// which is the padding) feeds n FMAs, and each broadcast weight feeds `rows` of them: with 2 x 12 accumulators in
 /// registers the loop issues two thirds of a load per FMA instead of more than one.
-SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, ptrdiff_t o, const int n, ptrdiff_t y, const int rows,
+SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, const float *weights, const float *bias, ptrdiff_t o, const int n, ptrdiff_t y, const int rows,
                                ptrdiff_t x, int first, int last, const __mmask16 *masks, ptrdiff_t out_w) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const ptrdiff_t width = a->width;
-    const float *w = a->weights + o;  // advanced by `outputs` per tap: weights are [C][3][3][outputs]
+    const float *w = weights + o;  // advanced by `outputs` per tap: weights are [C][3][3][outputs]
     __m512 acc[2][12];
     // Every loop over the block fully unrolled, so that the accumulators are registers, not a stack array.
 #pragma clang loop unroll(full)
     for (int i = 0; i < rows; i++) {
 #pragma clang loop unroll(full)
-        for (int r = 0; r < n; r++) acc[i][r] = _mm512_set1_ps(a->bias[o + r]);
+        for (int r = 0; r < n; r++) acc[i][r] = _mm512_set1_ps(bias[o + r]);
     }
     for (ptrdiff_t c = 0; c < a->input_channels; c++) {
         // Input row 2y - 1 + ky, column 2x + kx - 1 of channel c for window tap (ky, kx).
@@ -413,7 +257,7 @@ SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, ptrdiff_t o, const in
 }
 
 /// `conv3x3s2_block` for `rows` (1 or 2) output rows from y, over all output channels in blocks of 12, 8, 4 and 1.
-SN_INLINE void conv3x3s2_rows(const sn_conv3x3s2_args *a, ptrdiff_t y, const int rows, int first, int last,
+SN_INLINE void conv3x3s2_rows(const sn_conv3x3s2_args *a, const float *weights, const float *bias, ptrdiff_t y, const int rows, int first, int last,
                               ptrdiff_t out_w) {
     for (ptrdiff_t x = 0; x < out_w; x += 16) {
         // The input rows the next rows of outputs will add (2y+2r+1 ... 2y+2r+4 for r = rows), fetched while these
@@ -440,32 +284,26 @@ SN_INLINE void conv3x3s2_rows(const sn_conv3x3s2_args *a, ptrdiff_t y, const int
             const ptrdiff_t left = a->outputs - o;
             const int n = left % 12 == 0 ? 12 : left >= 8 ? 8 : left >= 4 ? 4 : 1;
             switch (n) {
-            case 12: conv3x3s2_block(a, o, 12, y, rows, x, first, last, masks, out_w); break;
-            case 8: conv3x3s2_block(a, o, 8, y, rows, x, first, last, masks, out_w); break;
-            case 4: conv3x3s2_block(a, o, 4, y, rows, x, first, last, masks, out_w); break;
-            default: conv3x3s2_block(a, o, 1, y, rows, x, first, last, masks, out_w); break;
+            case 12: conv3x3s2_block(a, weights, bias, o, 12, y, rows, x, first, last, masks, out_w); break;
+            case 8: conv3x3s2_block(a, weights, bias, o, 8, y, rows, x, first, last, masks, out_w); break;
+            case 4: conv3x3s2_block(a, weights, bias, o, 4, y, rows, x, first, last, masks, out_w); break;
+            default: conv3x3s2_block(a, weights, bias, o, 1, y, rows, x, first, last, masks, out_w); break;
             }
             o += n;
         }
     }
 }
 
-SN_TARGET void sn_conv3x3s2_avx512(const sn_conv3x3s2_args *args) {
+
+void sn_f32_conv3x3s2_ukernel_2x16__avx512f(const sn_conv3x3s2_args *args, const float *weights, const float *bias,
+                                            ptrdiff_t y, int rows, int first_row, int last_row) {
     SN_LOCAL_ARGS(sn_conv3x3s2_args);
     const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
-    for (ptrdiff_t y = a->row_begin; y < a->row_end;) {
-        int first, last, next_first, next_last;
-        sn_window_rows(y, a->height, &first, &last);
-        sn_window_rows(y + 1, a->height, &next_first, &next_last);
-        // Two rows at a time where both windows lie wholly inside the plane (all rows but the top and, for an even
-        // height, the bottom one).
-        if (y + 1 < a->row_end && first == 0 && last == 2 && next_first == 0 && next_last == 2) {
-            conv3x3s2_rows(a, y, 2, 0, 2, out_w);
-            y += 2;
-        } else {
-            conv3x3s2_rows(a, y, 1, first, last, out_w);
-            y += 1;
-        }
+    // Two rows only where both windows lie wholly inside the plane (the driver's promise).
+    if (rows == 2) {
+        conv3x3s2_rows(a, weights, bias, y, 2, 0, 2, out_w);
+    } else {
+        conv3x3s2_rows(a, weights, bias, y, 1, first_row, last_row, out_w);
     }
 }
 
@@ -518,8 +356,11 @@ SN_INLINE void pool_columns(const sn_pool3x3s2_args *a, ptrdiff_t y, ptrdiff_t o
     }
 }
 
-SN_TARGET void sn_pool3x3s2_avx512(const sn_pool3x3s2_args *args) {
+
+void sn_f32_pool3x3s2_ukernel_16__avx512f(const sn_pool3x3s2_args *args, ptrdiff_t y, ptrdiff_t o, int rows) {
     SN_LOCAL_ARGS(sn_pool3x3s2_args);
-    SN_POOL_ALL_ROWS(16);
+    SN_POOL_COLUMNS(a, y, o, rows);
 }
+
+#pragma clang attribute pop
 #endif

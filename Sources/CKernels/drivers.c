@@ -1,0 +1,200 @@
+// One plain-C driver per operator, shared by every instruction set: it checks the arguments (so the micro-kernels
+// can assume a valid call), checks that the packed weights are in the configuration's layout and fit the shape,
+// then runs the operator's loops (groups, pixel tiles, panels, rows) around the configuration's fixed-tile
+// micro-kernel. What differs between instruction sets is only inside the micro-kernels.
+#include "kernels_internal.h"
+
+// MARK: - Pointwise
+
+static int pointwise_args_valid(const sn_pointwise_args *a) {
+    if (a == NULL || a->input == NULL || a->output == NULL) return 0;
+    if (a->inputs_per_group < 1 || a->outputs_per_group < 1 || a->pixels < 0) return 0;
+    if (a->output_begin < 0 || a->output_end < a->output_begin) return 0;
+    if (a->epilogue == SN_EPILOGUE_ADD_RESIDUAL_RELU) return a->residual != NULL;
+    return a->epilogue == SN_EPILOGUE_LINEAR || a->epilogue == SN_EPILOGUE_RELU;
+}
+
+/// The panel holding channel `o` (of the group starting at `first`), from `o` to the panel's end or `end`.
+typedef struct panel_rows {
+    const float *weights;
+    ptrdiff_t width;
+    ptrdiff_t rows;
+} panel_rows;
+
+static inline panel_rows panel_rows_at(const sn_packed_weights *w, sn_panel_split split, ptrdiff_t first, ptrdiff_t o,
+                                       ptrdiff_t end) {
+    const ptrdiff_t k = w->inputs, local = o - first, wide_rows = split.wide * (split.narrow + 1);
+    ptrdiff_t start, width;  // the panel's first channel (in the group) and width
+    if (local < wide_rows) {
+        width = split.narrow + 1;
+        start = local / width * width;
+    } else {
+        width = split.narrow;
+        start = wide_rows + (local - wide_rows) / width * width;
+    }
+    const ptrdiff_t lane = local - start;
+    return (panel_rows){
+        .weights = w->weights + (first + start) * k + lane,
+        .width = width,
+        .rows = width - lane < end - o ? width - lane : end - o,
+    };
+}
+
+/// Loop order: groups, then pixel tiles, then panels. A tile of the group's inputs (K planes x tile pixels, about
+/// 24 KB) stays in L1 while every panel of the group uses it, instead of the whole input streaming from L2 once
+/// per panel. A slice of outputs may start inside a panel (threads split the outputs at multiples of 4).
+int sn_f32_pointwise(const sn_f32_pointwise_config *config, const sn_packed_weights *packed, const sn_pointwise_args *args) {
+    if (config == NULL || config->ukernel == NULL || !pointwise_args_valid(args)) return SN_KERNELS_INVALID_ARGUMENT;
+    if (packed == NULL || packed->layout != config->layout) return SN_KERNELS_LAYOUT_MISMATCH;
+    SN_LOCAL_ARGS(sn_pointwise_args);
+    if (packed->inputs != a->inputs_per_group || packed->outputs_per_group != a->outputs_per_group
+        || a->output_end > packed->outputs) {
+        return SN_KERNELS_LAYOUT_MISMATCH;
+    }
+    const ptrdiff_t lanes = config->lanes, k = a->inputs_per_group;
+    // Whole vectors, and the pixels after them that the micro-kernel computes as lanes (none if there are too many).
+    ptrdiff_t vectors = a->pixels / lanes, tail = a->pixels % lanes;
+    if (tail > config->tail_max) {
+        vectors += 1;
+        tail = 0;
+    }
+    ptrdiff_t tile = 24 * 1024 / ((ptrdiff_t)sizeof(float) * k) / config->nr * config->nr;
+    if (tile < config->nr) tile = config->nr;
+    const ptrdiff_t tile_vectors = tile / lanes;
+    const sn_f32_pointwise_params params = {
+        .inputs = k,
+        .input_plane_stride = a->input_plane_stride,
+        .output_plane_stride = a->output_plane_stride,
+        .residual_plane_stride = a->residual_plane_stride,
+        .epilogue = a->epilogue,
+    };
+    const int residual = a->epilogue == SN_EPILOGUE_ADD_RESIDUAL_RELU;
+    const sn_panel_split split = sn_panel_split_of(a->outputs_per_group, config->mr);
+    const ptrdiff_t first_group = a->output_begin / a->outputs_per_group;
+    const ptrdiff_t last_group = (a->output_end + a->outputs_per_group - 1) / a->outputs_per_group;
+    for (ptrdiff_t g = first_group; g < last_group; g++) {
+        const ptrdiff_t first = g * a->outputs_per_group, past = first + a->outputs_per_group;
+        const ptrdiff_t begin = first > a->output_begin ? first : a->output_begin;
+        const ptrdiff_t end = past < a->output_end ? past : a->output_end;
+        const float *x = a->input + g * k * a->input_plane_stride;
+        // The last tile also takes the tail (alone when there are no whole vectors).
+        for (ptrdiff_t v = 0; v < vectors || (v == 0 && tail > 0); v += tile_vectors) {
+            const ptrdiff_t vend = v + tile_vectors < vectors ? v + tile_vectors : vectors;
+            const ptrdiff_t p = v * lanes;
+            sn_f32_pointwise_tile t = {
+                .input = x + p,
+                .vectors = (size_t)(vend - v),
+                .tail = (size_t)(vend == vectors ? tail : 0),
+            };
+            for (ptrdiff_t o = begin; o < end;) {
+                const panel_rows w = panel_rows_at(packed, split, first, o, end);
+                t.weights = w.weights;
+                t.panel_width = (size_t)w.width;
+                t.rows = (size_t)w.rows;
+                t.bias = packed->bias + o;
+                t.output = a->output + o * a->output_plane_stride + p;
+                t.residual = residual ? a->residual + o * a->residual_plane_stride + p : NULL;
+                config->ukernel(&t, &params);
+                o += w.rows;
+            }
+        }
+    }
+    return SN_KERNELS_OK;
+}
+
+// MARK: - Depthwise
+
+static int depthwise_args_valid(const sn_depthwise_args *a) {
+    return a != NULL && a->input != NULL && a->output != NULL && a->destinations != NULL && a->weights != NULL
+        && a->bias != NULL && (a->stride == 1 || a->stride == 2) && a->height >= 1 && a->width >= 1
+        && a->channel_begin >= 0 && a->channel_end >= a->channel_begin;
+}
+
+/// In-place configurations get the channel range; the others get one channel at a time, copied into the
+/// zero-bordered scratch plane.
+int sn_f32_depthwise3x3(const sn_f32_depthwise_config *config, const sn_depthwise_args *args) {
+    if (config == NULL || !depthwise_args_valid(args)) return SN_KERNELS_INVALID_ARGUMENT;
+    if (config->chw_ukernel != NULL) {
+        config->chw_ukernel(args);
+        return SN_KERNELS_OK;
+    }
+    if (config->plane_ukernel == NULL || args->scratch == NULL) return SN_KERNELS_INVALID_ARGUMENT;
+    SN_LOCAL_ARGS(sn_depthwise_args);
+    sn_f32_dwconv_plane p = {
+        .padded = a->scratch,
+        .padded_row = sn_padded_row(a->width),
+        .output_height = (a->height - 1) / a->stride + 1,
+        .output_width = (a->width - 1) / a->stride + 1,
+        .stride = a->stride,
+    };
+    for (ptrdiff_t c = a->channel_begin; c < a->channel_end; c++) {
+        sn_copy_with_zero_border(a->input + c * a->input_plane_stride, a->height, a->width, a->scratch);
+        p.taps = a->weights + 9 * c;
+        p.bias = a->bias[c];
+        p.output = a->output + a->destinations[c] * a->output_plane_stride;
+        config->plane_ukernel(&p);
+    }
+    return SN_KERNELS_OK;
+}
+
+// MARK: - Dense
+
+int sn_f32_dense(const sn_f32_dense_config *config, const sn_dense_args *args) {
+    if (config == NULL || config->ukernel == NULL || args == NULL || args->input == NULL || args->output == NULL
+        || args->weights == NULL || args->inputs < 0 || args->output_begin < 0 || args->output_end < args->output_begin) {
+        return SN_KERNELS_INVALID_ARGUMENT;
+    }
+    SN_LOCAL_ARGS(sn_dense_args);
+    const ptrdiff_t n = a->inputs, mr = config->mr;
+    for (ptrdiff_t o = a->output_begin; o < a->output_end; o += mr) {
+        const ptrdiff_t rows = a->output_end - o < mr ? a->output_end - o : mr;
+        config->ukernel((size_t)rows, (size_t)n, a->input, a->weights + o * n, a->bias ? a->bias + o : NULL, a->output + o);
+    }
+    return SN_KERNELS_OK;
+}
+
+// MARK: - Stem
+
+int sn_f32_conv3x3s2(const sn_f32_conv3x3s2_config *config, const sn_packed_weights *packed, const sn_conv3x3s2_args *args) {
+    const sn_conv3x3s2_args *a = args;
+    if (config == NULL || config->ukernel == NULL || a == NULL || a->input == NULL || a->output == NULL
+        || a->input_channels < 1 || a->height < 1 || a->width < 1 || a->outputs < 0 || a->row_begin < 0
+        || a->row_end < a->row_begin || a->row_end > (a->height - 1) / 2 + 1) {
+        return SN_KERNELS_INVALID_ARGUMENT;
+    }
+    if (packed == NULL || packed->layout != config->layout) return SN_KERNELS_LAYOUT_MISMATCH;
+    if (packed->inputs != a->input_channels || packed->outputs != a->outputs) return SN_KERNELS_LAYOUT_MISMATCH;
+    for (ptrdiff_t y = a->row_begin; y < a->row_end;) {
+        int first, last, next_first, next_last;
+        sn_window_rows(y, a->height, &first, &last);
+        sn_window_rows(y + 1, a->height, &next_first, &next_last);
+        // Two rows at a time (where the micro-kernel takes them) when both windows lie wholly inside the plane: all
+        // rows but the top and, for an even height, the bottom one.
+        if (config->mr_rows >= 2 && y + 1 < a->row_end && first == 0 && last == 2 && next_first == 0 && next_last == 2) {
+            config->ukernel(a, packed->weights, packed->bias, y, 2, 0, 2);
+            y += 2;
+        } else {
+            config->ukernel(a, packed->weights, packed->bias, y, 1, first, last);
+            y += 1;
+        }
+    }
+    return SN_KERNELS_OK;
+}
+
+// MARK: - Pooling
+
+int sn_f32_pool3x3s2(const sn_f32_pool_config *config, const sn_pool3x3s2_args *args) {
+    const sn_pool3x3s2_args *a = args;
+    if (config == NULL || config->ukernel == NULL || config->nr < 1 || a == NULL || a->input == NULL || a->output == NULL
+        || a->height < 1 || a->width < 1 || a->channel_begin < 0 || a->channel_end < a->channel_begin
+        || a->row_begin < 0 || a->row_end < a->row_begin || a->row_end > (a->height - 1) / 2 + 1
+        || (a->kind != SN_POOL_MAX && a->kind != SN_POOL_AVERAGE)) {
+        return SN_KERNELS_INVALID_ARGUMENT;
+    }
+    const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
+    for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
+        const int rows = (y > 0 ? SN_POOL_ROW_ABOVE : 0) | (2 * y + 1 < a->height ? SN_POOL_ROW_BELOW : 0);
+        for (ptrdiff_t o = 0; o < out_w; o += config->nr) config->ukernel(a, y, o, rows);
+    }
+    return SN_KERNELS_OK;
+}
