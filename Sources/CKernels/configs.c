@@ -44,7 +44,7 @@ static const sn_f32_conv3x3s2_config conv3x3s2_configs[] = {
     {"sn_f32_conv3x3s2_ukernel_1x8__avx2_fma", SN_AVX2, sn_f32_conv3x3s2_ukernel_1x8__avx2_fma, .mr_rows = 1,
      .layout = SN_LAYOUT_F32_CONV3X3S2_CKKO},
 #endif
-    {"sn_f32_conv3x3s2_ukernel_1x1__generic", 0, sn_f32_conv3x3s2_ukernel_1x1__generic, .mr_rows = 1,
+    {"sn_f32_conv3x3s2_ukernel_1x4__generic", 0, sn_f32_conv3x3s2_ukernel_1x4__generic, .mr_rows = 1,
      .layout = SN_LAYOUT_F32_CONV3X3S2_CKKO},
 };
 
@@ -53,7 +53,7 @@ static const sn_f32_pool_config pool_configs[] = {
     {"sn_f32_pool3x3s2_ukernel_16__avx512f", SN_AVX512, sn_f32_pool3x3s2_ukernel_16__avx512f, .nr = 16},
     {"sn_f32_pool3x3s2_ukernel_8__avx2_fma", SN_AVX2, sn_f32_pool3x3s2_ukernel_8__avx2_fma, .nr = 8},
 #endif
-    {"sn_f32_pool3x3s2_ukernel_32__generic", 0, sn_f32_pool3x3s2_ukernel_32__generic, .nr = 32},
+    {"sn_f32_pool3x3s2_ukernel_4__generic", 0, sn_f32_pool3x3s2_ukernel_4__generic, .nr = 4},
 };
 
 /// The first entry of `table` whose required features are all in `features` (the last entry requires none).

@@ -62,8 +62,6 @@ SN_INLINE float horizontal_sum(__m256 v) {
 #define SN_DWCONV_PLANE_UKERNEL sn_f32_dwconv3x3_ukernel_plane8__avx2_fma
 #include "templates/f32_dwconv3x3_plane.h"
 
-// MARK: - Not from a template yet: stem, pooling
-
 /// Lanes `0 <= start + l < limit` of an 8-float load, as a maskload/maskstore mask.
 SN_INLINE __m256i lanes_inside(ptrdiff_t start, ptrdiff_t limit) {
     const __m256i position = _mm256_add_epi32(_mm256_set1_epi32((int)start), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -71,137 +69,25 @@ SN_INLINE __m256i lanes_inside(ptrdiff_t start, ptrdiff_t limit) {
                             _mm256_cmpgt_epi32(_mm256_set1_epi32((int)limit), position));
 }
 
-/// Output channels o ..< o + n (a constant at each call) for 8 pixels of output row y from column x, window rows
-/// `first ... last`: even columns of each input row from two masked loads (columns outside the plane read as zero,
-/// the padding) and a shuffle, each feeding n FMAs.
-SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, const float *weights, const float *bias, ptrdiff_t o, const int n, ptrdiff_t y, ptrdiff_t x,
-                               int first, int last, const __m256i *masks, ptrdiff_t out_w) {
-    const ptrdiff_t width = a->width;
-    const float *w = weights + o;  // advanced by `outputs` per tap: weights are [C][3][3][outputs]
-    __m256 acc[12];
-    // Every loop over the block fully unrolled, so that the accumulators are registers, not a stack array.
-#pragma clang loop unroll(full)
-    for (int r = 0; r < n; r++) acc[r] = _mm256_set1_ps(bias[o + r]);
-    for (ptrdiff_t c = 0; c < a->input_channels; c++) {
-        // Input row 2y - 1 + ky, column 2x + kx - 1 of channel c for window tap (ky, kx).
-        const float *base = a->input + c * a->input_plane_stride + (2 * y - 1) * width + 2 * x - 1;
-#pragma clang loop unroll(full)
-        for (int t = 0; t < 9; t++) {
-            const int ky = t / 3, kx = t % 3;
-            if (ky >= first && ky <= last) {
-                const float *p = base + ky * width + kx;
-                const __m256 pairs = _mm256_shuffle_ps(_mm256_maskload_ps(p, masks[2 * kx]),
-                                                       _mm256_maskload_ps(p + 8, masks[2 * kx + 1]), _MM_SHUFFLE(2, 0, 2, 0));
-                const __m256 v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(pairs), _MM_SHUFFLE(3, 1, 2, 0)));
-#pragma clang loop unroll(full)
-                for (int r = 0; r < n; r++) acc[r] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(w + r), acc[r]);
-            }
-            w += a->outputs;
-        }
-    }
-    const ptrdiff_t left = out_w - x;
-#pragma clang loop unroll(full)
-    for (int r = 0; r < n; r++) {
-        float *dst = a->output + (o + r) * a->output_plane_stride + (y - a->output_row_base) * out_w + x;
-        const __m256 v = _mm256_max_ps(acc[r], _mm256_setzero_ps());
-        if (left >= 8) {
-            _mm256_storeu_ps(dst, v);
-        } else {
-            _mm256_maskstore_ps(dst, lanes_mask(left), v);
-        }
-    }
-}
+#define SN_MASK __m256i
+#define SN_MASK_INSIDE(start, limit) lanes_inside((start), (limit))
+#define SN_VLOAD_MASKED_OR(pad, m, p) _mm256_blendv_ps((pad), _mm256_maskload_ps((p), (m)), _mm256_castsi256_ps(m))
+/// The in-lane shuffle gives x0 x2 x8 x10 | x4 x6 x12 x14 (x the 16 floats lo, hi); the 64-bit permute puts the
+/// pairs back in order.
+#define SN_VEVEN(lo, hi) \
+    _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps((lo), (hi), _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)))
+#define SN_VODD(lo, hi) \
+    _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps((lo), (hi), _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)))
+#define SN_VSHIFT_IN(v, s) _mm256_blend_ps(_mm256_permutevar8x32_ps((v), _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6)), (s), 1)
+#define SN_VMUL(a, b) _mm256_mul_ps((a), (b))
 
-void sn_f32_conv3x3s2_ukernel_1x8__avx2_fma(const sn_conv3x3s2_args *args, const float *weights, const float *bias,
-                                            ptrdiff_t y, int rows, int first, int last) {
-    SN_LOCAL_ARGS(sn_conv3x3s2_args);
-    (void)rows;  // one row per call (mr_rows = 1)
-    const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
-    for (ptrdiff_t x = 0; x < out_w; x += 8) {
-        // The two input rows the next output row adds, fetched while this one computes (see the AVX-512 kernel).
-        for (ptrdiff_t c = 0; c < a->input_channels; c++) {
-            for (ptrdiff_t r = 2 * y + 2; r <= 2 * y + 3 && r < a->height; r++) {
-                const char *line = (const char *)(a->input + c * a->input_plane_stride + r * a->width + 2 * x);
-                _mm_prefetch(line, _MM_HINT_T0);
-                _mm_prefetch(line + 60, _MM_HINT_T0);
-            }
-        }
-        // Per kx, the lanes of the two loads (columns 2x+kx-1 ... and 8 further) that lie inside the plane.
-        __m256i masks[6];
-        for (int kx = 0; kx < 3; kx++) {
-            masks[2 * kx] = lanes_inside(2 * x + kx - 1, a->width);
-            masks[2 * kx + 1] = lanes_inside(2 * x + kx + 7, a->width);
-        }
-        // Output channels in blocks of 12, 8, 4 and 1, each block size a constant in its own code.
-        for (ptrdiff_t o = 0; o < a->outputs;) {
-            const ptrdiff_t left = a->outputs - o;
-            const int n = left >= 12 ? 12 : left >= 8 ? 8 : left >= 4 ? 4 : 1;
-            switch (n) {
-            case 12: conv3x3s2_block(a, weights, bias, o, 12, y, x, first, last, masks, out_w); break;
-            case 8: conv3x3s2_block(a, weights, bias, o, 8, y, x, first, last, masks, out_w); break;
-            case 4: conv3x3s2_block(a, weights, bias, o, 4, y, x, first, last, masks, out_w); break;
-            default: conv3x3s2_block(a, weights, bias, o, 1, y, x, first, last, masks, out_w); break;
-            }
-            o += n;
-        }
-    }
-}
+#define SN_CONV3X3S2_UKERNEL sn_f32_conv3x3s2_ukernel_1x8__avx2_fma
+#define SN_CONV3X3S2_MR_ROWS 1
+#define SN_CONV3X3S2_BLOCK(left) ((left) >= 12 ? 12 : (left) >= 8 ? 8 : (left) >= 4 ? 4 : 1)
+#include "templates/f32_conv3x3s2.h"
 
-/// Pooled outputs o .. o+7 of output row y for every channel in the range (the AVX-512 kernel's method with 8
-/// lanes): per input row, two masked loads give columns 2o .. 2o+15 (the padding value outside the plane), whose
-/// even and odd lanes are the window's middle and right columns; its left column is the right one moved up a
-/// lane, with column 2o-1 in lane 0. Whether the window has a row above (`top`) and below (`bottom`) the middle
-/// one are constants at each call, so the rows are straight-line code.
-SN_INLINE void pool_columns(const sn_pool3x3s2_args *a, ptrdiff_t y, ptrdiff_t o, const int is_max, const int top,
-                            const int bottom) {
-    const ptrdiff_t width = a->width, out_w = (width - 1) / 2 + 1;
-    const float pad = is_max ? -__builtin_inff() : 0.0f;
-    const __m256 padding = _mm256_set1_ps(pad);
-    const __m256i m_lo = lanes_inside(2 * o, width), m_hi = lanes_inside(2 * o + 8, width);
-    const __m256 use_lo = _mm256_castsi256_ps(m_lo), use_hi = _mm256_castsi256_ps(m_hi);
-    const __m256i rotate = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
-    const ptrdiff_t middle_row = (2 * y - a->input_row_base) * width;
-    for (ptrdiff_t c = a->channel_begin; c < a->channel_end; c++) {
-        const float *src = a->input + c * a->input_plane_stride + 2 * o + middle_row;
-        __m256 lo = padding, hi = padding, before = padding;
-#pragma clang loop unroll(full)
-        for (int r = 0; r < 3; r++) {
-            if ((r == 0 && !top) || (r == 2 && !bottom)) continue;
-            const float *p = src + (r - 1) * width;
-            const __m256 l = _mm256_blendv_ps(padding, _mm256_maskload_ps(p, m_lo), use_lo);
-            const __m256 h = _mm256_blendv_ps(padding, _mm256_maskload_ps(p + 8, m_hi), use_hi);
-            const __m256 b = _mm256_set1_ps(o > 0 ? p[-1] : pad);
-            if (is_max) {
-                lo = _mm256_max_ps(lo, l); hi = _mm256_max_ps(hi, h); before = _mm256_max_ps(before, b);
-            } else {
-                lo = _mm256_add_ps(lo, l); hi = _mm256_add_ps(hi, h); before = _mm256_add_ps(before, b);
-            }
-        }
-        const __m256 middle = _mm256_castpd_ps(_mm256_permute4x64_pd(  // column 2(o+j)
-            _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)));
-        const __m256 right = _mm256_castpd_ps(_mm256_permute4x64_pd(   // column 2(o+j) + 1
-            _mm256_castps_pd(_mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)));
-        const __m256 left = _mm256_blend_ps(_mm256_permutevar8x32_ps(right, rotate), before, 1);  // column 2(o+j) - 1
-        __m256 v;
-        if (is_max) {
-            v = _mm256_max_ps(_mm256_max_ps(left, middle), right);
-        } else {
-            v = _mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(left, middle), right), _mm256_set1_ps(1.0f / 9.0f));
-        }
-        float *out = a->output + c * a->output_plane_stride + y * out_w + o;
-        if (o + 8 <= out_w) {
-            _mm256_storeu_ps(out, v);
-        } else {
-            _mm256_maskstore_ps(out, lanes_mask(out_w - o), v);
-        }
-    }
-}
-
-
-void sn_f32_pool3x3s2_ukernel_8__avx2_fma(const sn_pool3x3s2_args *args, ptrdiff_t y, ptrdiff_t o, int rows) {
-    SN_LOCAL_ARGS(sn_pool3x3s2_args);
-    SN_POOL_COLUMNS(a, y, o, rows);
-}
+#define SN_POOL_UKERNEL sn_f32_pool3x3s2_ukernel_8__avx2_fma
+#include "templates/f32_pool3x3s2.h"
 
 #pragma clang attribute pop
 #endif

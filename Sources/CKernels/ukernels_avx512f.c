@@ -35,8 +35,9 @@
 #define SN_DENSE_UKERNEL sn_f32_dense_ukernel_4x16__avx512f
 #include "templates/f32_dense.h"
 
-// MARK: - Not from a template yet (their AVX2 and portable counterparts use other algorithms): depthwise in
-// place, stem, pooling.
+// MARK: - Not from a template: the depthwise convolution in place (masked loads stand in for the padding). The AVX2
+// and portable configurations use the padded-plane template instead: this algorithm leans on AVX-512's mask
+// registers and lane shifts, and measured faster than the padded-plane kernel here.
 
 /// Lanes `0 <= start + l < limit` of a 16-float load starting at column `start` of a row `limit` wide.
 SN_INLINE __mmask16 columns_inside(ptrdiff_t start, ptrdiff_t limit) {
@@ -204,163 +205,25 @@ void sn_f32_dwconv3x3_ukernel_chw16__avx512f(const sn_depthwise_args *args) {
     }
 }
 
-/// Output channels o ..< o + n (n a constant at each call) for 16 pixels from column x of `rows` (1 or 2, also a
-/// constant) consecutive output rows from y, window rows `first ... last` (all three for 2 rows). Each of the 9 * C
-/// input vectors (even columns of an input row, from two masked loads: columns outside the plane read as zero,
-/// which is the padding) feeds n FMAs, and each broadcast weight feeds `rows` of them: with 2 x 12 accumulators in
-/// registers the loop issues two thirds of a load per FMA instead of more than one.
-SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, const float *weights, const float *bias, ptrdiff_t o, const int n, ptrdiff_t y, const int rows,
-                               ptrdiff_t x, int first, int last, const __mmask16 *masks, ptrdiff_t out_w) {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const ptrdiff_t width = a->width;
-    const float *w = weights + o;  // advanced by `outputs` per tap: weights are [C][3][3][outputs]
-    __m512 acc[2][12];
-    // Every loop over the block fully unrolled, so that the accumulators are registers, not a stack array.
-#pragma clang loop unroll(full)
-    for (int i = 0; i < rows; i++) {
-#pragma clang loop unroll(full)
-        for (int r = 0; r < n; r++) acc[i][r] = _mm512_set1_ps(bias[o + r]);
-    }
-    for (ptrdiff_t c = 0; c < a->input_channels; c++) {
-        // Input row 2y - 1 + ky, column 2x + kx - 1 of channel c for window tap (ky, kx).
-        const float *base = a->input + c * a->input_plane_stride + (2 * y - 1) * width + 2 * x - 1;
-#pragma clang loop unroll(full)
-        for (int t = 0; t < 9; t++) {
-            const int ky = t / 3, kx = t % 3;
-            if (ky >= first && ky <= last) {
-                __m512 v[2];
-#pragma clang loop unroll(full)
-                for (int i = 0; i < rows; i++) {
-                    const float *p = base + (2 * i + ky) * width + kx;
-                    v[i] = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(masks[2 * kx], p), even,
-                                                  _mm512_maskz_loadu_ps(masks[2 * kx + 1], p + 16));
-                }
-#pragma clang loop unroll(full)
-                for (int r = 0; r < n; r++) {
-                    const __m512 weight = _mm512_set1_ps(w[r]);
-#pragma clang loop unroll(full)
-                    for (int i = 0; i < rows; i++) acc[i][r] = _mm512_fmadd_ps(v[i], weight, acc[i][r]);
-                }
-            }
-            w += a->outputs;
-        }
-    }
-    const __mmask16 keep = columns_inside(x, out_w);
-#pragma clang loop unroll(full)
-    for (int i = 0; i < rows; i++) {
-#pragma clang loop unroll(full)
-        for (int r = 0; r < n; r++) {
-            float *dst = a->output + (o + r) * a->output_plane_stride + (y + i - a->output_row_base) * out_w + x;
-            _mm512_mask_storeu_ps(dst, keep, _mm512_max_ps(acc[i][r], _mm512_setzero_ps()));
-        }
-    }
-}
+// The stem and the pools, from their templates (after columns_inside, which their masks use).
+#define SN_MASK __mmask16
+#define SN_MASK_INSIDE(start, limit) columns_inside((start), (limit))
+#define SN_VLOAD_MASKED_OR(pad, m, p) _mm512_mask_loadu_ps((pad), (m), (p))
+#define SN_VEVEN(lo, hi) \
+    _mm512_permutex2var_ps((lo), _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), (hi))
+#define SN_VODD(lo, hi) \
+    _mm512_permutex2var_ps((lo), _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), (hi))
+#define SN_VSHIFT_IN(v, s) _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(v), _mm512_castps_si512(s), 15))
+#define SN_VMUL(a, b) _mm512_mul_ps((a), (b))
 
-/// `conv3x3s2_block` for `rows` (1 or 2) output rows from y, over all output channels in blocks of 12, 8, 4 and 1.
-SN_INLINE void conv3x3s2_rows(const sn_conv3x3s2_args *a, const float *weights, const float *bias, ptrdiff_t y, const int rows, int first, int last,
-                              ptrdiff_t out_w) {
-    for (ptrdiff_t x = 0; x < out_w; x += 16) {
-        // The input rows the next rows of outputs will add (2y+2r+1 ... 2y+2r+4 for r = rows), fetched while these
-        // compute: the input of a batch is read once, from DRAM, and a band's rows of three channel planes are
-        // more streams than the hardware prefetcher follows.
-        for (ptrdiff_t c = 0; c < a->input_channels; c++) {
-            for (int k = 1; k <= 2 * rows; k++) {
-                const ptrdiff_t r = 2 * y + 2 * rows - 1 + k;
-                if (r < a->height) {
-                    const char *line = (const char *)(a->input + c * a->input_plane_stride + r * a->width + 2 * x);
-                    _mm_prefetch(line, _MM_HINT_T0);
-                    _mm_prefetch(line + 64, _MM_HINT_T0);
-                }
-            }
-        }
-        // Per kx, the lanes of the two loads (columns 2x+kx-1 ... and 16 further) that lie inside the plane.
-        __mmask16 masks[6];
-        for (int kx = 0; kx < 3; kx++) {
-            masks[2 * kx] = columns_inside(2 * x + kx - 1, a->width);
-            masks[2 * kx + 1] = columns_inside(2 * x + kx + 15, a->width);
-        }
-        for (ptrdiff_t o = 0; o < a->outputs;) {
-            // Blocks of 12 when they divide what is left (12, 24, 48 channels), else of 8 (16 = 8 + 8, not 12 + 4).
-            const ptrdiff_t left = a->outputs - o;
-            const int n = left % 12 == 0 ? 12 : left >= 8 ? 8 : left >= 4 ? 4 : 1;
-            switch (n) {
-            case 12: conv3x3s2_block(a, weights, bias, o, 12, y, rows, x, first, last, masks, out_w); break;
-            case 8: conv3x3s2_block(a, weights, bias, o, 8, y, rows, x, first, last, masks, out_w); break;
-            case 4: conv3x3s2_block(a, weights, bias, o, 4, y, rows, x, first, last, masks, out_w); break;
-            default: conv3x3s2_block(a, weights, bias, o, 1, y, rows, x, first, last, masks, out_w); break;
-            }
-            o += n;
-        }
-    }
-}
+// Blocks of 12 when they divide what is left (12, 24, 48 channels), else of 8 (16 = 8 + 8, not 12 + 4).
+#define SN_CONV3X3S2_UKERNEL sn_f32_conv3x3s2_ukernel_2x16__avx512f
+#define SN_CONV3X3S2_MR_ROWS 2
+#define SN_CONV3X3S2_BLOCK(left) ((left) % 12 == 0 ? 12 : (left) >= 8 ? 8 : (left) >= 4 ? 4 : 1)
+#include "templates/f32_conv3x3s2.h"
 
-
-void sn_f32_conv3x3s2_ukernel_2x16__avx512f(const sn_conv3x3s2_args *args, const float *weights, const float *bias,
-                                            ptrdiff_t y, int rows, int first_row, int last_row) {
-    SN_LOCAL_ARGS(sn_conv3x3s2_args);
-    const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
-    // Two rows only where both windows lie wholly inside the plane (the driver's promise).
-    if (rows == 2) {
-        conv3x3s2_rows(a, weights, bias, y, 2, 0, 2, out_w);
-    } else {
-        conv3x3s2_rows(a, weights, bias, y, 1, first_row, last_row, out_w);
-    }
-}
-
-/// Pooled outputs o .. o+15 of one output row for every channel in the range: per input row, two masked loads
-/// give columns 2o .. 2o+31 (the padding value outside the plane), whose even and odd lanes are the window's middle
-/// and right columns; its left column is the right one moved up a lane, with column 2o-1 in lane 0. Channels
-/// innermost, so the masks and row bounds serve them all. Whether the window has a row above (`top`) and below
-/// (`bottom`) the middle one are constants at each call, so the rows are straight-line code: a loop over 2 or 3 rows
-/// was compiled into branches that made this 3-4 times slower.
-SN_INLINE void pool_columns(const sn_pool3x3s2_args *a, ptrdiff_t y, ptrdiff_t o, const int is_max, const int top,
-                            const int bottom) {
-    const ptrdiff_t width = a->width, out_w = (width - 1) / 2 + 1;
-    const float pad = is_max ? -__builtin_inff() : 0.0f;
-    const __m512 padding = _mm512_set1_ps(pad);
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    const __mmask16 m_lo = columns_inside(2 * o, width), m_hi = columns_inside(2 * o + 16, width);
-    const __mmask16 keep = columns_inside(o, out_w);
-    const ptrdiff_t middle_row = (2 * y - a->input_row_base) * width;
-    float *out = a->output + y * out_w + o;
-    for (ptrdiff_t c = a->channel_begin; c < a->channel_end; c++) {
-        const float *rows[3];
-        rows[1] = a->input + c * a->input_plane_stride + 2 * o + middle_row;
-        rows[0] = rows[1] - width;
-        rows[2] = rows[1] + width;
-        __m512 lo = padding, hi = padding, before = padding;
-#pragma clang loop unroll(full)
-        for (int r = 0; r < 3; r++) {
-            if ((r == 0 && !top) || (r == 2 && !bottom)) continue;
-            const float *p = rows[r];
-            const __m512 l = _mm512_mask_loadu_ps(padding, m_lo, p), h = _mm512_mask_loadu_ps(padding, m_hi, p + 16);
-            const __m512 b = _mm512_set1_ps(o > 0 ? p[-1] : pad);
-            if (is_max) {
-                lo = _mm512_max_ps(lo, l); hi = _mm512_max_ps(hi, h); before = _mm512_max_ps(before, b);
-            } else {
-                lo = _mm512_add_ps(lo, l); hi = _mm512_add_ps(hi, h); before = _mm512_add_ps(before, b);
-            }
-        }
-        const __m512 middle = _mm512_permutex2var_ps(lo, even, hi);  // column 2(o+j)
-        const __m512 right = _mm512_permutex2var_ps(lo, odd, hi);    // column 2(o+j) + 1
-        const __m512 left = _mm512_castsi512_ps(                      // column 2(o+j) - 1
-            _mm512_alignr_epi32(_mm512_castps_si512(right), _mm512_castps_si512(before), 15));
-        __m512 v;
-        if (is_max) {
-            v = _mm512_max_ps(_mm512_max_ps(left, middle), right);
-        } else {
-            v = _mm512_mul_ps(_mm512_add_ps(_mm512_add_ps(left, middle), right), _mm512_set1_ps(1.0f / 9.0f));
-        }
-        _mm512_mask_storeu_ps(out + c * a->output_plane_stride, keep, v);
-    }
-}
-
-
-void sn_f32_pool3x3s2_ukernel_16__avx512f(const sn_pool3x3s2_args *args, ptrdiff_t y, ptrdiff_t o, int rows) {
-    SN_LOCAL_ARGS(sn_pool3x3s2_args);
-    SN_POOL_COLUMNS(a, y, o, rows);
-}
+#define SN_POOL_UKERNEL sn_f32_pool3x3s2_ukernel_16__avx512f
+#include "templates/f32_pool3x3s2.h"
 
 #pragma clang attribute pop
 #endif
