@@ -191,10 +191,9 @@ int sn_f32_pool3x3s2(const sn_f32_pool_config *config, const sn_pool3x3s2_args *
         || (a->kind != SN_POOL_MAX && a->kind != SN_POOL_AVERAGE)) {
         return SN_KERNELS_INVALID_ARGUMENT;
     }
-    const ptrdiff_t out_w = (a->width - 1) / 2 + 1;
     for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
         const int rows = (y > 0 ? SN_POOL_ROW_ABOVE : 0) | (2 * y + 1 < a->height ? SN_POOL_ROW_BELOW : 0);
-        for (ptrdiff_t o = 0; o < out_w; o += config->nr) config->ukernel(a, y, o, rows);
+        config->ukernel(a, y, rows);
     }
     return SN_KERNELS_OK;
 }

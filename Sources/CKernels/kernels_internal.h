@@ -38,7 +38,7 @@ void sn_f32_dwconv3x3_ukernel_plane4__generic(const sn_f32_dwconv_plane *plane);
 // templates/f32_conv3x3s2.h, templates/f32_pool3x3s2.h
 void sn_f32_conv3x3s2_ukernel_1x4__generic(const sn_conv3x3s2_args *args, const float *weights, const float *bias,
                                            ptrdiff_t y, int rows, int first_row, int last_row);
-void sn_f32_pool3x3s2_ukernel_4__generic(const sn_pool3x3s2_args *args, ptrdiff_t y, ptrdiff_t o, int rows);
+void sn_f32_pool3x3s2_ukernel_4__generic(const sn_pool3x3s2_args *args, ptrdiff_t y, int rows);
 
 // Every x86 micro-kernel comes from a template but the AVX-512 depthwise (chw16), which works in place.
 #if SN_KERNELS_X86
@@ -48,7 +48,7 @@ void sn_f32_dense_ukernel_4x8__avx2_fma(size_t rows, size_t inputs, const float 
 void sn_f32_dwconv3x3_ukernel_plane8__avx2_fma(const sn_f32_dwconv_plane *plane);
 void sn_f32_conv3x3s2_ukernel_1x8__avx2_fma(const sn_conv3x3s2_args *args, const float *weights, const float *bias,
                                             ptrdiff_t y, int rows, int first_row, int last_row);
-void sn_f32_pool3x3s2_ukernel_8__avx2_fma(const sn_pool3x3s2_args *args, ptrdiff_t y, ptrdiff_t o, int rows);
+void sn_f32_pool3x3s2_ukernel_8__avx2_fma(const sn_pool3x3s2_args *args, ptrdiff_t y, int rows);
 
 void sn_f32_pointwise_ukernel_8x48__avx512f(const sn_f32_pointwise_tile *tile, const sn_f32_pointwise_params *params);
 void sn_f32_dense_ukernel_4x16__avx512f(size_t rows, size_t inputs, const float *input, const float *weights,
@@ -56,7 +56,7 @@ void sn_f32_dense_ukernel_4x16__avx512f(size_t rows, size_t inputs, const float 
 void sn_f32_dwconv3x3_ukernel_chw16__avx512f(const sn_depthwise_args *args);
 void sn_f32_conv3x3s2_ukernel_2x16__avx512f(const sn_conv3x3s2_args *args, const float *weights, const float *bias,
                                             ptrdiff_t y, int rows, int first_row, int last_row);
-void sn_f32_pool3x3s2_ukernel_16__avx512f(const sn_pool3x3s2_args *args, ptrdiff_t y, ptrdiff_t o, int rows);
+void sn_f32_pool3x3s2_ukernel_16__avx512f(const sn_pool3x3s2_args *args, ptrdiff_t y, int rows);
 #endif
 
 // MARK: - Helpers

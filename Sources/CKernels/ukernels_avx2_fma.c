@@ -48,6 +48,7 @@ SN_INLINE float horizontal_sum(__m256 v) {
 #define SN_VREDUCE_ADD(v) horizontal_sum(v)
 #define SN_VLOAD_EVEN(p) load_even(p)
 #define SN_PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
+#define SN_MASKED_STORE_IS_FREE 0
 
 // 2R accumulators, 2 input vectors and a broadcast weight fit the 16 registers.
 #define SN_POINTWISE_UKERNEL sn_f32_pointwise_ukernel_6x16__avx2_fma

@@ -25,6 +25,9 @@
 #define SN_VSTORE_LANES(p, v, n) _mm512_mask_storeu_ps((p), (__mmask16)((1u << (n)) - 1), (v))
 #define SN_VREDUCE_ADD(v) _mm512_reduce_add_ps(v)
 #define SN_PREFETCH(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
+/// Whether a masked store of every lane costs what a plain store costs (the templates then skip the test for a
+/// whole vector).
+#define SN_MASKED_STORE_IS_FREE 1
 
 #define SN_POINTWISE_UKERNEL sn_f32_pointwise_ukernel_8x48__avx512f
 #define SN_POINTWISE_MR 8

@@ -50,6 +50,7 @@ SN_INLINE sn_v4 v4_load_even(const float *p) {
 #define SN_VREDUCE_ADD(v) (((v).x + (v).y) + ((v).z + (v).w))
 #define SN_VLOAD_EVEN(p) v4_load_even(p)
 #define SN_PREFETCH(p) __builtin_prefetch(p)
+#define SN_MASKED_STORE_IS_FREE 0
 
 // 4 x 4 accumulators fill the 16 SSE2 registers' worth the compiler has (it spills a few on x86-64).
 #define SN_POINTWISE_UKERNEL sn_f32_pointwise_ukernel_4x16__generic

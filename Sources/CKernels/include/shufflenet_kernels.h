@@ -412,15 +412,15 @@ typedef struct sn_pool3x3s2_args {
 #define SN_POOL_ROW_ABOVE 1
 #define SN_POOL_ROW_BELOW 2
 
-/// Outputs `o ..< o + nr` (those inside the row) of output row `y`, every channel of the range: `rows` says which
-/// of the window's outer rows lie inside the plane.
-typedef void (*sn_f32_pool_ukernel_fn)(const sn_pool3x3s2_args *args, ptrdiff_t y, ptrdiff_t o, int rows);
+/// Every output of row `y`, every channel of the range, `nr` outputs at a time: `rows` says which of the window's
+/// outer rows lie inside the plane (SN_POOL_ROW_ABOVE | SN_POOL_ROW_BELOW).
+typedef void (*sn_f32_pool_ukernel_fn)(const sn_pool3x3s2_args *args, ptrdiff_t y, int rows);
 
 typedef struct sn_f32_pool_config {
     const char *name;
     sn_cpu_features required;
     sn_f32_pool_ukernel_fn ukernel;
-    /// Outputs of a row per call.
+    /// Outputs of a row per register block.
     int nr;
 } sn_f32_pool_config;
 

@@ -55,10 +55,10 @@ SN_INLINE void conv3x3s2_block(const sn_conv3x3s2_args *a, const float *weights,
         for (int r = 0; r < n; r++) {
             float *dst = a->output + (o + r) * a->output_plane_stride + (y + i - a->output_row_base) * out_w + x;
             const SN_V v = SN_VMAX(acc[i][r], zero);
-            if (keep == SN_LANES) {
-                SN_VSTORE(dst, v);
-            } else {
+            if (SN_MASKED_STORE_IS_FREE || keep < SN_LANES) {
                 SN_VSTORE_LANES(dst, v, keep);
+            } else {
+                SN_VSTORE(dst, v);
             }
         }
     }
