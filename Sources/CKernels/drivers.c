@@ -14,35 +14,10 @@ static int pointwise_args_valid(const sn_pointwise_args *a) {
     return a->epilogue == SN_EPILOGUE_LINEAR || a->epilogue == SN_EPILOGUE_RELU;
 }
 
-/// The panel holding channel `o` (of the group starting at `first`), from `o` to the panel's end or `end`.
-typedef struct panel_rows {
-    const float *weights;
-    ptrdiff_t width;
-    ptrdiff_t rows;
-} panel_rows;
-
-static inline panel_rows panel_rows_at(const sn_packed_weights *w, sn_panel_split split, ptrdiff_t first, ptrdiff_t o,
-                                       ptrdiff_t end) {
-    const ptrdiff_t k = w->inputs, local = o - first, wide_rows = split.wide * (split.narrow + 1);
-    ptrdiff_t start, width;  // the panel's first channel (in the group) and width
-    if (local < wide_rows) {
-        width = split.narrow + 1;
-        start = local / width * width;
-    } else {
-        width = split.narrow;
-        start = wide_rows + (local - wide_rows) / width * width;
-    }
-    const ptrdiff_t lane = local - start;
-    return (panel_rows){
-        .weights = w->weights + (first + start) * k + lane,
-        .width = width,
-        .rows = width - lane < end - o ? width - lane : end - o,
-    };
-}
-
-/// Loop order: groups, then pixel tiles, then panels. A tile of the group's inputs (K planes x tile pixels, about
-/// 24 KB) stays in L1 while every panel of the group uses it, instead of the whole input streaming from L2 once
-/// per panel. A slice of outputs may start inside a panel (threads split the outputs at multiples of 4).
+/// Loop order: groups, then pixel tiles, then (in the micro-kernel) panels. A tile of the group's inputs (K planes x
+/// tile pixels, about 24 KB) stays in L1 while every panel of the group uses it, instead of the whole input
+/// streaming from L2 once per panel. A slice of outputs may start inside a panel (threads split the outputs at
+/// multiples of 4).
 int sn_f32_pointwise(const sn_f32_pointwise_config *config, const sn_packed_weights *packed, const sn_pointwise_args *args) {
     if (config == NULL || config->ukernel == NULL || !pointwise_args_valid(args)) return SN_KERNELS_INVALID_ARGUMENT;
     if (packed == NULL || packed->layout != config->layout) return SN_KERNELS_LAYOUT_MISMATCH;
@@ -81,22 +56,20 @@ int sn_f32_pointwise(const sn_f32_pointwise_config *config, const sn_packed_weig
         for (ptrdiff_t v = 0; v < vectors || (v == 0 && tail > 0); v += tile_vectors) {
             const ptrdiff_t vend = v + tile_vectors < vectors ? v + tile_vectors : vectors;
             const ptrdiff_t p = v * lanes;
-            sn_f32_pointwise_tile t = {
+            const sn_f32_pointwise_tile t = {
                 .input = x + p,
+                .weights = packed->weights + first * k,
+                .bias = packed->bias + first,
+                .output = a->output + first * a->output_plane_stride + p,
+                .residual = residual ? a->residual + first * a->residual_plane_stride + p : NULL,
+                .begin = (size_t)(begin - first),
+                .end = (size_t)(end - first),
+                .panel_narrow = (size_t)split.narrow,
+                .panel_wide = (size_t)split.wide,
                 .vectors = (size_t)(vend - v),
                 .tail = (size_t)(vend == vectors ? tail : 0),
             };
-            for (ptrdiff_t o = begin; o < end;) {
-                const panel_rows w = panel_rows_at(packed, split, first, o, end);
-                t.weights = w.weights;
-                t.panel_width = (size_t)w.width;
-                t.rows = (size_t)w.rows;
-                t.bias = packed->bias + o;
-                t.output = a->output + o * a->output_plane_stride + p;
-                t.residual = residual ? a->residual + o * a->residual_plane_stride + p : NULL;
-                config->ukernel(&t, &params);
-                o += w.rows;
-            }
+            config->ukernel(&t, &params);
         }
     }
     return SN_KERNELS_OK;

@@ -82,6 +82,34 @@ static inline sn_panel_split sn_panel_split_of(ptrdiff_t outputs_per_group, ptrd
     return (sn_panel_split){count, outputs_per_group / count, outputs_per_group % count};
 }
 
+/// The panel holding channel `o` of a group (counted from the group's first channel) packed as `split` says, from `o`
+/// to the panel's end or `end`: its weights for channel `o` (`weights` being the group's panels, `k` inputs), its
+/// width and how many rows from `o` to take.
+typedef struct sn_panel_rows {
+    const float *weights;
+    ptrdiff_t width;
+    ptrdiff_t rows;
+} sn_panel_rows;
+
+static inline sn_panel_rows sn_panel_rows_at(const float *weights, ptrdiff_t k, ptrdiff_t narrow, ptrdiff_t wide,
+                                             ptrdiff_t o, ptrdiff_t end) {
+    const ptrdiff_t wide_rows = wide * (narrow + 1);
+    ptrdiff_t start, width;  // the panel's first channel and width
+    if (o < wide_rows) {
+        width = narrow + 1;
+        start = o / width * width;
+    } else {
+        width = narrow;
+        start = wide_rows + (o - wide_rows) / width * width;
+    }
+    const ptrdiff_t lane = o - start;
+    return (sn_panel_rows){
+        .weights = weights + start * k + lane,
+        .width = width,
+        .rows = width - lane < end - o ? width - lane : end - o,
+    };
+}
+
 /// Declares `a`, a local copy of the argument struct `args`, for the kernel to read instead: vector stores may alias
 /// anything, so every field read through the caller's pointer would be reloaded after every store (measured with
 /// AVX-512: 8% of the 1x1 convolutions' time, 30% of the pools').

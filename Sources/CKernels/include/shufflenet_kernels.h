@@ -147,21 +147,27 @@ typedef enum sn_pointwise_epilogue {
 /// The tallest weight panel any pointwise configuration packs.
 #define SN_POINTWISE_MAX_PANEL_ROWS 8
 
-/// One register tile of a pointwise convolution: output channels `0 ..< rows` of one weight panel (rows <= the
-/// configuration's mr) at `vectors` whole vectors of pixels, then `tail` more pixels (at most the configuration's
-/// `tail_max`) computed as channel lanes. Pointers are already offset to the tile's first channel and pixel.
+/// One pixel tile of one group of a pointwise convolution: the group's output channels `begin ..< end` (counted from
+/// its first channel) at `vectors` whole vectors of pixels, then `tail` more pixels (at most the configuration's
+/// `tail_max`) computed as channel lanes. The micro-kernel walks the group's weight panels over those channels, one
+/// register tile (at most `mr` channels) per panel and block of pixels, as XNNPACK's micro-kernels walk the output
+/// channels themselves: one call per tile, not per panel (a call per panel cost 1%). Pointers are at the group's
+/// first channel and the tile's first pixel.
 typedef struct sn_f32_pointwise_tile {
     const float *input;
-    /// The panel's weights for this tile's first channel: channel `r`'s weight for input `i` at `weights[i * panel_width + r]`.
+    /// The group's packed panels (see `sn_f32_pointwise_pack`): the first `panel_wide` panels are
+    /// `panel_narrow + 1` channels wide, the others `panel_narrow`.
     const float *weights;
     const float *bias;
     float *output;
     /// NULL unless the epilogue adds a residual.
     const float *residual;
-    size_t rows;
+    size_t begin;
+    size_t end;
+    size_t panel_narrow;
+    size_t panel_wide;
     size_t vectors;
     size_t tail;
-    size_t panel_width;
 } sn_f32_pointwise_tile;
 
 /// What stays the same over every tile of one call.

@@ -28,13 +28,23 @@ SN_INLINE void pw_finish(const sn_f32_pointwise_params *a, SN_V v, float *out, c
     SN_VSTORE(out, v);
 }
 
-/// Channels 0 ..< R at P vectors of pixels from `p`, then (TC > 0) at `tail` pixels after them: TC = 1 computes one
-/// tail pixel, TC = 4 computes 4 and stores `tail` of them (the others read the plane's padding). R, P and TC are
-/// constants at every call.
-SN_INLINE void pw_block(const sn_f32_pointwise_params *a, const sn_f32_pointwise_tile *t, ptrdiff_t p, const int R,
-                        const int P, const int TC, int tail) {
+/// Rows of one panel a register tile computes: the panel's weights for its first row (channel `r`'s weight for input
+/// `i` at `weights[i * width + r]`), and that row's bias, output plane and residual plane (NULL without one).
+typedef struct pw_panel {
+    const float *weights;
+    ptrdiff_t width;
+    const float *bias;
+    float *output;
+    const float *residual;
+} pw_panel;
+
+/// Channels 0 ..< R of panel `t` at P vectors of pixels from `p`, then (TC > 0) at `tail` pixels after them: TC = 1
+/// computes one tail pixel, TC = 4 computes 4 and stores `tail` of them (the others read the plane's padding). R, P
+/// and TC are constants at every call.
+SN_INLINE void pw_block(const sn_f32_pointwise_params *a, const float *input, const pw_panel *t, ptrdiff_t p,
+                        const int R, const int P, const int TC, int tail) {
     const ptrdiff_t k = a->inputs, xs = a->input_plane_stride, os = a->output_plane_stride;
-    const ptrdiff_t rs = a->residual_plane_stride, ws = (ptrdiff_t)t->panel_width;
+    const ptrdiff_t rs = a->residual_plane_stride, ws = t->width;
     const float *wp = t->weights;
     SN_V acc[8][4];  // only [R][P] is used: the rest is optimised away
     // The accumulators start at the bias, so the epilogue only adds the residual (if any) and clamps.
@@ -49,7 +59,7 @@ SN_INLINE void pw_block(const sn_f32_pointwise_params *a, const sn_f32_pointwise
 #pragma clang loop unroll(full)
     for (int c = 0; c < TC; c++) tacc[c] = SN_VLOAD_LANES(t->bias, R);
 #endif
-    const float *xp = t->input + p;
+    const float *xp = input + p;
     // The next panel's weights (the ws * k floats after this one) are fetched while this block computes, ws floats
     // per step: weights mostly live in L3 (a layer's can exceed L2), and a block starting on a cold panel would
     // otherwise stall on each of its cache lines.
@@ -105,20 +115,20 @@ SN_INLINE void pw_block(const sn_f32_pointwise_params *a, const sn_f32_pointwise
 
 /// A block of P vectors (a constant) when the tile has that many (dead code otherwise).
 #define SN_PW_BLOCK(P, TC, tail) \
-    do { if ((P) <= SN_POINTWISE_NV) pw_block(a, t, p, R, (P), (TC), (tail)); } while (0)
+    do { if ((P) <= SN_POINTWISE_NV) pw_block(a, input, t, p, R, (P), (TC), (tail)); } while (0)
 
 /// `pw_block` with `tail` (1 ... SN_POINTWISE_TAIL_MAX) tail pixels after P vectors.
 #define SN_PW_TAIL_BLOCK(P) \
     do { if (tail == 1) SN_PW_BLOCK(P, 1, 1); else SN_PW_BLOCK(P, 4, tail); } while (0)
 
-/// R channels (a constant) over the tile's pixels in blocks of NV vectors, then one of what is left; with tail
-/// pixels, the last block takes them.
-SN_INLINE void pw_rows(const sn_f32_pointwise_params *a, const sn_f32_pointwise_tile *t, const int R) {
-    ptrdiff_t n = (ptrdiff_t)t->vectors, p = 0;
-    const int tail = (int)t->tail;
+/// R channels (a constant) of panel `t` over `vectors` vectors of pixels in blocks of NV, then one of what is left;
+/// with `tail` pixels after them, the last block takes them.
+SN_INLINE void pw_rows(const sn_f32_pointwise_params *a, const float *input, const pw_panel *t, ptrdiff_t vectors,
+                       const int tail, const int R) {
+    ptrdiff_t n = vectors, p = 0;
     ptrdiff_t last = n % SN_POINTWISE_NV;
     if (tail > 0 && last == 0 && n >= SN_POINTWISE_NV) last = SN_POINTWISE_NV;
-    for (; n > last; n -= SN_POINTWISE_NV, p += SN_LANES * SN_POINTWISE_NV) pw_block(a, t, p, R, SN_POINTWISE_NV, 0, 0);
+    for (; n > last; n -= SN_POINTWISE_NV, p += SN_LANES * SN_POINTWISE_NV) pw_block(a, input, t, p, R, SN_POINTWISE_NV, 0, 0);
     if (tail == 0) {
         switch (last) {
         case 3: SN_PW_BLOCK(3, 0, 0); break;
@@ -142,21 +152,34 @@ SN_INLINE void pw_rows(const sn_f32_pointwise_params *a, const sn_f32_pointwise_
 /// Every row count up to MR gets its own straight-line code (the accumulators are registers only when R is a
 /// constant).
 #define SN_PW_ROWS(R) \
-    case R: if ((R) <= SN_POINTWISE_MR) pw_rows(&a, &t, (R)); break;
+    case R: if ((R) <= SN_POINTWISE_MR) pw_rows(&a, t.input, &panel, vectors, tail, (R)); break;
 
 void SN_POINTWISE_UKERNEL(const sn_f32_pointwise_tile *tile, const sn_f32_pointwise_params *params) {
     // Local copies: vector stores may alias anything, so fields read through the pointers would be reloaded.
     const sn_f32_pointwise_params a = *params;
     const sn_f32_pointwise_tile t = *tile;
-    switch (t.rows) {
-    SN_PW_ROWS(8)
-    SN_PW_ROWS(7)
-    SN_PW_ROWS(6)
-    SN_PW_ROWS(5)
-    SN_PW_ROWS(4)
-    SN_PW_ROWS(3)
-    SN_PW_ROWS(2)
-    default: pw_rows(&a, &t, 1); break;
+    const ptrdiff_t k = a.inputs, end = (ptrdiff_t)t.end, vectors = (ptrdiff_t)t.vectors;
+    const int tail = (int)t.tail;
+    for (ptrdiff_t o = (ptrdiff_t)t.begin; o < end;) {
+        const sn_panel_rows w = sn_panel_rows_at(t.weights, k, (ptrdiff_t)t.panel_narrow, (ptrdiff_t)t.panel_wide, o, end);
+        const pw_panel panel = {
+            .weights = w.weights,
+            .width = w.width,
+            .bias = t.bias + o,
+            .output = t.output + o * a.output_plane_stride,
+            .residual = t.residual ? t.residual + o * a.residual_plane_stride : NULL,
+        };
+        switch (w.rows) {
+        SN_PW_ROWS(8)
+        SN_PW_ROWS(7)
+        SN_PW_ROWS(6)
+        SN_PW_ROWS(5)
+        SN_PW_ROWS(4)
+        SN_PW_ROWS(3)
+        SN_PW_ROWS(2)
+        default: pw_rows(&a, t.input, &panel, vectors, tail, 1); break;
+        }
+        o += w.rows;
     }
 }
 

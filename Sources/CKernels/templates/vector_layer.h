@@ -19,8 +19,11 @@
 //   SN_VREDUCE_ADD(v)       the sum of the lanes (a float)
 //   SN_VLOAD_EVEN(p)        p[0], p[2], ..., p[2 * SN_LANES - 2] (stride-2 windows; the dwconv plane template only)
 //   SN_PREFETCH(p)          a hint to fetch p's cache line into L1
+//   SN_MASKED_STORE_IS_FREE 1 where SN_VSTORE_LANES of every lane costs what SN_VSTORE costs (AVX-512's masked
+//                           stores): the templates then store every vector masked instead of testing for a partial one
 //
 // Templates: f32_pointwise.h (SN_POINTWISE_UKERNEL, _MR, _NV, _TAIL_MAX), f32_dense.h (SN_DENSE_UKERNEL),
-// f32_dwconv3x3_plane.h (SN_DWCONV_PLANE_UKERNEL). Micro-kernels are named as XNNPACK names them:
+// f32_dwconv3x3_plane.h (SN_DWCONV_PLANE_UKERNEL), f32_conv3x3s2.h and f32_pool3x3s2.h (which also need a few mask
+// and shuffle macros, listed in f32_pool3x3s2.h). Micro-kernels are named as XNNPACK names them:
 // sn_<type>_<family>_ukernel_<tile>__<isa>, e.g. sn_f32_pointwise_ukernel_8x48__avx512f (8 channels x 48 pixels).
 #error "documentation only: include the templates, not this file"
