@@ -28,8 +28,9 @@ let package = Package(
         .target(name: "ShuffleNetImage", dependencies: ["CImageCodecs"]),
         // Reader for PyTorch's torch.save files (legacy pickle stream and zip), no Python needed.
         .target(name: "TorchCheckpoint"),
-        // The hot kernels in C, one variant per instruction set (AVX-512F, AVX2+FMA, portable) chosen at run time,
-        // so that dependents get full speed without any -target-cpu flag.
+        // The hot kernels in C: CPU features probed at run time, per-operator micro-kernel configurations chosen from
+        // them (AVX-512F, AVX2+FMA, portable), one driver per operator, micro-kernels from per-family templates; so
+        // dependents get full speed without any -target-cpu flag.
         .target(name: "CKernels"),
         // Network plan, safetensors weights, kernels. Knows nothing about images or files on disk beyond weights.
         .target(name: "ShuffleNetEngine", dependencies: ["CKernels"]),

@@ -180,12 +180,15 @@ enum BenchReport {
     static func text(_ r: Benchmark.Result) -> String {
         let c = r.configuration
         func ms(_ v: Double) -> String { String(format: "%.3f", v) }
+        let features = KernelVariant.cpuFeatures
         return """
             \(c)
             parameters      \(r.parameters) (\(String(format: "%.2f", Double(r.parameters) / 1e6)) M)
             multiply-adds   \(r.multiplyAdds) (\(String(format: "%.1f", Double(r.multiplyAdds) / 1e6)) M per image)
             batch \(r.settings.batch), threads \(r.settings.threads), \(r.latencies.count) timed runs after \(r.settings.warmup) warm-up
             kernels         \(KernelVariant.summary)
+            cpu features    \(features.enabled)\(features.enabled == features.detected ? "" : " (capped; detected: \(features.detected))")
+            micro-kernels   \(KernelVariant.active.microKernels.joined(separator: " "))
             first run       \(ms(r.firstMilliseconds)) ms
             latency (ms)    min \(ms(r.latencies.first ?? 0))  p50 \(ms(r.percentile(50)))  p90 \(ms(r.percentile(90)))  p99 \(ms(r.percentile(99)))  max \(ms(r.latencies.last ?? 0))  mean \(ms(r.mean))
             throughput      \(String(format: "%.1f", r.imagesPerSecond)) images/s, \(String(format: "%.1f", r.gigaflopsPerSecond)) GFLOP/s (at p50)

@@ -28,8 +28,9 @@ public final class ShuffleNetModel: Sendable {
     /// The kernel variant every layer of this model runs (`KernelVariant.active` outside tests).
     package let kernels: KernelVariant
 
-    /// A model whose layers run `kernels`, which must be supported by this CPU: tests run the whole network on
-    /// every variant this way.
+    /// A model pinned to `kernels` (which must be supported by this CPU): every layer runs that variant's
+    /// configuration set, and the weights are packed for its micro-kernels. Tests run the whole network on every
+    /// variant this way.
     package init(weights: ShuffleNetWeights, inputSize: Int = 224, kernels: KernelVariant) throws(ModelInputError) {
         precondition(kernels.isSupported, "the \(kernels) kernels cannot run on this CPU")
         self.kernels = kernels
@@ -48,7 +49,7 @@ public final class ShuffleNetModel: Sendable {
         }
         let stemFolded = folded("first_conv.0.weight", "first_conv.1", outputs: c.stemChannels)
         stem = StemConvolution(weights: stemFolded.weights, bias: stemFolded.bias, inputChannels: 3,
-                               outputChannels: c.stemChannels)
+                               outputChannels: c.stemChannels, kernels: kernels)
         units = plan.units.map { u in
             let p = "features.\(u.index)"
             let a = folded("\(p).branch_main_1.0.weight", "\(p).branch_main_1.1", outputs: u.bottleneckChannels)
@@ -58,11 +59,11 @@ public final class ShuffleNetModel: Sendable {
             return Unit(
                 plan: u,
                 compress: PointwiseConvolution(weights: a.weights, bias: a.bias, inputChannels: u.inputChannels,
-                                               outputChannels: u.bottleneckChannels, groups: u.firstConvGroups),
+                                               outputChannels: u.bottleneckChannels, groups: u.firstConvGroups, kernels: kernels),
                 depthwise: DepthwiseConvolution3x3(weights: d.weights, bias: d.bias, channels: u.bottleneckChannels,
                                                    stride: u.stride, destinations: shuffle),
                 expand: PointwiseConvolution(weights: e.weights, bias: e.bias, inputChannels: u.bottleneckChannels,
-                                             outputChannels: u.branchChannels, groups: c.groups),
+                                             outputChannels: u.branchChannels, groups: c.groups, kernels: kernels),
                 shortcut: u.stride == 2 ? Pooling.average3x3Stride2(channels: u.inputChannels) : nil)
         }
         classifier = DenseLayer(weights: weights.tensor("classifier.0.weight"),

@@ -37,10 +37,9 @@ import ShuffleNetEngine
                 let linear = ReferenceKernels.convolution(x, channels: inputs, height: 1, width: pixels, weights: w,
                                                           outputChannels: outputs, kernel: 1, stride: 1, padding: 0,
                                                           groups: groups, bias: b).values
-                // Weights packed for every variant's register blocks (8 for AVX-512, 6 for the others), and in single rows.
-                let panelRows = [8, 6, 1][(inPerGroup + outPerGroup + groups) % 3]
+                // Weights packed for the variant's micro-kernel (panels as high as its register tile).
                 let conv = PointwiseConvolution(weights: w, bias: b, inputChannels: inputs, outputChannels: outputs, groups: groups,
-                                                panelRows: panelRows)
+                                                kernels: variant)
                 // A wider input stride than the output's proves the two strides are not mixed up.
                 let input = padded(x, channels: inputs, pixels: pixels, extraStride: 32)
                 let res = padded(residual, channels: outputs, pixels: pixels, extraStride: 16)
@@ -68,7 +67,7 @@ import ShuffleNetEngine
                     default: ReferenceKernels.relu(zip(linear, residual).map { $0 + $1 })
                     }
                     let got = unpadded(out, channels: outputs, pixels: pixels, stride: outStride)
-                    #expect(relativeError(got, expected) < 1e-5, "\(variant) g=\(groups) in=\(inputs) out=\(outputs) \(pixels) pixels panels of \(panelRows) mode \(mode)")
+                    #expect(relativeError(got, expected) < 1e-5, "\(variant) g=\(groups) in=\(inputs) out=\(outputs) \(pixels) pixels mode \(mode)")
                 }
             }
         }
@@ -78,7 +77,8 @@ import ShuffleNetEngine
     func pointwiseLeavesChannelsOutsideItsRangeAlone(variant: KernelVariant) throws {
         try skipUnlessSupported(variant)
         var rng = TestRandom(7)
-        let conv = PointwiseConvolution(weights: rng.array(12 * 6), bias: rng.array(12), inputChannels: 18, outputChannels: 12, groups: 3)
+        let conv = PointwiseConvolution(weights: rng.array(12 * 6), bias: rng.array(12), inputChannels: 18, outputChannels: 12, groups: 3,
+                                        kernels: variant)
         let x = rng.array(18 * 16)
         var out = [Float](repeating: .nan, count: 12 * 16)
         try x.withUnsafeBufferPointer { xp in
@@ -147,7 +147,7 @@ import ShuffleNetEngine
             let reference = ReferenceKernels.relu(ReferenceKernels.convolution(
                 x, channels: inputs, height: height, width: width, weights: w, outputChannels: outputs, kernel: 3, stride: 2,
                 padding: 1, groups: 1, bias: b).values)
-            let conv = StemConvolution(weights: w, bias: b, inputChannels: inputs, outputChannels: outputs)
+            let conv = StemConvolution(weights: w, bias: b, inputChannels: inputs, outputChannels: outputs, kernels: variant)
             let outH = StemConvolution.outputSize(height), outPixels = outH * StemConvolution.outputSize(width)
             let outStride = (outPixels + 15) / 16 * 16 + 16
             var out = [Float](repeating: .nan, count: outputs * outStride)
@@ -184,7 +184,7 @@ import ShuffleNetEngine
             padding: 1, groups: 1, bias: b).values)
         let expected = ReferenceKernels.pool3x3Stride2(conv, channels: outputs, height: convH, width: convW, maximum: true).values
         let poolH = (convH - 1) / 2 + 1, poolW = (convW - 1) / 2 + 1
-        let stem = StemConvolution(weights: w, bias: b, inputChannels: inputs, outputChannels: outputs)
+        let stem = StemConvolution(weights: w, bias: b, inputChannels: inputs, outputChannels: outputs, kernels: variant)
         var pooled = [Float](repeating: .nan, count: outputs * poolH * poolW)
         for bandRows in [0..<3, 3..<7, 7..<poolH] {
             let convRows = max(2 * bandRows.lowerBound - 1, 0)..<min(2 * bandRows.upperBound, convH)
@@ -274,6 +274,64 @@ import ShuffleNetEngine
                 let expected = ReferenceKernels.linear(x, weights: w, outputs: outputs, bias: b)
                 #expect(relativeError(y, expected) < 1e-5, "\(variant) inputs \(inputs) bias \(withBias)")
             }
+        }
+    }
+
+    /// Every variant's configuration set: one micro-kernel per operator, named for the instruction set it needs
+    /// (XNNPACK's naming), and the portable set everywhere. A variant the CPU lacks is a recorded skip.
+    @Test(arguments: KernelVariant.allCases)
+    func everyVariantHasAMicroKernelPerOperator(variant: KernelVariant) throws {
+        try skipUnlessSupported(variant)
+        let names = variant.microKernels
+        #expect(names.count == 5, "\(variant): \(names)")
+        let suffix = switch variant {
+        case .generic: "__generic"
+        case .avx2: "__avx2_fma"
+        case .avx512: "__avx512f"
+        }
+        for name in names {
+            #expect(name.hasPrefix("sn_f32_") && name.contains("_ukernel_") && name.hasSuffix(suffix), "\(variant): \(name)")
+        }
+    }
+
+    /// Weights packed for one variant's register tile are refused by a variant with another (an error, not a
+    /// crash, and nothing written); the same layout runs anywhere.
+    @Test func weightsPackedForAnotherLayoutAreRefused() throws {
+        let variants = KernelVariant.supported
+        if variants.count < 2 {
+            try Test.cancel("one kernel variant on this CPU (\(variants)): no other layout to refuse")
+        }
+        var rng = TestRandom(9)
+        let x = rng.array(6 * 16)
+        for packedFor in variants {
+            let conv = PointwiseConvolution(weights: rng.array(8 * 3), bias: rng.array(8), inputChannels: 6, outputChannels: 8,
+                                            groups: 2, kernels: packedFor)
+            for runOn in variants where runOn != packedFor {
+                var out = [Float](repeating: .nan, count: 8 * 16)
+                let outcome = x.withUnsafeBufferPointer { xp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        Result { () throws(KernelCallError) in
+                            try conv.run(on: runOn, input: xp.baseAddress!, inputPlaneStride: 16, output: op.baseAddress!,
+                                         outputPlaneStride: 16, pixels: 16, epilogue: .relu)
+                        }
+                    }
+                }
+                #expect(throws: KernelCallError.layoutMismatch(runOn, kernel: "pointwise convolution")) { try outcome.get() }
+                #expect(out.allSatisfy { $0.isNaN }, "packed for \(packedFor), run on \(runOn): wrote output")
+            }
+        }
+    }
+
+    /// The CPU features the selection starts from, and the cap `SHUFFLENET_KERNELS` puts on them.
+    @Test func enabledFeaturesAreTheDetectedOnesUnderTheCap() {
+        let (detected, enabled) = KernelVariant.cpuFeatures
+        #expect(!detected.isEmpty && !enabled.isEmpty)
+        let detectedSet = Set(detected.split(separator: " ")), enabledSet = Set(enabled.split(separator: " "))
+        #expect(enabledSet == ["none"] || enabledSet.isSubset(of: detectedSet), "\(enabled) not within \(detected)")
+        if ProcessInfo.processInfo.environment["SHUFFLENET_KERNELS"] == "generic" {
+            #expect(enabled == "none")
+        } else if ProcessInfo.processInfo.environment["SHUFFLENET_KERNELS"] == nil {
+            #expect(enabled == detected)
         }
     }
 

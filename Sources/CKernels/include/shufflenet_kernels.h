@@ -1,46 +1,140 @@
 // The hot loops of the ShuffleNet engine, in C so that they can be compiled for several instruction sets in one
-// binary: each variant is built with a per-function `target(...)` attribute and the fastest one the CPU supports is
-// picked at run time. Swift cannot do this (its SIMD `addingProduct` becomes a call to `fmaf` unless the whole
-// module is built with `-target-cpu`), and a package cannot ask its dependents for compiler flags.
+// binary and picked at run time. Swift cannot do this (its SIMD `addingProduct` becomes a call to `fmaf` unless the
+// whole module is built with `-target-cpu`), and a package cannot ask its dependents for compiler flags.
+//
+// The layer is split the way XNNPACK splits its own (README, "How it is built"):
+//   - CPU features: probed once (`sn_cpu_features_detected`); `SHUFFLENET_KERNELS` caps them.
+//   - Configurations: for each operator, a table of micro-kernel configurations (function pointers, register tile,
+//     packed-weight layout, required features), best first. `sn_f32_kernels_select` takes, per operator, the first
+//     one whose features the CPU has: no global order between instruction sets is needed (AVX-VNNI and AVX-512F,
+//     NEON dotprod and i8mm are just different bits).
+//   - Drivers: one plain-C function per operator (`sn_f32_pointwise`, ...) shared by every instruction set. It
+//     checks the arguments and the packed weights' layout, runs the group / tile / panel loops and calls the
+//     configuration's fixed-tile micro-kernels, which share one signature per family.
+//   - Micro-kernels: named as XNNPACK names them (`sn_f32_pointwise_ukernel_8x48__avx512f`); each family's per-ISA
+//     kernels come from one template body compiled once per instruction set (Sources/CKernels/templates).
+//   - Packed weights: an opaque object carrying its layout; a driver refuses weights packed for another layout.
 //
 // Layout conventions are the engine's (ShuffleNetEngine, whose Kernels/ folder holds the Swift wrappers that call
 // these and the naive reference kernels they are tested against): channel planes of floats, each plane
-// `*_plane_stride` floats apart. Nothing here allocates, and every function is safe to call from several threads at once.
+// `*_plane_stride` floats apart. Only packing allocates, and every function is safe to call from several threads
+// at once.
 #ifndef SHUFFLENET_KERNELS_H
 #define SHUFFLENET_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/// One implementation of every kernel. The numeric values are stable (Swift mirrors them).
+// MARK: - CPU features and caps
+
+/// CPU features the kernels may use, one bit each. A bit is set only when the OS also saves the registers it needs.
+typedef uint32_t sn_cpu_features;
+/// x86-64: AVX2 and FMA3 (Haswell, Zen).
+#define SN_CPU_X86_AVX2_FMA ((sn_cpu_features)1 << 0)
+/// x86-64: AVX-512F (Skylake-SP, Zen 4).
+#define SN_CPU_X86_AVX512F ((sn_cpu_features)1 << 1)
+/// x86-64: AVX-512 VNNI (`vpdpbusd` on zmm; Cascade Lake, Ice Lake, Zen 4).
+#define SN_CPU_X86_AVX512VNNI ((sn_cpu_features)1 << 2)
+/// x86-64: AVX-VNNI (the VEX-encoded 256-bit `vpdpbusd`; Alder Lake, Sapphire Rapids). Not ordered against
+/// AVX-512F: a CPU may have either without the other.
+#define SN_CPU_X86_AVXVNNI ((sn_cpu_features)1 << 3)
+/// arm64: Advanced SIMD (always there on arm64).
+#define SN_CPU_ARM_NEON ((sn_cpu_features)1 << 8)
+/// arm64: SDOT / UDOT.
+#define SN_CPU_ARM_DOTPROD ((sn_cpu_features)1 << 9)
+/// arm64: SMMLA / UMMLA.
+#define SN_CPU_ARM_I8MM ((sn_cpu_features)1 << 10)
+
+/// What this CPU and OS support, probed once (thread-safe).
+sn_cpu_features sn_cpu_features_detected(void);
+
+/// The features the kernels use by default: the detected ones, capped by `SHUFFLENET_KERNELS` when it names a
+/// known cap (see `sn_kernels_requested`).
+sn_cpu_features sn_cpu_features_enabled(void);
+
+/// Writes the names of the bits of `features` ("avx2+fma avx512f avx512vnni"), separated by spaces, into `buffer`
+/// (always NUL-terminated when `size` > 0; "none" for no bits). Returns the length the full text needs.
+size_t sn_cpu_features_describe(sn_cpu_features features, char *buffer, size_t size);
+
+/// The named caps `SHUFFLENET_KERNELS` accepts, in increasing order of what they allow, and the fp32 kernel
+/// configuration set they pin. The numeric values are stable (Swift mirrors them).
 typedef enum sn_kernel_variant {
-    /// Portable C, vectorised by the compiler for the baseline of the target (SSE2 on x86-64, NEON on arm64).
+    /// No optional feature: portable C, vectorised by the compiler for the target's baseline (SSE2 on x86-64,
+    /// NEON on arm64).
     SN_KERNELS_GENERIC = 0,
-    /// 8-lane AVX2 + FMA intrinsics (x86-64 since Haswell / Zen).
+    /// Up to AVX2 + FMA (and AVX-VNNI): 8-lane kernels.
     SN_KERNELS_AVX2 = 1,
-    /// 16-lane AVX-512F intrinsics (x86-64 since Skylake-SP / Zen 4).
+    /// Up to AVX-512F (and every VNNI): 16-lane kernels.
     SN_KERNELS_AVX512 = 2,
 } sn_kernel_variant;
 
-/// Number of variants (for iterating over them).
+/// Number of caps (for iterating over them).
 #define SN_KERNEL_VARIANT_COUNT 3
-
-/// Whether this CPU (and OS: the wide registers must be saved on context switches) can run `variant`.
-int sn_kernels_supported(sn_kernel_variant variant);
-
-/// The variant every non-`_variant` entry point uses: the one `SHUFFLENET_KERNELS` (avx512, avx2 or generic)
-/// names if this CPU supports it, else the fastest supported. Resolved once, on first use; thread-safe.
-sn_kernel_variant sn_kernels_active(void);
-
-/// What `SHUFFLENET_KERNELS` asked for when the active variant was resolved: a variant (>= 0), -1 when the variable
-/// is unset or empty, -2 when its value is not a variant name. Lets callers report a request that was not honoured.
-int sn_kernels_requested(void);
 
 /// "generic", "avx2" or "avx512" (NULL for a value outside the enum).
 const char *sn_kernels_name(sn_kernel_variant variant);
+
+/// The features the cap `variant` allows (NULL-safe: 0 outside the enum).
+sn_cpu_features sn_kernels_cap(sn_kernel_variant variant);
+
+/// The features the cap `variant` needs to mean anything: a cap is supported when the CPU has all of them
+/// (generic needs none; avx2 needs AVX2+FMA; avx512 needs AVX-512F and AVX2+FMA).
+sn_cpu_features sn_kernels_cap_requires(sn_kernel_variant variant);
+
+/// Whether this CPU (and OS) can run the kernels the cap `variant` pins.
+int sn_kernels_supported(sn_kernel_variant variant);
+
+/// The widest cap within the enabled features: the one whose kernels every default call runs. Resolved once.
+sn_kernel_variant sn_kernels_active(void);
+
+/// What `SHUFFLENET_KERNELS` asked for: a cap (>= 0), -1 when the variable is unset or empty, -2 when its value is
+/// not a cap name (it is then ignored). Lets callers report a request that was not honoured.
+int sn_kernels_requested(void);
+
+// MARK: - Return codes
+
+#define SN_KERNELS_OK 0
+/// The configuration asked for cannot run on this CPU (or is not compiled for this architecture).
+#define SN_KERNELS_UNSUPPORTED_VARIANT (-1)
+/// The arguments break the contract below (e.g. a negative pixel count, stride not 1 or 2).
+#define SN_KERNELS_INVALID_ARGUMENT (-2)
+/// The packed weights were packed for another layout (another configuration's register tile), or for another shape.
+#define SN_KERNELS_LAYOUT_MISMATCH (-3)
+/// Packing could not allocate its buffer.
+#define SN_KERNELS_OUT_OF_MEMORY (-4)
+
+// MARK: - Packed weights
+
+/// What a packed-weights object holds, and how. A driver runs only on weights whose layout is its configuration's.
+typedef enum sn_weights_layout {
+    SN_LAYOUT_NONE = 0,
+    /// Grouped 1x1 convolution weights in panels at most `n` output channels high (n = 1 ... 8), then the bias:
+    /// see `sn_f32_pointwise_pack`. The value is `SN_LAYOUT_F32_POINTWISE_PANELS_1 - 1 + n`.
+    SN_LAYOUT_F32_POINTWISE_PANELS_1 = 0x101,
+    SN_LAYOUT_F32_POINTWISE_PANELS_4 = 0x104,
+    SN_LAYOUT_F32_POINTWISE_PANELS_6 = 0x106,
+    SN_LAYOUT_F32_POINTWISE_PANELS_8 = 0x108,
+    /// A 3x3 stride-2 convolution's weights as `[input_channels][3][3][outputs]`, then the bias.
+    SN_LAYOUT_F32_CONV3X3S2_CKKO = 0x201,
+} sn_weights_layout;
+
+/// Packed weights and bias of one layer: opaque, immutable once made, shareable between threads.
+typedef struct sn_packed_weights sn_packed_weights;
+
+/// The layout `packed` was made in (SN_LAYOUT_NONE for NULL).
+sn_weights_layout sn_packed_weights_layout(const sn_packed_weights *packed);
+
+/// Bytes the object holds (header included).
+size_t sn_packed_weights_bytes(const sn_packed_weights *packed);
+
+/// Frees a packed-weights object (NULL is fine).
+void sn_packed_weights_free(sn_packed_weights *packed);
+
+// MARK: - Pointwise (grouped 1x1) convolution
 
 /// What a pointwise convolution does to `bias + sum` before storing it.
 typedef enum sn_pointwise_epilogue {
@@ -50,23 +144,73 @@ typedef enum sn_pointwise_epilogue {
     SN_EPILOGUE_ADD_RESIDUAL_RELU = 2,
 } sn_pointwise_epilogue;
 
+/// The tallest weight panel any pointwise configuration packs.
+#define SN_POINTWISE_MAX_PANEL_ROWS 8
+
+/// One pixel tile of one group of a pointwise convolution: the group's output channels `begin ..< end` (counted from
+/// its first channel) at `vectors` whole vectors of pixels, then `tail` more pixels (at most the configuration's
+/// `tail_max`) computed as channel lanes. The micro-kernel walks the group's weight panels over those channels, one
+/// register tile (at most `mr` channels) per panel and block of pixels, as XNNPACK's micro-kernels walk the output
+/// channels themselves: one call per tile, not per panel (a call per panel cost 1%). Pointers are at the group's
+/// first channel and the tile's first pixel.
+typedef struct sn_f32_pointwise_tile {
+    const float *input;
+    /// The group's packed panels (see `sn_f32_pointwise_pack`): the first `panel_wide` panels are
+    /// `panel_narrow + 1` channels wide, the others `panel_narrow`.
+    const float *weights;
+    const float *bias;
+    float *output;
+    /// NULL unless the epilogue adds a residual.
+    const float *residual;
+    size_t begin;
+    size_t end;
+    size_t panel_narrow;
+    size_t panel_wide;
+    size_t vectors;
+    size_t tail;
+} sn_f32_pointwise_tile;
+
+/// What stays the same over every tile of one call.
+typedef struct sn_f32_pointwise_params {
+    ptrdiff_t inputs;
+    ptrdiff_t input_plane_stride;
+    ptrdiff_t output_plane_stride;
+    ptrdiff_t residual_plane_stride;
+    sn_pointwise_epilogue epilogue;
+} sn_f32_pointwise_params;
+
+typedef void (*sn_f32_pointwise_ukernel_fn)(const sn_f32_pointwise_tile *tile, const sn_f32_pointwise_params *params);
+
+/// How one instruction set runs pointwise convolutions.
+typedef struct sn_f32_pointwise_config {
+    /// XNNPACK-style micro-kernel name, e.g. "sn_f32_pointwise_ukernel_8x48__avx512f".
+    const char *name;
+    /// Features the micro-kernel needs.
+    sn_cpu_features required;
+    sn_f32_pointwise_ukernel_fn ukernel;
+    /// Output channels per register tile (the packed panels' height) and pixels per full register tile.
+    int mr;
+    int nr;
+    /// Floats per vector: pixels are covered by whole vectors (planes have room up to a multiple of 16).
+    int lanes;
+    /// Pixels after the last whole vector computed as channel lanes instead of one more, mostly empty, vector
+    /// (0: always one more vector).
+    int tail_max;
+    sn_weights_layout layout;
+} sn_f32_pointwise_config;
+
 /// A grouped 1x1 convolution (BatchNorm folded in), for output channels `output_begin ..< output_end`:
 ///
 ///     out[o][p] = epilogue(bias[o] + sum_{i < inputs_per_group} W[o][i] * input[group(o) * inputs_per_group + i][p])
 ///
 /// with group(o) = o / outputs_per_group, for pixels `0 ..< pixels` (any count). Every plane (input, output,
-/// residual) must have room for `pixels` rounded up to a multiple of 16 floats: the 8- and 16-lane variants may
-/// compute those padding pixels like real ones (and write them), or leave them alone. `W` is passed packed, see
-/// `sn_pointwise_pack_weights`.
+/// residual) must have room for `pixels` rounded up to a multiple of 16 floats: the kernels may compute those
+/// padding pixels like real ones (and write them), or leave them alone.
 typedef struct sn_pointwise_args {
     const float *input;
     ptrdiff_t input_plane_stride;
     float *output;
     ptrdiff_t output_plane_stride;
-    /// `W` in the panel layout of `sn_pointwise_pack_weights`, packed with `panel_rows`.
-    const float *weights;
-    /// `[outputs]`.
-    const float *bias;
     /// Only read by SN_EPILOGUE_ADD_RESIDUAL_RELU. May be `output` itself (same plane stride): each value is read
     /// before the value at the same place is written, so the sum can replace the residual in place.
     const float *residual;
@@ -77,32 +221,27 @@ typedef struct sn_pointwise_args {
     ptrdiff_t output_end;
     ptrdiff_t pixels;
     sn_pointwise_epilogue epilogue;
-    /// The `panel_rows` the weights were packed with: 1 ... SN_POINTWISE_MAX_PANEL_ROWS. Every variant runs with
-    /// any of them; `sn_pointwise_panel_rows` tells which suits a variant best.
-    ptrdiff_t panel_rows;
 } sn_pointwise_args;
 
-/// The tallest weight panel the pointwise kernels accept.
-#define SN_POINTWISE_MAX_PANEL_ROWS 8
+/// Packs `weights` (`[outputs][inputs_per_group]`, row-major) and `bias` (`[outputs]`) for `config`. Within each
+/// group, output channels form ceil(outputs_per_group / mr) panels as equal as they can be (10 channels in panels of
+/// 8: 5 + 5; 20: 7 + 7 + 6; wider panels first), in channel order; a panel of `n` channels from channel `first`
+/// starts at float `first * inputs_per_group` and stores, for each input `i`, its `n` weights side by side:
+/// `panel[i * n + r] = W[first + r][i]`. A register tile then reads its weights from one stream, and the weights of
+/// its channels for one input are one vector load, which lets a few pixels past the last whole vector be computed
+/// as lanes of one FMA. Sets `*error` (when not NULL) and returns NULL unless `outputs_per_group` divides
+/// `outputs`, the sizes are positive and the configuration's `mr` is 1 ... SN_POINTWISE_MAX_PANEL_ROWS.
+sn_packed_weights *sn_f32_pointwise_pack(const sn_f32_pointwise_config *config, const float *weights, const float *bias,
+                                         ptrdiff_t outputs, ptrdiff_t inputs_per_group, ptrdiff_t outputs_per_group,
+                                         int *error);
 
-/// The panel height `variant`'s register blocks are made for: 8 for AVX-512 (blocks of 8 channels x 48 pixels), 6
-/// for AVX2 (6 x 16), 4 for the portable code (4 x 16). 0 for a value outside the enum.
-ptrdiff_t sn_pointwise_panel_rows(sn_kernel_variant variant);
+/// The driver: checks `args`, the configuration and the packed weights (layout and shape), then runs the
+/// configuration's micro-kernel over every group, pixel tile and panel.
+int sn_f32_pointwise(const sn_f32_pointwise_config *config, const sn_packed_weights *packed, const sn_pointwise_args *args);
 
-/// Packs `W` (`[outputs][inputs_per_group]`, row-major) into `packed` (as many floats). Within each group, output
-/// channels form ceil(outputs_per_group / panel_rows) panels as equal as they can be (10 channels in panels of 8:
-/// 5 + 5; 20: 7 + 7 + 6; wider panels first), in channel order; a panel of `n` channels from channel `first` starts
-/// at `packed + first * inputs_per_group` and stores, for each input `i`, its `n` weights side by side:
-/// `panel[i * n + r] = W[first + r][i]`. A register block then reads its weights from one stream instead of one per
-/// channel, and the weights of its channels for one input are one vector load, which lets a few pixels past the
-/// last multiple of 16 be computed as lanes of one FMA instead of a mostly empty 16-pixel vector per channel.
-/// Returns SN_KERNELS_INVALID_ARGUMENT (packing nothing) unless `outputs_per_group` divides `outputs` and
-/// `panel_rows` is 1 ... SN_POINTWISE_MAX_PANEL_ROWS.
-int sn_pointwise_pack_weights(const float *weights, ptrdiff_t outputs, ptrdiff_t inputs_per_group,
-                              ptrdiff_t outputs_per_group, ptrdiff_t panel_rows, float *packed);
+// MARK: - Depthwise 3x3 convolution
 
-/// Row length, in floats, of the zero-bordered scratch plane for inputs `width` pixels wide: room for the left
-/// border and for the widest read past the last pixel (stride 2 reads 16 outputs x 2 + 2 columns from `2x`).
+/// Row length, in floats, of the zero-bordered scratch plane for inputs `width` pixels wide.
 ptrdiff_t sn_padded_row(ptrdiff_t width);
 
 /// Floats of scratch one `height x width` plane needs (rows of `sn_padded_row(width)`, plus slack after the last).
@@ -115,8 +254,6 @@ void sn_copy_with_zero_border(const float *source, ptrdiff_t height, ptrdiff_t w
 /// A 3x3 depthwise convolution, padding 1, stride 1 or 2 (BatchNorm folded in), for channels
 /// `channel_begin ..< channel_end`. Channel `c` is read from input plane `c` and written, row-major
 /// `output_height x output_width`, to output plane `destinations[c]` (how the channel shuffle is applied).
-/// The portable and AVX2 variants first copy each channel into `scratch` with `sn_copy_with_zero_border`, so their taps
-/// need no bounds checks; the AVX-512 variant reads the planes in place with masked loads and leaves `scratch` alone.
 typedef struct sn_depthwise_args {
     const float *input;
     ptrdiff_t input_plane_stride;
@@ -132,11 +269,45 @@ typedef struct sn_depthwise_args {
     const float *bias;
     ptrdiff_t channel_begin;
     ptrdiff_t channel_end;
-    /// `sn_padded_plane_count(height, width)` floats, owned by the calling thread.
+    /// `sn_padded_plane_count(height, width)` floats, owned by the calling thread (only the padded-plane
+    /// configurations use it).
     float *scratch;
     /// 1 or 2.
     int stride;
 } sn_depthwise_args;
+
+/// One channel, already copied into a zero-bordered scratch plane: `padded[(y + 1) * padded_row + x + 1]` is input
+/// pixel (y, x). Writes `output_height x output_width` floats.
+typedef struct sn_f32_dwconv_plane {
+    const float *padded;
+    ptrdiff_t padded_row;
+    /// The nine taps, row-major.
+    const float *taps;
+    float bias;
+    float *output;
+    ptrdiff_t output_height;
+    ptrdiff_t output_width;
+    int stride;
+} sn_f32_dwconv_plane;
+
+typedef void (*sn_f32_dwconv_plane_ukernel_fn)(const sn_f32_dwconv_plane *plane);
+
+/// A kernel that reads the planes in place (masked loads standing in for the padding) for a range of channels.
+typedef void (*sn_f32_dwconv_chw_ukernel_fn)(const sn_depthwise_args *args);
+
+/// How one instruction set runs depthwise convolutions: exactly one of the two kernels is set.
+typedef struct sn_f32_depthwise_config {
+    const char *name;
+    sn_cpu_features required;
+    /// Per channel on a zero-bordered copy of the plane (the driver copies it into `scratch`).
+    sn_f32_dwconv_plane_ukernel_fn plane_ukernel;
+    /// Every channel of the range in place.
+    sn_f32_dwconv_chw_ukernel_fn chw_ukernel;
+} sn_f32_depthwise_config;
+
+int sn_f32_depthwise3x3(const sn_f32_depthwise_config *config, const sn_depthwise_args *args);
+
+// MARK: - Dense (fully connected) layer
 
 /// A fully connected layer for outputs `output_begin ..< output_end`: `y[o] = bias[o] + sum_i weights[o][i] * x[i]`.
 typedef struct sn_dense_args {
@@ -150,6 +321,21 @@ typedef struct sn_dense_args {
     ptrdiff_t output_begin;
     ptrdiff_t output_end;
 } sn_dense_args;
+
+/// Outputs `0 ..< rows` (rows <= the configuration's mr): `output[r] = (bias ? bias[r] : 0) + weights[r * inputs ...] . input`.
+typedef void (*sn_f32_dense_ukernel_fn)(size_t rows, size_t inputs, const float *input, const float *weights,
+                                        const float *bias, float *output);
+
+typedef struct sn_f32_dense_config {
+    const char *name;
+    sn_cpu_features required;
+    sn_f32_dense_ukernel_fn ukernel;
+    int mr;
+} sn_f32_dense_config;
+
+int sn_f32_dense(const sn_f32_dense_config *config, const sn_dense_args *args);
+
+// MARK: - Stem: dense 3x3 stride-2 convolution
 
 /// A dense (ungrouped) 3x3 convolution with stride 2 and padding 1 over a few input channels, BatchNorm folded
 /// in, ReLU fused: the stem of a network, computed straight from the input planes (no im2col matrix, no padded
@@ -168,11 +354,6 @@ typedef struct sn_conv3x3s2_args {
     /// Planes of `(height - 1) / 2 + 1` rows of `(width - 1) / 2 + 1` floats, `output_plane_stride` floats apart.
     float *output;
     ptrdiff_t output_plane_stride;
-    /// `[input_channels][3][3][outputs]`: for each tap, the weights of all outputs side by side, so a block of
-    /// outputs finds its weights at fixed offsets from one pointer.
-    const float *weights;
-    /// `[outputs]`.
-    const float *bias;
     ptrdiff_t outputs;
     ptrdiff_t row_begin;
     ptrdiff_t row_end;
@@ -180,6 +361,29 @@ typedef struct sn_conv3x3s2_args {
     /// written to a small buffer (0: the planes hold every row).
     ptrdiff_t output_row_base;
 } sn_conv3x3s2_args;
+
+/// Output rows `y ..< y + rows` (rows 1, or up to the configuration's `mr_rows` where every window of them lies
+/// inside the plane) of every output channel, the window's rows `first_row ... last_row` (0 ... 2). `weights` is
+/// `[input_channels][3][3][outputs]`, then `bias` `[outputs]`.
+typedef void (*sn_f32_conv3x3s2_ukernel_fn)(const sn_conv3x3s2_args *args, const float *weights, const float *bias,
+                                            ptrdiff_t y, int rows, int first_row, int last_row);
+
+typedef struct sn_f32_conv3x3s2_config {
+    const char *name;
+    sn_cpu_features required;
+    sn_f32_conv3x3s2_ukernel_fn ukernel;
+    /// Output rows one call may take (1 or 2).
+    int mr_rows;
+    sn_weights_layout layout;
+} sn_f32_conv3x3s2_config;
+
+/// Packs `weights` (`[outputs][input_channels][3][3]`) and `bias` for `config`. NULL (and `*error`) on bad sizes.
+sn_packed_weights *sn_f32_conv3x3s2_pack(const sn_f32_conv3x3s2_config *config, const float *weights, const float *bias,
+                                         ptrdiff_t outputs, ptrdiff_t input_channels, int *error);
+
+int sn_f32_conv3x3s2(const sn_f32_conv3x3s2_config *config, const sn_packed_weights *packed, const sn_conv3x3s2_args *args);
+
+// MARK: - 3x3 stride-2 pooling
 
 /// How a pooling window combines its values.
 typedef enum sn_pool_kind {
@@ -210,26 +414,45 @@ typedef struct sn_pool3x3s2_args {
     sn_pool_kind kind;
 } sn_pool3x3s2_args;
 
-/// Return codes of the entry points.
-#define SN_KERNELS_OK 0
-/// The variant asked for cannot run on this CPU (or is not compiled for this architecture).
-#define SN_KERNELS_UNSUPPORTED_VARIANT (-1)
-/// The arguments break the contract above (e.g. a negative pixel count, stride not 1 or 2).
-#define SN_KERNELS_INVALID_ARGUMENT (-2)
+/// Window rows a pooled output row has besides its middle one (bits of `sn_f32_pool_ukernel_fn`'s `rows`).
+#define SN_POOL_ROW_ABOVE 1
+#define SN_POOL_ROW_BELOW 2
 
-/// The kernels on the active variant.
-int sn_pointwise(const sn_pointwise_args *args);
-int sn_depthwise3x3(const sn_depthwise_args *args);
-int sn_dense(const sn_dense_args *args);
-int sn_conv3x3s2(const sn_conv3x3s2_args *args);
-int sn_pool3x3s2(const sn_pool3x3s2_args *args);
+/// Every output of row `y`, every channel of the range, `nr` outputs at a time: `rows` says which of the window's
+/// outer rows lie inside the plane (SN_POOL_ROW_ABOVE | SN_POOL_ROW_BELOW).
+typedef void (*sn_f32_pool_ukernel_fn)(const sn_pool3x3s2_args *args, ptrdiff_t y, int rows);
 
-/// The kernels on an explicitly chosen variant (tests, benchmarks). Nothing is run when it is unsupported.
-int sn_pointwise_variant(sn_kernel_variant variant, const sn_pointwise_args *args);
-int sn_depthwise3x3_variant(sn_kernel_variant variant, const sn_depthwise_args *args);
-int sn_dense_variant(sn_kernel_variant variant, const sn_dense_args *args);
-int sn_conv3x3s2_variant(sn_kernel_variant variant, const sn_conv3x3s2_args *args);
-int sn_pool3x3s2_variant(sn_kernel_variant variant, const sn_pool3x3s2_args *args);
+typedef struct sn_f32_pool_config {
+    const char *name;
+    sn_cpu_features required;
+    sn_f32_pool_ukernel_fn ukernel;
+    /// Outputs of a row per register block.
+    int nr;
+} sn_f32_pool_config;
+
+int sn_f32_pool3x3s2(const sn_f32_pool_config *config, const sn_pool3x3s2_args *args);
+
+// MARK: - Configuration sets
+
+/// One configuration per operator: what a model runs.
+typedef struct sn_f32_kernel_set {
+    const sn_f32_pointwise_config *pointwise;
+    const sn_f32_depthwise_config *depthwise;
+    const sn_f32_dense_config *dense;
+    const sn_f32_conv3x3s2_config *conv3x3s2;
+    const sn_f32_pool_config *pool;
+} sn_f32_kernel_set;
+
+/// Per operator, the first configuration (best first) whose required features are all in `features`; the
+/// portable ones require none, so every field is set.
+sn_f32_kernel_set sn_f32_kernels_select(sn_cpu_features features);
+
+/// The set the cap `variant` pins: `sn_f32_kernels_select(detected & cap)`. SN_KERNELS_UNSUPPORTED_VARIANT (and
+/// `*set` untouched) when the CPU lacks what the cap needs (`sn_kernels_cap_requires`).
+int sn_f32_kernels_for_variant(sn_kernel_variant variant, sn_f32_kernel_set *set);
+
+/// The set every default call runs: `sn_f32_kernels_select(sn_cpu_features_enabled())`, chosen once.
+const sn_f32_kernel_set *sn_f32_kernels_default(void);
 
 #ifdef __cplusplus
 }

@@ -5,9 +5,10 @@ import CKernels
 /// Channel `c` is written to output plane `destinations[c]`: a depthwise conv treats every channel alike,
 /// so the channel shuffle of the unit (Sec. 3.1) is applied here, by where the result is stored, at no cost.
 ///
-/// The AVX-512 kernel (`sn_depthwise3x3` in CKernels) reads the planes in place, masked loads standing in for the
-/// padding, 16 output pixels per vector; the AVX2 and portable ones first copy each plane into a zero-bordered
-/// scratch plane (hence `scratch`), so that their 9 taps need no bounds checks.
+/// The AVX-512 micro-kernel (`sn_f32_dwconv3x3_ukernel_chw16__avx512f` in CKernels) reads the planes in place, masked
+/// loads standing in for the padding, 16 output pixels per vector; with the AVX2 and portable ones the driver
+/// (`sn_f32_depthwise3x3`) first copies each plane into a zero-bordered scratch plane (hence `scratch`), so that
+/// their 9 taps need no bounds checks.
 package struct DepthwiseConvolution3x3: Sendable {
     package let channels: Int
     package let stride: Int
@@ -44,6 +45,7 @@ package struct DepthwiseConvolution3x3: Sendable {
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, scratch: UnsafeMutablePointer<Float>,
                     channelRange: Range<Int>? = nil) throws(KernelCallError) {
         let name = "3x3 depthwise convolution"
+        let set = try KernelCallError.kernelSet(variant, kernel: name)
         try KernelCallError.require(stride == 1 || stride == 2, kernel: name, "stride \(stride), expected 1 or 2")
         try KernelCallError.require(height >= 1 && width >= 1, kernel: name, "empty \(height)x\(width) input")
         try KernelCallError.require(weights.count == 9 * channels && bias.count == channels && destinations.count == channels,
@@ -66,7 +68,7 @@ package struct DepthwiseConvolution3x3: Sendable {
                     args.weights = w.baseAddress
                     args.bias = b.baseAddress
                     args.destinations = d.baseAddress
-                    return sn_depthwise3x3_variant(variant.cValue, &args)
+                    return sn_f32_depthwise3x3(set.depthwise, &args)
                 }
             }
         }

@@ -7,6 +7,9 @@ package enum KernelCallError: Error, CustomStringConvertible, Equatable {
     /// The kernel's arrays or arguments do not fit together (e.g. fewer weights than the shape needs), so running
     /// it would read or write out of bounds.
     case invalidArguments(kernel: String, reason: String)
+    /// The layer's weights were packed for another variant's micro-kernels (another register tile), so the kernel
+    /// refused to read them.
+    case layoutMismatch(KernelVariant, kernel: String)
 
     package var description: String {
         switch self {
@@ -15,6 +18,8 @@ package enum KernelCallError: Error, CustomStringConvertible, Equatable {
                 + KernelVariant.supported.map(\.rawValue).joined(separator: ", ")
         case .invalidArguments(let kernel, let reason):
             "CKernels (\(kernel)): invalid arguments: \(reason)"
+        case .layoutMismatch(let variant, let kernel):
+            "CKernels (\(kernel)): the weights were not packed for the \(variant) kernels (pack them for that variant)"
         }
     }
 
@@ -23,6 +28,7 @@ package enum KernelCallError: Error, CustomStringConvertible, Equatable {
         switch code {
         case SN_KERNELS_OK: return
         case SN_KERNELS_UNSUPPORTED_VARIANT: throw .unsupportedVariant(variant, kernel: kernel)
+        case SN_KERNELS_LAYOUT_MISMATCH: throw .layoutMismatch(variant, kernel: kernel)
         default: throw .invalidArguments(kernel: kernel, reason: "rejected by the C kernel (code \(code))")
         }
     }
@@ -35,7 +41,7 @@ package enum KernelCallError: Error, CustomStringConvertible, Equatable {
         do {
             try body()
         } catch {
-            preconditionFailure("\(error)")
+            fatalError("\(error)")  // not preconditionFailure: its message is dropped in release builds
         }
     }
 
@@ -46,21 +52,9 @@ package enum KernelCallError: Error, CustomStringConvertible, Equatable {
 }
 
 extension KernelCallError {
-    /// Points `args`' weight and bias fields at `weights` and `bias` for the duration of `call` (a C entry point
-    /// taking the variant and the argument struct), then maps its return code: the hand-off every kernel with
-    /// one weight array and one bias array makes.
-    static func run<Args>(_ args: Args, weights: [Float], at weightsField: WritableKeyPath<Args, UnsafePointer<Float>?>,
-                          bias: [Float], at biasField: WritableKeyPath<Args, UnsafePointer<Float>?>,
-                          on variant: KernelVariant, kernel: String,
-                          _ call: (sn_kernel_variant, UnsafePointer<Args>) -> Int32) throws(KernelCallError) {
-        var args = args
-        let code = weights.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in
-                args[keyPath: weightsField] = w.baseAddress
-                args[keyPath: biasField] = b.baseAddress
-                return withUnsafePointer(to: args) { call(variant.cValue, $0) }
-            }
-        }
-        try check(code, variant: variant, kernel: kernel)
+    /// The configuration set `variant` pins, or `.unsupportedVariant` when this CPU cannot run it.
+    static func kernelSet(_ variant: KernelVariant, kernel: String) throws(KernelCallError) -> sn_f32_kernel_set {
+        guard let set = variant.kernelSet else { throw .unsupportedVariant(variant, kernel: kernel) }
+        return set
     }
 }

@@ -4,7 +4,7 @@ import CKernels
 package enum Pooling {
     /// 3x3 max pool, stride 2, padding 1 (the padding never wins, as in PyTorch), for channels in `channelRange`
     /// and output rows in `rows` (default: all). Input row r of a plane is read at `(r - inputRowBase) * width`, so
-    /// `input` may hold only the rows that `rows` covers. Runs `sn_pool3x3s2` on `KernelVariant.active`.
+    /// `input` may hold only the rows that `rows` covers. Runs `sn_f32_pool3x3s2` on `KernelVariant.active`.
     package static func max3x3Stride2(input: UnsafePointer<Float>, inputPlaneStride: Int, inputRowBase: Int = 0,
                                      channels: Int, height: Int, width: Int, output: UnsafeMutablePointer<Float>,
                                      outputPlaneStride: Int, channelRange: Range<Int>? = nil, rows: Range<Int>? = nil, variant: KernelVariant = .active) {
@@ -24,12 +24,13 @@ package enum Pooling {
                              rows: rows)
     }
 
-    /// A 3x3, stride-2, padding-1 window reduction (`sn_pool3x3s2` in CKernels) on an explicit variant.
+    /// A 3x3, stride-2, padding-1 window reduction (`sn_f32_pool3x3s2` in CKernels) on an explicit variant.
     static func window3x3Stride2(_ kind: sn_pool_kind, on variant: KernelVariant, input: UnsafePointer<Float>,
                                  inputPlaneStride: Int, inputRowBase: Int = 0, height: Int, width: Int,
                                  output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, channels: Range<Int>,
                                  rows: Range<Int>? = nil) throws(KernelCallError) {
         let name = kind == SN_POOL_MAX ? "3x3 max pool" : "3x3 average pool"
+        let set = try KernelCallError.kernelSet(variant, kernel: name)
         try KernelCallError.require(height >= 1 && width >= 1, kernel: name, "empty \(height)x\(width) input")
         let outH = (height - 1) / 2 + 1
         let rows = (rows ?? 0..<outH).clamped(to: 0..<outH)
@@ -46,7 +47,7 @@ package enum Pooling {
         args.row_begin = rows.lowerBound
         args.row_end = rows.upperBound
         args.kind = kind
-        try KernelCallError.check(sn_pool3x3s2_variant(variant.cValue, &args), variant: variant, kernel: name)
+        try KernelCallError.check(sn_f32_pool3x3s2(set.pool, &args), variant: variant, kernel: name)
     }
 
     /// The 3x3, stride-2, padding-1 average pool of the stride-2 shortcut (Fig. 2c), dividing by 9 even at the
@@ -96,6 +97,7 @@ package struct DenseLayer: Sendable {
     package func run(on variant: KernelVariant, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                     outputRange: Range<Int>? = nil) throws(KernelCallError) {
         let name = "dense layer"
+        let set = try KernelCallError.kernelSet(variant, kernel: name)
         try KernelCallError.require(weights.count == inputs * outputs && (bias?.count ?? outputs) == outputs, kernel: name,
                                     "\(weights.count) weights and \(bias?.count ?? 0) biases for \(outputs) outputs x \(inputs) inputs")
         let range = (outputRange ?? 0..<outputs).clamped(to: 0..<outputs)
@@ -107,10 +109,10 @@ package struct DenseLayer: Sendable {
         args.output_end = range.upperBound
         let code = weights.withUnsafeBufferPointer { w in
             args.weights = w.baseAddress
-            guard let bias else { return sn_dense_variant(variant.cValue, &args) }
+            guard let bias else { return sn_f32_dense(set.dense, &args) }
             return bias.withUnsafeBufferPointer { b in
                 args.bias = b.baseAddress
-                return sn_dense_variant(variant.cValue, &args)
+                return sn_f32_dense(set.dense, &args)
             }
         }
         try KernelCallError.check(code, variant: variant, kernel: name)

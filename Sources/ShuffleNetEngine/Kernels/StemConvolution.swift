@@ -10,31 +10,42 @@ package struct StemConvolution: Sendable {
     /// `[outputChannels][inputChannels][3][3]`.
     package let weights: [Float]
     package let bias: [Float]
-    /// `weights` reordered once to `[inputChannels][3][3][outputChannels]`, the layout the kernels read.
-    let packedWeights: [Float]
+    /// The variant whose micro-kernel the weights are packed for.
+    package let kernels: KernelVariant
+    /// `weights` reordered once to `[inputChannels][3][3][outputChannels]` and `bias`, in the packed-weights object
+    /// the kernels read (nil when they do not fit the shape or the CPU cannot run `kernels`).
+    let packed: PackedWeights?
 
-    package init(weights: [Float], bias: [Float], inputChannels: Int, outputChannels: Int) {
+    package init(weights: [Float], bias: [Float], inputChannels: Int, outputChannels: Int, kernels: KernelVariant = .active) {
         self.weights = weights
         self.bias = bias
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
-        let taps = 9 * inputChannels
-        packedWeights = weights.count == outputChannels * taps
-            ? (0..<(taps * outputChannels)).map { i in weights[(i % outputChannels) * taps + i / outputChannels] }
-            : []
+        self.kernels = kernels
+        var packed: PackedWeights?
+        if let set = kernels.kernelSet, inputChannels > 0, outputChannels > 0, weights.count == outputChannels * 9 * inputChannels,
+           bias.count == outputChannels {
+            let pointer = weights.withUnsafeBufferPointer { w in
+                bias.withUnsafeBufferPointer { b in
+                    sn_f32_conv3x3s2_pack(set.conv3x3s2, w.baseAddress, b.baseAddress, outputChannels, inputChannels, nil)
+                }
+            }
+            packed = pointer.map(PackedWeights.init)
+        }
+        self.packed = packed
     }
 
     package static func outputSize(_ n: Int) -> Int { (n - 1) / 2 + 1 }
 
     /// Output rows in `rows` (default: all) of every channel, written as rows of `outputSize(width)` floats into
     /// planes `outputPlaneStride` apart, row y at row `y - outputRowBase` of its plane (so a band of rows can go to
-    /// a small buffer); threads can split the rows. Uses `KernelVariant.active`; arguments that do not fit
+    /// a small buffer); threads can split the rows. Uses the variant the weights were packed for; arguments that do not fit
     /// the convolution stop the program (`KernelCallError.trapOnFailure`; the throwing `run(on:...)` reports them).
     /// `input` holds `inputChannels` planes of `height x width` floats, `inputPlaneStride` apart.
     package func run(input: UnsafePointer<Float>, inputPlaneStride: Int, height: Int, width: Int,
                     output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, rows: Range<Int>? = nil,
-                    outputRowBase: Int = 0, variant: KernelVariant = .active) {
-        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: variant, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
+                    outputRowBase: Int = 0, variant: KernelVariant? = nil) {
+        KernelCallError.trapOnFailure { () throws(KernelCallError) in try run(on: variant ?? kernels, input: input, inputPlaneStride: inputPlaneStride, height: height, width: width,
                  output: output, outputPlaneStride: outputPlaneStride, rows: rows, outputRowBase: outputRowBase) }
     }
 
@@ -43,6 +54,7 @@ package struct StemConvolution: Sendable {
                     width: Int, output: UnsafeMutablePointer<Float>, outputPlaneStride: Int, rows: Range<Int>? = nil,
                     outputRowBase: Int = 0) throws(KernelCallError) {
         let name = "3x3 stride-2 convolution"
+        let set = try KernelCallError.kernelSet(variant, kernel: name)
         try KernelCallError.require(height >= 1 && width >= 1, kernel: name, "empty \(height)x\(width) input")
         try KernelCallError.require(weights.count == outputChannels * inputChannels * 9 && bias.count == outputChannels,
                                     kernel: name, "\(weights.count) weights and \(bias.count) biases for \(outputChannels) outputs x \(inputChannels) inputs x 3 x 3")
@@ -60,8 +72,8 @@ package struct StemConvolution: Sendable {
         args.row_begin = range.lowerBound
         args.row_end = range.upperBound
         args.output_row_base = outputRowBase
-        try KernelCallError.run(args, weights: packedWeights, at: \.weights, bias: bias, at: \.bias, on: variant, kernel: name) {
-            sn_conv3x3s2_variant($0, $1)
-        }
+        guard let packed else { throw .unsupportedVariant(kernels, kernel: name) }
+        let code = withExtendedLifetime(packed) { sn_f32_conv3x3s2(set.conv3x3s2, packed.pointer, &args) }
+        try KernelCallError.check(code, variant: variant, kernel: name)
     }
 }
