@@ -45,7 +45,8 @@ package struct Int8Quantizer {
             progress?(false)
         }
         guard statistics.images > 0 else {
-            throw WeightsError(path: "calibration", "no readable calibration photo (\(paths.count) tried)")
+            let reasons = unreadable.prefix(3).joined(separator: "; ") + (unreadable.count > 3 ? "; ..." : "")
+            throw WeightsError(path: "calibration photos", paths.isEmpty ? "no image files found" : "none of the \(paths.count) could be read (\(reasons))")
         }
         let metadata = classifier.weights.metadata
         var weights = try folded.quantized(statistics: statistics, method: method, metadata: metadata)

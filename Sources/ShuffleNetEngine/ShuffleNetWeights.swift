@@ -182,7 +182,7 @@ public struct ShuffleNetWeights: Sendable {
         let path = file.path
         let meta = file.metadata
         if let precision = meta[MetadataKey.precision], precision != Self.fp32Precision {
-            throw WeightsError(path: path, "metadata precision is \"\(precision)\": not an fp32 weights file (int8 files load as QuantizedWeights)")
+            throw WeightsError(path: path, "metadata precision is \"\(precision)\", not an fp32 weights file: this build reads int8 files only in `inspect` and `quantize --evaluate` (library: QuantizedWeights)")
         }
         let (configuration, epsilon) = try Self.architecture(metadata: meta, path: path)
         var tensors: [String: [Float]] = [:]
