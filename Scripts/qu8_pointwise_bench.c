@@ -1,0 +1,176 @@
+// The int8 pointwise operator at the C level: checks every configuration the CPU runs against a naive twin on odd
+// shapes, then times it against the fp32 pointwise kernel on the real layer shapes of 0.5x g3 and 1x g3 (one
+// thread, interleaved rounds, medians). Build and run (about a minute):
+//
+//   clang -O2 -ISources/CKernels/include -ISources/CKernels Sources/CKernels/*.c Scripts/qu8_pointwise_bench.c \
+//       -lm -o /tmp/qu8_pointwise_bench && /tmp/qu8_pointwise_bench [rounds]
+#include "kernels_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static uint64_t rng = 88172645463325252ull;
+static uint32_t next(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return (uint32_t)rng; }
+
+/// The naive twin: planar thinking on the block layout, the scheme's arithmetic literally.
+static void reference(const uint8_t *x, ptrdiff_t xbs, uint8_t *y, ptrdiff_t ybs, const uint8_t *res, int32_t zr, float sr,
+                      int relu, const int8_t *w, const uint8_t *zin, const float *mult, const float *bias,
+                      const float *scale, const uint8_t *zout, int per_channel, ptrdiff_t groups, ptrdiff_t k,
+                      ptrdiff_t m, ptrdiff_t pixels) {
+    const ptrdiff_t kq = (k + 3) / 4, mp = (m + 3) / 4 * 4;
+    for (ptrdiff_t g = 0; g < groups; g++) {
+        for (ptrdiff_t r = 0; r < m; r++) {
+            const ptrdiff_t o = g * m + r, c = g * mp + r;  // real output, padded channel
+            for (ptrdiff_t p = 0; p < pixels; p++) {
+                int32_t acc = 0;
+                for (ptrdiff_t i = 0; i < k; i++) {
+                    const ptrdiff_t ci = g * kq * 4 + i;
+                    acc += (int32_t)w[o * k + i] * ((int32_t)x[ci / 4 * xbs + 4 * p + ci % 4] - zin[g * k + i]);
+                }
+                float v = fmaf((float)acc, mult[o], bias[o]);
+                if (res) v = fmaf((float)((int32_t)res[c / 4 * ybs + 4 * p + c % 4] - zr), sr, v);
+                if (relu) v = v > 0 ? v : 0;
+                const ptrdiff_t map = per_channel ? o : 0;
+                float q = rintf(v * (1.0f / scale[map])) + (float)zout[map];
+                q = q < 0 ? 0 : q > 255 ? 255 : q;
+                y[c / 4 * ybs + 4 * p + c % 4] = (uint8_t)q;
+            }
+        }
+    }
+}
+
+static int check(const sn_qu8_pointwise_config *cfg, ptrdiff_t groups, ptrdiff_t k, ptrdiff_t m, ptrdiff_t pixels,
+                 int residual, int relu, int per_channel, int worst) {
+    const ptrdiff_t kq = (k + 3) / 4, mp = (m + 3) / 4 * 4, bs = sn_qu8_block_bytes(pixels) + 64;
+    const ptrdiff_t outputs = groups * m;
+    uint8_t *x = malloc((size_t)(groups * kq * bs)), *y = malloc((size_t)(groups * mp / 4 * bs));
+    uint8_t *yr = malloc((size_t)(groups * mp / 4 * bs)), *res = malloc((size_t)(groups * mp / 4 * bs));
+    int8_t *w = malloc((size_t)(outputs * k));
+    uint8_t *zin = malloc((size_t)(groups * k)), *zout = malloc((size_t)outputs);
+    float *mult = malloc(sizeof(float) * (size_t)outputs), *bias = malloc(sizeof(float) * (size_t)outputs);
+    float *scale = malloc(sizeof(float) * (size_t)outputs);
+    for (ptrdiff_t i = 0; i < groups * kq * bs; i++) x[i] = worst ? 255 : (uint8_t)next();
+    for (ptrdiff_t i = 0; i < groups * mp / 4 * bs; i++) res[i] = (uint8_t)next();
+    for (ptrdiff_t i = 0; i < outputs * k; i++) w[i] = worst ? (worst > 0 ? 127 : -127) : (int8_t)(next() % 255 - 127);
+    for (ptrdiff_t i = 0; i < groups * k; i++) zin[i] = worst ? 0 : (uint8_t)next();
+    for (ptrdiff_t o = 0; o < outputs; o++) {
+        zout[o] = (uint8_t)next();
+        mult[o] = worst ? 1e-6f : (float)(next() % 1000 + 1) * 1e-5f / (float)k;
+        bias[o] = (float)((int)(next() % 2001) - 1000) * 0.01f;
+        scale[o] = (float)(next() % 1000 + 1) * 1e-4f;
+    }
+    int err;
+    sn_packed_weights *pk = sn_qu8_pointwise_pack(cfg, w, zin, mult, bias, scale, zout, per_channel, outputs, k, m, &err);
+    if (!pk) { printf("pack failed %d\n", err); return 1; }
+    memset(y, 0xcd, (size_t)(groups * mp / 4 * bs));
+    memcpy(yr, y, (size_t)(groups * mp / 4 * bs));
+    const sn_qu8_pointwise_args a = {x, bs, y, bs, residual ? res : NULL, bs, 17, 0.031f, relu, k, m, 0, groups * mp, pixels};
+    int rc = sn_qu8_pointwise(cfg, pk, &a);
+    reference(x, bs, yr, bs, residual ? res : NULL, 17, 0.031f, relu, w, zin, mult, bias, scale, zout, per_channel, groups, k, m, pixels);
+    int bad = rc != 0;
+    for (ptrdiff_t c = 0; c < groups * mp && !bad; c++) {
+        if (c % mp >= m) continue;
+        for (ptrdiff_t p = 0; p < pixels; p++) {
+            const ptrdiff_t at = c / 4 * bs + 4 * p + c % 4;
+            if (y[at] != yr[at]) { printf("  mismatch c=%td p=%td got %d want %d\n", c, p, y[at], yr[at]); bad = 1; break; }
+        }
+    }
+    if (bad) printf("FAIL %s g=%td k=%td m=%td pixels=%td res=%d relu=%d pc=%d worst=%d rc=%d\n", cfg->name, groups, k, m, pixels, residual, relu, per_channel, worst, rc);
+    sn_packed_weights_free(pk);
+    free(x); free(y); free(yr); free(res); free(w); free(zin); free(zout); free(mult); free(bias); free(scale);
+    return bad;
+}
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
+
+typedef struct shape { const char *name; ptrdiff_t cin, cout, groups, size; } shape;
+
+int main(int argc, char **argv) {
+    const int rounds = argc > 1 ? atoi(argv[1]) : 7;
+    const sn_cpu_features have = sn_cpu_features_detected();
+    int failures = 0, cases = 0;
+    // Correctness: every configuration the CPU runs.
+    for (size_t ci = 0; ci < sn_qu8_pointwise_config_count(); ci++) {
+        const sn_qu8_pointwise_config *cfg = sn_qu8_pointwise_config_at(ci);
+        if ((cfg->required & ~have) != 0) { printf("skip %s (CPU lacks its features)\n", cfg->name); continue; }
+        const ptrdiff_t pixel_counts[] = {1, 7, 49, 196, 3137};
+        const ptrdiff_t gs[] = {1, 2, 3, 4, 8};
+        const ptrdiff_t ks[] = {3, 10, 13, 24}, ms[] = {4, 10, 20, 27};
+        int n = 0;
+        for (int gi = 0; gi < 5; gi++) for (int pi = 0; pi < 5; pi++) for (int ki = 0; ki < 4; ki++) {
+            const ptrdiff_t m = ms[(gi + pi + ki) % 4];
+            const int variant = (gi + pi * 5 + ki) % 8;
+            failures += check(cfg, gs[gi], ks[ki], m, pixel_counts[pi], variant & 1, (variant >> 1) & 1, (variant >> 2) & 1, 0);
+            n++;
+        }
+        failures += check(cfg, 1, 1152, 8, 49, 0, 0, 1, 1);
+        failures += check(cfg, 1, 1152, 8, 49, 0, 0, 1, -1);
+        n += 2;
+        cases += n;
+        printf("%s: %d cases checked\n", cfg->name, n);
+    }
+    printf("correctness: %d cases, %d failures\n", cases, failures);
+    if (failures) return 1;
+    if (rounds == 0) return 0;
+
+    // Speed: the real 1x1 layers of 0.5x g3 and 1x g3 (compress, expand) per unit kind, int8 vs fp32.
+    const shape shapes[] = {
+        // 0.5x g3: stem 12 (24 in 1x), stages 120/240/480 (240/480/960), mid = out/4
+        {"0.5x s2 u0 compress", 12, 30, 1, 56}, {"0.5x s2 u0 expand", 30, 96, 3, 28},
+        {"0.5x s2 compress", 120, 30, 3, 28}, {"0.5x s2 expand", 30, 120, 3, 28},
+        {"0.5x s3 compress", 240, 60, 3, 14}, {"0.5x s3 expand", 60, 240, 3, 14},
+        {"0.5x s4 compress", 480, 120, 3, 7}, {"0.5x s4 expand", 120, 480, 3, 7},
+        {"1x s2 u0 compress", 24, 60, 1, 56}, {"1x s2 u0 expand", 60, 216, 3, 28},
+        {"1x s2 compress", 240, 60, 3, 28}, {"1x s2 expand", 60, 240, 3, 28},
+        {"1x s3 compress", 480, 120, 3, 14}, {"1x s3 expand", 120, 480, 3, 14},
+        {"1x s4 compress", 960, 240, 3, 7}, {"1x s4 expand", 240, 960, 3, 7},
+    };
+    const sn_qu8_pointwise_config *q = sn_qu8_pointwise_select(sn_cpu_features_enabled());
+    const sn_f32_pointwise_config *f = sn_f32_kernels_default()->pointwise;
+    printf("\nint8 %s vs fp32 %s, one thread, %d interleaved rounds, medians\n", q->name, f->name, rounds);
+    printf("| layer | K | M | pixels | MMAC | int8 us | fp32 us | int8 GMAC/s | fp32 GMAC/s | int8/fp32 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        const shape s = shapes[si];
+        const ptrdiff_t k = s.cin / s.groups, m = s.cout / s.groups, pixels = s.size * s.size;
+        const ptrdiff_t kq = (k + 3) / 4, mp = (m + 3) / 4 * 4, bs = sn_qu8_block_bytes(pixels);
+        const ptrdiff_t fstride = (pixels + 15) / 16 * 16;
+        uint8_t *x = aligned_alloc(64, (size_t)(s.groups * kq * bs)), *y = aligned_alloc(64, (size_t)(s.groups * mp / 4 * bs));
+        float *xf = aligned_alloc(64, sizeof(float) * (size_t)(s.cin * fstride)), *yf = aligned_alloc(64, sizeof(float) * (size_t)(s.cout * fstride));
+        int8_t *w = malloc((size_t)(s.cout * k));
+        float *wf = malloc(sizeof(float) * (size_t)(s.cout * k)), *ones = malloc(sizeof(float) * (size_t)s.cout);
+        uint8_t *z = calloc((size_t)s.cin, 1), *zo = calloc((size_t)s.cout, 1);
+        for (ptrdiff_t i = 0; i < s.groups * kq * bs; i++) x[i] = (uint8_t)next();
+        for (ptrdiff_t i = 0; i < s.cin * fstride; i++) xf[i] = (float)(next() % 256);
+        for (ptrdiff_t i = 0; i < s.cout * k; i++) { w[i] = (int8_t)(next() % 255 - 127); wf[i] = w[i]; }
+        for (ptrdiff_t o = 0; o < s.cout; o++) ones[o] = 0.01f;
+        int err;
+        sn_packed_weights *pq = sn_qu8_pointwise_pack(q, w, z, ones, ones, ones, zo, 1, s.cout, k, m, &err);
+        sn_packed_weights *pf = sn_f32_pointwise_pack(f, wf, ones, s.cout, k, m, &err);
+        const sn_qu8_pointwise_args qa = {x, bs, y, bs, NULL, 0, 0, 0, 1, k, m, 0, s.groups * mp, pixels};
+        const sn_pointwise_args fa = {xf, fstride, yf, fstride, NULL, 0, k, m, 0, s.cout, pixels, SN_EPILOGUE_RELU};
+        const double macs = (double)s.cout * k * pixels;
+        const int reps = (int)(1e8 / macs) + 1;
+        double tq[64], tf[64];
+        for (int r = 0; r < rounds; r++) {
+            for (int pass = 0; pass < 2; pass++) {
+                double t0 = now();
+                for (int i = 0; i < reps; i++) {
+                    if (pass == 0) sn_qu8_pointwise(q, pq, &qa); else sn_f32_pointwise(f, pf, &fa);
+                }
+                (pass == 0 ? tq : tf)[r] = (now() - t0) / reps;
+            }
+        }
+        qsort(tq, (size_t)rounds, sizeof(double), cmp);
+        qsort(tf, (size_t)rounds, sizeof(double), cmp);
+        const double mq = tq[rounds / 2], mf = tf[rounds / 2];
+        printf("| %s | %td | %td | %td | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f |\n", s.name, k, m, pixels, macs * 1e-6, mq * 1e6,
+               mf * 1e6, macs / mq * 1e-9, macs / mf * 1e-9, mq / mf);
+        sn_packed_weights_free(pq); sn_packed_weights_free(pf);
+        free(x); free(y); free(xf); free(yf); free(w); free(wf); free(ones); free(z); free(zo);
+    }
+    return 0;
+}

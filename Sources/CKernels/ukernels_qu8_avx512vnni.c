@@ -1,0 +1,60 @@
+// AVX-512 VNNI int8 micro-kernels: 16 pixels per zmm, `vpdpbusd` (u8 x s8, 4 products summed into each int32 lane,
+// exact: no intermediate saturation). Compiled for any x86-64 and only called through a configuration whose
+// required features (AVX-512F + BW + VNNI) the CPU has (configs.c).
+#include "kernels_internal.h"
+
+#if SN_KERNELS_X86
+#include <immintrin.h>
+#include <string.h>
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vnni,avx2,fma"))), apply_to = function)
+
+#define SN_INLINE static inline __attribute__((always_inline))
+
+SN_INLINE int32_t load_quad(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// The int8 vector layer (templates/qu8_pointwise.h).
+#define SN_QI __m512i
+#define SN_QF __m512
+#define SN_QLANES 16
+#define SN_QB 4
+#define SN_QX __m512i
+#define SN_QLOADX(p) _mm512_loadu_si512((const void *)(p))
+#define SN_QW __m512i
+#define SN_QLOADW(p) _mm512_set1_epi32(load_quad(p))
+#define SN_QDOT(acc, x, w) _mm512_dpbusd_epi32((acc), (x), (w))
+#define SN_QZERO() _mm512_setzero_si512()
+#define SN_QSET1_I(x) _mm512_set1_epi32(x)
+#define SN_QADD_I(a, b) _mm512_add_epi32((a), (b))
+#define SN_QSUB_I(a, b) _mm512_sub_epi32((a), (b))
+#define SN_QAND_I(a, b) _mm512_and_si512((a), (b))
+#define SN_QOR3_I(a, b, c) _mm512_ternarylogic_epi32((a), (b), (c), 0xfe)
+#define SN_QOR_I(a, b) _mm512_or_si512((a), (b))
+#define SN_QSLL_8(v) _mm512_slli_epi32((v), 8)
+#define SN_QSLL_16(v) _mm512_slli_epi32((v), 16)
+#define SN_QSLL_24(v) _mm512_slli_epi32((v), 24)
+#define SN_QSRL_8(v) _mm512_srli_epi32((v), 8)
+#define SN_QSRL_16(v) _mm512_srli_epi32((v), 16)
+#define SN_QSRL_24(v) _mm512_srli_epi32((v), 24)
+#define SN_QLOAD_I(p) _mm512_loadu_si512((const void *)(p))
+#define SN_QSTORE_I(p, v) _mm512_storeu_si512((void *)(p), (v))
+#define SN_QCVT_F(i) _mm512_cvtepi32_ps(i)
+#define SN_QSET1_F(x) _mm512_set1_ps(x)
+#define SN_QMUL_F(a, b) _mm512_mul_ps((a), (b))
+#define SN_QMAX_F(a, b) _mm512_max_ps((a), (b))
+#define SN_QMIN_F(a, b) _mm512_min_ps((a), (b))
+#define SN_QFMA_F(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define SN_QCVT_RINT(f) _mm512_cvtps_epi32(f)
+
+// 8 x 3 accumulators, 3 input vectors and a broadcast (embedded in vpdpbusd) of the 32 registers.
+#define SN_QPW_UKERNEL sn_qu8_pointwise_ukernel_8x48__avx512vnni
+#define SN_QPW_MR 8
+#define SN_QPW_NV 3
+#include "templates/qu8_pointwise.h"
+
+#pragma clang attribute pop
+#endif

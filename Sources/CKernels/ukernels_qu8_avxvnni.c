@@ -1,0 +1,60 @@
+// AVX-VNNI int8 micro-kernels (the VEX-encoded 256-bit `vpdpbusd` of Alder Lake and Sapphire Rapids): 8 pixels
+// per ymm, `vpdpbusd` (u8 x s8, 4 products summed into each int32 lane, exact: no intermediate saturation). Compiled for any x86-64 and only called through a configuration whose
+// required features (AVX-VNNI, AVX2 + FMA) the CPU has (configs.c).
+#include "kernels_internal.h"
+
+#if SN_KERNELS_X86 && SN_HAVE_AVXVNNI
+#include <immintrin.h>
+#include <string.h>
+
+#pragma clang attribute push(__attribute__((target("avxvnni,avx2,fma"))), apply_to = function)
+
+#define SN_INLINE static inline __attribute__((always_inline))
+
+SN_INLINE int32_t load_quad(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// The int8 vector layer (templates/qu8_pointwise.h).
+#define SN_QI __m256i
+#define SN_QF __m256
+#define SN_QLANES 8
+#define SN_QB 4
+#define SN_QX __m256i
+#define SN_QLOADX(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define SN_QW __m256i
+#define SN_QLOADW(p) _mm256_set1_epi32(load_quad(p))
+#define SN_QDOT(acc, x, w) _mm256_dpbusd_avx_epi32((acc), (x), (w))
+#define SN_QZERO() _mm256_setzero_si256()
+#define SN_QSET1_I(x) _mm256_set1_epi32(x)
+#define SN_QADD_I(a, b) _mm256_add_epi32((a), (b))
+#define SN_QSUB_I(a, b) _mm256_sub_epi32((a), (b))
+#define SN_QAND_I(a, b) _mm256_and_si256((a), (b))
+#define SN_QOR3_I(a, b, c) _mm256_or_si256(_mm256_or_si256((a), (b)), (c))
+#define SN_QOR_I(a, b) _mm256_or_si256((a), (b))
+#define SN_QSLL_8(v) _mm256_slli_epi32((v), 8)
+#define SN_QSLL_16(v) _mm256_slli_epi32((v), 16)
+#define SN_QSLL_24(v) _mm256_slli_epi32((v), 24)
+#define SN_QSRL_8(v) _mm256_srli_epi32((v), 8)
+#define SN_QSRL_16(v) _mm256_srli_epi32((v), 16)
+#define SN_QSRL_24(v) _mm256_srli_epi32((v), 24)
+#define SN_QLOAD_I(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define SN_QSTORE_I(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
+#define SN_QCVT_F(i) _mm256_cvtepi32_ps(i)
+#define SN_QSET1_F(x) _mm256_set1_ps(x)
+#define SN_QMUL_F(a, b) _mm256_mul_ps((a), (b))
+#define SN_QMAX_F(a, b) _mm256_max_ps((a), (b))
+#define SN_QMIN_F(a, b) _mm256_min_ps((a), (b))
+#define SN_QFMA_F(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define SN_QCVT_RINT(f) _mm256_cvtps_epi32(f)
+
+// 4 x 3 accumulators, 3 input vectors and a broadcast: the 16 registers.
+#define SN_QPW_UKERNEL sn_qu8_pointwise_ukernel_4x24__avxvnni
+#define SN_QPW_MR 4
+#define SN_QPW_NV 3
+#include "templates/qu8_pointwise.h"
+
+#pragma clang attribute pop
+#endif
