@@ -1,6 +1,7 @@
 // The int8 pointwise operator at the C level: checks every configuration the CPU runs against a naive twin on odd
-// shapes, then times it against the fp32 pointwise kernel on the real layer shapes of 0.5x g3 and 1x g3 (one
-// thread, interleaved rounds, medians). Build and run (about a minute):
+// shapes, then times it against the fp32 pointwise kernel on every 1x1 layer of 0.5x g3 and 1x g3 (one thread,
+// interleaved rounds, medians; `x` in the table is how many units have the layer). Random weights and codes: the
+// kernels' time does not depend on the values. Build and run (about a minute):
 //
 //   clang -O2 -ISources/CKernels/include -ISources/CKernels Sources/CKernels/*.c Scripts/qu8_pointwise_bench.c \
 //       -lm -o /tmp/qu8_pointwise_bench && /tmp/qu8_pointwise_bench [rounds]
@@ -117,60 +118,78 @@ int main(int argc, char **argv) {
     if (failures) return 1;
     if (rounds == 0) return 0;
 
-    // Speed: the real 1x1 layers of 0.5x g3 and 1x g3 (compress, expand) per unit kind, int8 vs fp32.
-    const shape shapes[] = {
-        // 0.5x g3: stem 12 (24 in 1x), stages 120/240/480 (240/480/960), mid = out/4
-        {"0.5x s2 u0 compress", 12, 30, 1, 56}, {"0.5x s2 u0 expand", 30, 96, 3, 28},
-        {"0.5x s2 compress", 120, 30, 3, 28}, {"0.5x s2 expand", 30, 120, 3, 28},
-        {"0.5x s3 compress", 240, 60, 3, 14}, {"0.5x s3 expand", 60, 240, 3, 14},
-        {"0.5x s4 compress", 480, 120, 3, 7}, {"0.5x s4 expand", 120, 480, 3, 7},
-        {"1x s2 u0 compress", 24, 60, 1, 56}, {"1x s2 u0 expand", 60, 216, 3, 28},
-        {"1x s2 compress", 240, 60, 3, 28}, {"1x s2 expand", 60, 240, 3, 28},
-        {"1x s3 compress", 480, 120, 3, 14}, {"1x s3 expand", 120, 480, 3, 14},
-        {"1x s4 compress", 960, 240, 3, 7}, {"1x s4 expand", 240, 960, 3, 7},
-    };
+    // Speed: every 1x1 layer of 0.5x g3 and 1x g3 (shapes from the paper's Table 1; the 16 units), int8 against
+    // fp32, with each layer's real epilogue (ReLU; the stride-1 expands add the residual in place, ReLU after).
     const sn_qu8_pointwise_config *q = sn_qu8_pointwise_select(sn_cpu_features_enabled());
     const sn_f32_pointwise_config *f = sn_f32_kernels_default()->pointwise;
     printf("\nint8 %s vs fp32 %s, one thread, %d interleaved rounds, medians\n", q->name, f->name, rounds);
-    printf("| layer | K | M | pixels | MMAC | int8 us | fp32 us | int8 GMAC/s | fp32 GMAC/s | int8/fp32 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
-        const shape s = shapes[si];
-        const ptrdiff_t k = s.cin / s.groups, m = s.cout / s.groups, pixels = s.size * s.size;
-        const ptrdiff_t kq = (k + 3) / 4, mp = (m + 3) / 4 * 4, bs = sn_qu8_block_bytes(pixels);
-        const ptrdiff_t fstride = (pixels + 15) / 16 * 16;
-        uint8_t *x = aligned_alloc(64, (size_t)(s.groups * kq * bs)), *y = aligned_alloc(64, (size_t)(s.groups * mp / 4 * bs));
-        float *xf = aligned_alloc(64, sizeof(float) * (size_t)(s.cin * fstride)), *yf = aligned_alloc(64, sizeof(float) * (size_t)(s.cout * fstride));
-        int8_t *w = malloc((size_t)(s.cout * k));
-        float *wf = malloc(sizeof(float) * (size_t)(s.cout * k)), *ones = malloc(sizeof(float) * (size_t)s.cout);
-        uint8_t *z = calloc((size_t)s.cin, 1), *zo = calloc((size_t)s.cout, 1);
-        for (ptrdiff_t i = 0; i < s.groups * kq * bs; i++) x[i] = (uint8_t)next();
-        for (ptrdiff_t i = 0; i < s.cin * fstride; i++) xf[i] = (float)(next() % 256);
-        for (ptrdiff_t i = 0; i < s.cout * k; i++) { w[i] = (int8_t)(next() % 255 - 127); wf[i] = w[i]; }
-        for (ptrdiff_t o = 0; o < s.cout; o++) ones[o] = 0.01f;
-        int err;
-        sn_packed_weights *pq = sn_qu8_pointwise_pack(q, w, z, ones, ones, ones, zo, 1, s.cout, k, m, &err);
-        sn_packed_weights *pf = sn_f32_pointwise_pack(f, wf, ones, s.cout, k, m, &err);
-        const sn_qu8_pointwise_args qa = {x, bs, y, bs, NULL, 0, 0, 0, 1, k, m, 0, s.groups * mp, pixels};
-        const sn_pointwise_args fa = {xf, fstride, yf, fstride, NULL, 0, k, m, 0, s.cout, pixels, SN_EPILOGUE_RELU};
-        const double macs = (double)s.cout * k * pixels;
-        const int reps = (int)(1e8 / macs) + 1;
-        double tq[64], tf[64];
-        for (int r = 0; r < rounds; r++) {
-            for (int pass = 0; pass < 2; pass++) {
-                double t0 = now();
-                for (int i = 0; i < reps; i++) {
-                    if (pass == 0) sn_qu8_pointwise(q, pq, &qa); else sn_f32_pointwise(f, pf, &fa);
-                }
-                (pass == 0 ? tq : tf)[r] = (now() - t0) / reps;
-            }
+    const struct { const char *name; ptrdiff_t stem, stage[3]; } models[] = {{"0.5x g3", 12, {120, 240, 480}}, {"1x g3", 24, {240, 480, 960}}};
+    const int units[3] = {4, 8, 4};
+    for (int mi = 0; mi < 2; mi++) {
+        shape list[64];
+        int count = 0, repeat[64];
+        ptrdiff_t in = models[mi].stem, size = 56;
+        for (int st = 0; st < 3; st++) {
+            const ptrdiff_t out = models[mi].stage[st], mid = out / 4;
+            list[count] = (shape){"compress, stride 2", in, mid, st == 0 ? 1 : 3, size}; repeat[count++] = 1;
+            size /= 2;
+            list[count] = (shape){"expand, stride 2", mid, out - in, 3, size}; repeat[count++] = 1;
+            list[count] = (shape){"compress", out, mid, 3, size}; repeat[count++] = units[st] - 1;
+            list[count] = (shape){"expand + residual", mid, out, 3, size}; repeat[count++] = units[st] - 1;
+            in = out;
         }
-        qsort(tq, (size_t)rounds, sizeof(double), cmp);
-        qsort(tf, (size_t)rounds, sizeof(double), cmp);
-        const double mq = tq[rounds / 2], mf = tf[rounds / 2];
-        printf("| %s | %td | %td | %td | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f |\n", s.name, k, m, pixels, macs * 1e-6, mq * 1e6,
-               mf * 1e6, macs / mq * 1e-9, macs / mf * 1e-9, mq / mf);
-        sn_packed_weights_free(pq); sn_packed_weights_free(pf);
-        free(x); free(y); free(xf); free(yf); free(w); free(wf); free(ones); free(z); free(zo);
+        printf("\n%s\n| layer | x | K | M | pixels | MMAC | int8 us | fp32 us | int8 GMAC/s | fp32 GMAC/s | int8/fp32 |\n"
+               "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", models[mi].name);
+        double total_q = 0, total_f = 0, total_macs = 0;
+        for (int si = 0; si < count; si++) {
+            const shape s = list[si];
+            const int residual = strstr(s.name, "residual") != NULL;
+            const ptrdiff_t k = s.cin / s.groups, m = s.cout / s.groups, pixels = s.size * s.size;
+            const ptrdiff_t kq = (k + 3) / 4, mp = (m + 3) / 4 * 4, bs = sn_qu8_block_bytes(pixels);
+            const ptrdiff_t fstride = (pixels + 15) / 16 * 16;
+            uint8_t *x = aligned_alloc(64, (size_t)(s.groups * kq * bs)), *y = aligned_alloc(64, (size_t)(s.groups * mp / 4 * bs));
+            float *xf = aligned_alloc(64, sizeof(float) * (size_t)(s.cin * fstride)), *yf = aligned_alloc(64, sizeof(float) * (size_t)(s.cout * fstride));
+            int8_t *w = malloc((size_t)(s.cout * k));
+            float *wf = malloc(sizeof(float) * (size_t)(s.cout * k)), *small = malloc(sizeof(float) * (size_t)s.cout);
+            uint8_t *z = calloc((size_t)s.cin, 1), *zo = calloc((size_t)s.cout, 1);
+            for (ptrdiff_t i = 0; i < s.groups * kq * bs; i++) x[i] = (uint8_t)next();
+            for (ptrdiff_t i = 0; i < s.groups * mp / 4 * bs; i++) y[i] = (uint8_t)next();
+            for (ptrdiff_t i = 0; i < s.cin * fstride; i++) xf[i] = (float)(next() % 256);
+            for (ptrdiff_t i = 0; i < s.cout * fstride; i++) yf[i] = 0.5f;
+            for (ptrdiff_t i = 0; i < s.cout * k; i++) { w[i] = (int8_t)(next() % 255 - 127); wf[i] = w[i]; }
+            for (ptrdiff_t o = 0; o < s.cout; o++) small[o] = 0.01f;
+            int err;
+            sn_packed_weights *pq = sn_qu8_pointwise_pack(q, w, z, small, small, small, zo, !residual, s.cout, k, m, &err);
+            sn_packed_weights *pf = sn_f32_pointwise_pack(f, wf, small, s.cout, k, m, &err);
+            const sn_qu8_pointwise_args qa = {x, bs, y, bs, residual ? y : NULL, bs, 3, 0.01f, 1, k, m, 0, s.groups * mp, pixels};
+            const sn_pointwise_args fa = {xf, fstride, yf, fstride, residual ? yf : NULL, fstride, k, m, 0, s.cout, pixels,
+                                          residual ? SN_EPILOGUE_ADD_RESIDUAL_RELU : SN_EPILOGUE_RELU};
+            const double macs = (double)s.cout * k * pixels;
+            const int reps = (int)(5e7 / macs) + 1;
+            double tq[64], tf[64];
+            for (int r = 0; r < rounds; r++) {
+                for (int pass = 0; pass < 2; pass++) {
+                    double t0 = now();
+                    for (int i = 0; i < reps; i++) {
+                        if (pass == 0) sn_qu8_pointwise(q, pq, &qa); else sn_f32_pointwise(f, pf, &fa);
+                    }
+                    (pass == 0 ? tq : tf)[r] = (now() - t0) / reps;
+                }
+            }
+            qsort(tq, (size_t)rounds, sizeof(double), cmp);
+            qsort(tf, (size_t)rounds, sizeof(double), cmp);
+            const double mq = tq[rounds / 2], mf = tf[rounds / 2];
+            printf("| %s | %d | %td | %td | %td | %.2f | %.1f | %.1f | %.1f | %.1f | %.2f |\n", s.name, repeat[si], k, m, pixels,
+                   macs * 1e-6, mq * 1e6, mf * 1e6, macs / mq * 1e-9, macs / mf * 1e-9, mq / mf);
+            total_q += repeat[si] * mq;
+            total_f += repeat[si] * mf;
+            total_macs += repeat[si] * macs;
+            sn_packed_weights_free(pq); sn_packed_weights_free(pf);
+            free(x); free(y); free(xf); free(yf); free(w); free(wf); free(small); free(z); free(zo);
+        }
+        printf("| **all 1x1 layers of %s** | | | | | %.1f | **%.0f** | **%.0f** | %.1f | %.1f | **%.2f** (%.2fx faster) |\n", models[mi].name,
+               total_macs * 1e-6, total_q * 1e6, total_f * 1e6, total_macs / total_q * 1e-9, total_macs / total_f * 1e-9,
+               total_q / total_f, total_f / total_q);
     }
     return 0;
 }
