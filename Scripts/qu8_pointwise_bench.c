@@ -44,7 +44,7 @@ static void reference(const uint8_t *x, ptrdiff_t xbs, uint8_t *y, ptrdiff_t ybs
 }
 
 static int check(const sn_qu8_pointwise_config *cfg, ptrdiff_t groups, ptrdiff_t k, ptrdiff_t m, ptrdiff_t pixels,
-                 int residual, int relu, int per_channel, int worst) {
+                 int residual, int relu, int per_channel, int worst, int zero_points) {
     const ptrdiff_t kq = (k + 3) / 4, mp = (m + 3) / 4 * 4, bs = sn_qu8_block_bytes(pixels) + 64;
     const ptrdiff_t outputs = groups * m;
     uint8_t *x = malloc((size_t)(groups * kq * bs)), *y = malloc((size_t)(groups * mp / 4 * bs));
@@ -58,7 +58,7 @@ static int check(const sn_qu8_pointwise_config *cfg, ptrdiff_t groups, ptrdiff_t
     for (ptrdiff_t i = 0; i < outputs * k; i++) w[i] = worst ? (worst > 0 ? 127 : -127) : (int8_t)(next() % 255 - 127);
     for (ptrdiff_t i = 0; i < groups * k; i++) zin[i] = worst ? 0 : (uint8_t)next();
     for (ptrdiff_t o = 0; o < outputs; o++) {
-        zout[o] = (uint8_t)next();
+        zout[o] = zero_points ? 0 : (uint8_t)next();
         mult[o] = worst ? 1e-6f : (float)(next() % 1000 + 1) * 1e-5f / (float)k;
         bias[o] = (float)((int)(next() % 2001) - 1000) * 0.01f;
         scale[o] = (float)(next() % 1000 + 1) * 1e-4f;
@@ -68,9 +68,10 @@ static int check(const sn_qu8_pointwise_config *cfg, ptrdiff_t groups, ptrdiff_t
     if (!pk) { printf("pack failed %d\n", err); return 1; }
     memset(y, 0xcd, (size_t)(groups * mp / 4 * bs));
     memcpy(yr, y, (size_t)(groups * mp / 4 * bs));
-    const sn_qu8_pointwise_args a = {x, bs, y, bs, residual ? res : NULL, bs, 17, 0.031f, relu, k, m, 0, groups * mp, pixels};
+    const int32_t zr = zero_points ? 0 : 17;
+    const sn_qu8_pointwise_args a = {x, bs, y, bs, residual ? res : NULL, bs, zr, 0.031f, relu, k, m, 0, groups * mp, pixels};
     int rc = sn_qu8_pointwise(cfg, pk, &a);
-    reference(x, bs, yr, bs, residual ? res : NULL, 17, 0.031f, relu, w, zin, mult, bias, scale, zout, per_channel, groups, k, m, pixels);
+    reference(x, bs, yr, bs, residual ? res : NULL, zr, 0.031f, relu, w, zin, mult, bias, scale, zout, per_channel, groups, k, m, pixels);
     int bad = rc != 0;
     for (ptrdiff_t c = 0; c < groups * mp && !bad; c++) {
         if (c % mp >= m) continue;
@@ -79,7 +80,7 @@ static int check(const sn_qu8_pointwise_config *cfg, ptrdiff_t groups, ptrdiff_t
             if (y[at] != yr[at]) { printf("  mismatch c=%td p=%td got %d want %d\n", c, p, y[at], yr[at]); bad = 1; break; }
         }
     }
-    if (bad) printf("FAIL %s g=%td k=%td m=%td pixels=%td res=%d relu=%d pc=%d worst=%d rc=%d\n", cfg->name, groups, k, m, pixels, residual, relu, per_channel, worst, rc);
+    if (bad) printf("FAIL %s g=%td k=%td m=%td pixels=%td res=%d relu=%d pc=%d worst=%d zp0=%d rc=%d\n", cfg->name, groups, k, m, pixels, residual, relu, per_channel, worst, zero_points, rc);
     sn_packed_weights_free(pk);
     free(x); free(y); free(yr); free(res); free(w); free(zin); free(zout); free(mult); free(bias); free(scale);
     return bad;
@@ -105,11 +106,11 @@ int main(int argc, char **argv) {
         for (int gi = 0; gi < 5; gi++) for (int pi = 0; pi < 5; pi++) for (int ki = 0; ki < 4; ki++) {
             const ptrdiff_t m = ms[(gi + pi + ki) % 4];
             const int variant = (gi + pi * 5 + ki) % 8;
-            failures += check(cfg, gs[gi], ks[ki], m, pixel_counts[pi], variant & 1, (variant >> 1) & 1, (variant >> 2) & 1, 0);
+            failures += check(cfg, gs[gi], ks[ki], m, pixel_counts[pi], variant & 1, (variant >> 1) & 1, (variant >> 2) & 1, 0, (gi + pi + ki) % 2);
             n++;
         }
-        failures += check(cfg, 1, 1152, 8, 49, 0, 0, 1, 1);
-        failures += check(cfg, 1, 1152, 8, 49, 0, 0, 1, -1);
+        failures += check(cfg, 1, 1152, 8, 49, 0, 0, 1, 1, 0);
+        failures += check(cfg, 1, 1152, 8, 49, 0, 0, 1, -1, 0);
         n += 2;
         cases += n;
         printf("%s: %d cases checked\n", cfg->name, n);
@@ -119,7 +120,8 @@ int main(int argc, char **argv) {
     if (rounds == 0) return 0;
 
     // Speed: every 1x1 layer of 0.5x g3 and 1x g3 (shapes from the paper's Table 1; the 16 units), int8 against
-    // fp32, with each layer's real epilogue (ReLU; the stride-1 expands add the residual in place, ReLU after).
+    // fp32, with each layer's real epilogue (ReLU; the stride-1 expands add the residual in place, ReLU after), and the
+    // scheme's zero points (0 after every ReLU).
     const sn_qu8_pointwise_config *q = sn_qu8_pointwise_select(sn_cpu_features_enabled());
     const sn_f32_pointwise_config *f = sn_f32_kernels_default()->pointwise;
     printf("\nint8 %s vs fp32 %s, one thread, %d interleaved rounds, medians\n", q->name, f->name, rounds);
@@ -161,7 +163,7 @@ int main(int argc, char **argv) {
             int err;
             sn_packed_weights *pq = sn_qu8_pointwise_pack(q, w, z, small, small, small, zo, !residual, s.cout, k, m, &err);
             sn_packed_weights *pf = sn_f32_pointwise_pack(f, wf, small, s.cout, k, m, &err);
-            const sn_qu8_pointwise_args qa = {x, bs, y, bs, residual ? y : NULL, bs, 3, 0.01f, 1, k, m, 0, s.groups * mp, pixels};
+            const sn_qu8_pointwise_args qa = {x, bs, y, bs, residual ? y : NULL, bs, 0, 0.01f, 1, k, m, 0, s.groups * mp, pixels};
             const sn_pointwise_args fa = {xf, fstride, yf, fstride, residual ? yf : NULL, fstride, k, m, 0, s.cout, pixels,
                                           residual ? SN_EPILOGUE_ADD_RESIDUAL_RELU : SN_EPILOGUE_RELU};
             const double macs = (double)s.cout * k * pixels;

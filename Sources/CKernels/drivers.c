@@ -210,6 +210,7 @@ int sn_qu8_pointwise(const sn_qu8_pointwise_config *config, const sn_packed_weig
         .residual_zero_point = a->residual_zero_point,
         .residual_scale = a->residual_scale,
         .relu = a->relu != 0,
+        .zero_points_zero = packed->q_zero_out_all_zero && (a->residual == NULL || a->residual_zero_point == 0),
     };
     const ptrdiff_t qb = config->layout == SN_LAYOUT_QU8_POINTWISE_PAIRS16_4 ? 8 : 4;
     for (ptrdiff_t g = a->output_begin / mp; g * mp < a->output_end; g++) {

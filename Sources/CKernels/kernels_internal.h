@@ -38,6 +38,8 @@ struct sn_packed_weights {
     const int32_t *q_zero_out;
     const float *q_low;
     const float *q_high;
+    /// Whether every output zero point is 0.
+    int q_zero_out_all_zero;
 };
 
 /// A packed-weights object with room for `floats` floats after the header (weights, then `outputs` biases).

@@ -195,6 +195,10 @@ sn_packed_weights *sn_qu8_pointwise_pack(const sn_qu8_pointwise_config *config, 
     packed->q_zero_out = zout;
     packed->q_low = low;
     packed->q_high = high;
+    packed->q_zero_out_all_zero = 1;
+    for (ptrdiff_t row = 0; row < rows; row++) {
+        if (zout[row] != 0) packed->q_zero_out_all_zero = 0;
+    }
     if (error) *error = SN_KERNELS_OK;
     return packed;
 }

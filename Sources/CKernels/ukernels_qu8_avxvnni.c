@@ -48,6 +48,15 @@ SN_INLINE int32_t load_quad(const int8_t *p) {
 #define SN_QMAX_F(a, b) _mm256_max_ps((a), (b))
 #define SN_QMIN_F(a, b) _mm256_min_ps((a), (b))
 #define SN_QFMA_F(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+/// Byte n of each 32-bit lane, zero-extended: one in-lane byte shuffle.
+/// (The index is within the 128-bit lane: dword d takes byte 4d + n.)
+#define SN_QBYTE(w, n) _mm256_shuffle_epi8((w), _mm256_set_epi32((int)(0x80808000u | (12u + (unsigned)(n))), (int)(0x80808000u | (8u + (unsigned)(n))), (int)(0x80808000u | (4u + (unsigned)(n))), (int)(0x80808000u | (0u + (unsigned)(n))), (int)(0x80808000u | (12u + (unsigned)(n))), (int)(0x80808000u | (8u + (unsigned)(n))), (int)(0x80808000u | (4u + (unsigned)(n))), (int)(0x80808000u | (0u + (unsigned)(n)))))
+/// Two unsigned-saturating packs give, per 128-bit lane, rows 0-3 of its 4 pixels as bytes (0 ... 255, channel
+/// major); one byte shuffle transposes each lane's 4 x 4 to pixel-major: byte 4p + r <- byte 4r + p.
+#define SN_QPACK4(q0, q1, q2, q3) \
+    _mm256_shuffle_epi8(_mm256_packus_epi16(_mm256_packus_epi32((q0), (q1)), _mm256_packus_epi32((q2), (q3))), \
+                     _mm256_set_epi32(0x0f0b0703, 0x0e0a0602, 0x0d090501, 0x0c080400, 0x0f0b0703, 0x0e0a0602, 0x0d090501, 0x0c080400))
+#define SN_QPACK_SATURATES 1
 #define SN_QCVT_RINT(f) _mm256_cvtps_epi32(f)
 
 // 4 x 3 accumulators, 3 input vectors and a broadcast: the 16 registers.

@@ -71,6 +71,11 @@ SN_INLINE qi4 qf4_rint(qf4 f) {
 #define SN_QMAX_F(a, b) __builtin_elementwise_max((a), (b))
 #define SN_QMIN_F(a, b) __builtin_elementwise_min((a), (b))
 #define SN_QFMA_F(a, b, c) qf4_fma((a), (b), (c))
+/// Byte n of each 32-bit lane (the shifts and ands of the portable layer).
+#define SN_QBYTE(w, n) SN_QAND_I(((n) == 0 ? (w) : (n) == 1 ? SN_QSRL_8(w) : (n) == 2 ? SN_QSRL_16(w) : SN_QSRL_24(w)), SN_QSET1_I(255))
+/// Rows already clamped to 0 ... 255 by the template: shifts and ors.
+#define SN_QPACK4(q0, q1, q2, q3) SN_QOR_I(SN_QOR3_I((q0), SN_QSLL_8(q1), SN_QSLL_16(q2)), SN_QSLL_24(q3))
+#define SN_QPACK_SATURATES 0
 #define SN_QCVT_RINT(f) qf4_rint(f)
 
 #define SN_QPW_UKERNEL sn_qu8_pointwise_ukernel_4x8__generic

@@ -331,6 +331,8 @@ typedef struct sn_qu8_pointwise_params {
     int32_t residual_zero_point;
     float residual_scale;
     int relu;
+    /// Every output zero point is 0, and so is the residual's when there is one (set by the driver).
+    int zero_points_zero;
 } sn_qu8_pointwise_params;
 
 typedef void (*sn_qu8_pointwise_ukernel_fn)(const sn_qu8_pointwise_tile *tile, const sn_qu8_pointwise_params *params);
