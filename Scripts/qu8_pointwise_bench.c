@@ -5,6 +5,17 @@
 //
 //   clang -O2 -ISources/CKernels/include -ISources/CKernels Sources/CKernels/*.c Scripts/qu8_pointwise_bench.c \
 //       -lm -o /tmp/qu8_pointwise_bench && /tmp/qu8_pointwise_bench [rounds]
+//
+// rounds 0: correctness only. On a CPU with AVX-512 VNNI but not AVX-VNNI, the AVX-VNNI micro-kernel (4x24) can
+// still be checked through a stand-in: the same file with its VEX `vpdpbusd` swapped for the EVEX ymm form (same
+// semantics, AVX512VL), which this harness runs when built with it:
+//
+//   sed -e 's/target("avxvnni,avx2,fma")/target("avx512vnni,avx512vl,avx2,fma")/' \
+//       -e 's/_mm256_dpbusd_avx_epi32/_mm256_dpbusd_epi32/' -e 's/__avxvnni\b/__avxvnni_evex/' \
+//       -e 's/SN_KERNELS_X86 \&\& SN_HAVE_AVXVNNI/SN_KERNELS_X86/' \
+//       Sources/CKernels/ukernels_qu8_avxvnni.c > /tmp/ukernels_qu8_avxvnni_evex.c
+//   clang -O2 -DSN_QU8_EVEX_STANDIN -ISources/CKernels/include -ISources/CKernels Sources/CKernels/*.c \
+//       /tmp/ukernels_qu8_avxvnni_evex.c Scripts/qu8_pointwise_bench.c -lm -o /tmp/qu8_pointwise_bench
 #include "kernels_internal.h"
 
 #include <math.h>
@@ -86,6 +97,13 @@ static int check(const sn_qu8_pointwise_config *cfg, ptrdiff_t groups, ptrdiff_t
     return bad;
 }
 
+#ifdef SN_QU8_EVEX_STANDIN
+void sn_qu8_pointwise_ukernel_4x24__avxvnni_evex(const sn_qu8_pointwise_tile *tile, const sn_qu8_pointwise_params *params);
+static const sn_qu8_pointwise_config evex_standin = {"sn_qu8_pointwise_ukernel_4x24__avxvnni_evex (stand-in)",
+    SN_CPU_X86_AVX512VNNI | SN_CPU_X86_AVX512F, sn_qu8_pointwise_ukernel_4x24__avxvnni_evex, .mr = 4, .nr = 24, .lanes = 8,
+    .layout = SN_LAYOUT_QU8_POINTWISE_QUADS_4};
+#endif
+
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
 
@@ -96,8 +114,17 @@ int main(int argc, char **argv) {
     const sn_cpu_features have = sn_cpu_features_detected();
     int failures = 0, cases = 0;
     // Correctness: every configuration the CPU runs.
-    for (size_t ci = 0; ci < sn_qu8_pointwise_config_count(); ci++) {
+#ifdef SN_QU8_EVEX_STANDIN
+    const size_t configs = sn_qu8_pointwise_config_count() + 1;
+#else
+    const size_t configs = sn_qu8_pointwise_config_count();
+#endif
+    for (size_t ci = 0; ci < configs; ci++) {
+#ifdef SN_QU8_EVEX_STANDIN
+        const sn_qu8_pointwise_config *cfg = ci < sn_qu8_pointwise_config_count() ? sn_qu8_pointwise_config_at(ci) : &evex_standin;
+#else
         const sn_qu8_pointwise_config *cfg = sn_qu8_pointwise_config_at(ci);
+#endif
         if ((cfg->required & ~have) != 0) { printf("skip %s (CPU lacks its features)\n", cfg->name); continue; }
         const ptrdiff_t pixel_counts[] = {1, 7, 49, 196, 3137};
         const ptrdiff_t gs[] = {1, 2, 3, 4, 8};

@@ -2,8 +2,9 @@
 // `vpmaddubsw`: it adds two u8 x s8 products into a *saturating* int16, and 255 * 127 * 2 = 64770 does saturate on
 // real data (Scripts/int8_study.md: 0.5x g8 agreed with fp32 on 13 of 50 photos that way). Here each quad of u8
 // inputs is split into its even and odd bytes, zero-extended to int16 (one `and`, one 16-bit shift), and
-// `vpmaddwd` against the (w0, w2) and (w1, w3) int16 pairs of the packed weights gives exact int32 sums. Compiled for any x86-64 and only called through a configuration whose
-// required features (AVX2 + FMA) the CPU has (configs.c).
+// `vpmaddwd` against the (w0, w2) and (w1, w3) int16 pairs of the packed weights gives exact int32 sums.
+// Compiled for any x86-64 and only called through a configuration whose required features (AVX2 + FMA) the CPU
+// has (configs.c).
 #include "kernels_internal.h"
 
 #if SN_KERNELS_X86

@@ -1,6 +1,8 @@
 // AVX-VNNI int8 micro-kernels (the VEX-encoded 256-bit `vpdpbusd` of Alder Lake and Sapphire Rapids): 8 pixels
-// per ymm, `vpdpbusd` (u8 x s8, 4 products summed into each int32 lane, exact: no intermediate saturation). Compiled for any x86-64 and only called through a configuration whose
-// required features (AVX-VNNI, AVX2 + FMA) the CPU has (configs.c).
+// per ymm, `vpdpbusd` (u8 x s8, 4 products summed into each int32 lane, exact: no intermediate saturation).
+// Compiled for any x86-64 (when the compiler knows the target) and only called through a configuration whose
+// required features (AVX-VNNI, AVX2 + FMA) the CPU has (configs.c). Not run on the development machine (AVX-512
+// VNNI without AVX-VNNI): Scripts/qu8_pointwise_bench.c checks this file through an EVEX stand-in there.
 #include "kernels_internal.h"
 
 #if SN_KERNELS_X86 && SN_HAVE_AVXVNNI
