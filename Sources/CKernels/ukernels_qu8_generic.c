@@ -36,8 +36,12 @@ SN_INLINE qf4 qf4_fma(qf4 a, qf4 b, qf4 c) {
     return (qf4){fmaf(a.x, b.x, c.x), fmaf(a.y, b.y, c.y), fmaf(a.z, b.z, c.z), fmaf(a.w, b.w, c.w)};
 }
 
+/// rint (half to even, the default rounding mode) of values the template has clamped to -255 ... 255: adding and
+/// subtracting 1.5 * 2^23 leaves the float's integer part rounded by the addition itself (exact for |f| < 2^22),
+/// with no library call where the baseline has no rounding instruction (x86-64's SSE2).
 SN_INLINE qi4 qf4_rint(qf4 f) {
-    return (qi4){(int32_t)rintf(f.x), (int32_t)rintf(f.y), (int32_t)rintf(f.z), (int32_t)rintf(f.w)};
+    const qf4 magic = (qf4)(12582912.0f);
+    return __builtin_convertvector((f + magic) - magic, qi4);
 }
 
 // The int8 vector layer (templates/qu8_pointwise.h).

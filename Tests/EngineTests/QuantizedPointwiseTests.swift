@@ -119,6 +119,32 @@ import ShuffleNetEngine
         #expect(Array(out[0..<4]) == [53, 53, 53, 53])
     }
 
+    /// Threads split the outputs at multiples of 4, so a slice may start inside an 8-row panel: slices run one by
+    /// one give what one call gives.
+    @Test(arguments: QuantizedPointwiseKernel.all)
+    func outputSlicesComposeToTheWholeLayer(kernel: QuantizedPointwiseKernel) throws {
+        try Self.skipUnlessSupported(kernel)
+        var rng = Bytes(state: 5)
+        let groups = 2, k = 13, m = 20, pixels = 61, outputs = groups * m  // 20 rows: panels of 8, 8 and 4
+        let x = rng.codes(groups * k * pixels), w = rng.weights(outputs * k), zin = rng.codes(groups * k)
+        let multipliers = (0..<outputs).map { _ in Float(rng.next() % 1000 + 1) * 1e-5 / Float(k) }
+        let bias = (0..<outputs).map { _ in Float(Int(rng.next() % 2001) - 1000) * 0.01 }
+        let expected = ReferenceKernels.quantizedPointwise(x, pixels: pixels, weights: w, inputZeroPoints: zin, multipliers: multipliers,
+                                                           bias: bias, outputScales: [0.05], outputZeroPoints: [3], groups: groups,
+                                                           residual: nil, relu: true)
+        let conv = try QuantizedPointwiseConvolution(kernel: kernel, weights: w, inputZeroPoints: zin, multipliers: multipliers, bias: bias,
+                                                     outputScales: [0.05], outputZeroPoints: [3], outputs: outputs,
+                                                     inputsPerGroup: k, groups: groups)
+        let stride = ChannelBlocks.blockBytes(pixels)
+        let blockedX = ChannelBlocks.pack(x, groups: groups, perGroup: k, pixels: pixels)
+        var out = [UInt8](repeating: 0, count: groups * 5 * stride)
+        for slice in [0..<4, 4..<12, 12..<28, 28..<36, 36..<40] {
+            try conv.run(input: blockedX, inputBlockStride: stride, output: &out, outputBlockStride: stride, relu: true, pixels: pixels,
+                         outputSlots: slice)
+        }
+        #expect(ChannelBlocks.unpack(out, groups: groups, perGroup: m, pixels: pixels) == expected)
+    }
+
     /// The twin computes what the executable spec computes (`QuantizedReferenceNetwork.pointwise`, whose logits
     /// equal the NumPy reference's).
     @Test func twinMatchesTheExecutableSpec() {
