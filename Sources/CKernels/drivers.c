@@ -4,6 +4,8 @@
 // micro-kernel. What differs between instruction sets is only inside the micro-kernels.
 #include "kernels_internal.h"
 
+#include <stdint.h>
+
 // MARK: - Pointwise
 
 static int pointwise_args_valid(const sn_pointwise_args *a) {
@@ -184,7 +186,8 @@ int sn_qu8_pointwise(const sn_qu8_pointwise_config *config, const sn_packed_weig
     }
     SN_LOCAL_ARGS(sn_qu8_pointwise_args);
     const ptrdiff_t k = a->inputs_per_group, m = a->outputs_per_group;
-    if (a->input == NULL || a->output == NULL || k < 1 || k > SN_QU8_POINTWISE_MAX_INPUTS || m < 1 || a->pixels < 0) {
+    if (a->input == NULL || a->output == NULL || k < 1 || k > SN_QU8_POINTWISE_MAX_INPUTS || m < 1 || a->pixels < 0
+        || a->pixels > PTRDIFF_MAX / 8) {
         return SN_KERNELS_INVALID_ARGUMENT;
     }
     const ptrdiff_t mp = (m + 3) / 4 * 4, quads = (k + 3) / 4, need = sn_qu8_block_bytes(a->pixels);
