@@ -194,7 +194,7 @@ int main(int argc, char **argv) {
             const sn_pointwise_args fa = {xf, fstride, yf, fstride, residual ? yf : NULL, fstride, k, m, 0, s.cout, pixels,
                                           residual ? SN_EPILOGUE_ADD_RESIDUAL_RELU : SN_EPILOGUE_RELU};
             const double macs = (double)s.cout * k * pixels;
-            const int reps = (int)(5e7 / macs) + 1;
+            const int reps = (int)(2e8 / macs) + 1;  // about 1-2 ms per measurement
             double tq[64], tf[64];
             for (int r = 0; r < rounds; r++) {
                 for (int pass = 0; pass < 2; pass++) {

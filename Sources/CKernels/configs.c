@@ -64,7 +64,7 @@ static const sn_f32_pool_config pool_configs[] = {
 static const sn_qu8_pointwise_config qu8_pointwise_configs[] = {
 #if SN_KERNELS_X86
     {"sn_qu8_pointwise_ukernel_8x48__avx512vnni", SN_AVX512VNNI, sn_qu8_pointwise_ukernel_8x48__avx512vnni,
-     .mr = 8, .nr = 48, .lanes = 16, .layout = SN_LAYOUT_QU8_POINTWISE_QUADS_8},
+     .mr = 8, .nr = 48, .lanes = 16, .tail_max = 4, .layout = SN_LAYOUT_QU8_POINTWISE_QUADS_8},
 #if SN_HAVE_AVXVNNI
     {"sn_qu8_pointwise_ukernel_4x24__avxvnni", SN_AVXVNNI, sn_qu8_pointwise_ukernel_4x24__avxvnni,
      .mr = 4, .nr = 24, .lanes = 8, .layout = SN_LAYOUT_QU8_POINTWISE_QUADS_4},

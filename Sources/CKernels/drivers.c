@@ -181,7 +181,7 @@ ptrdiff_t sn_qu8_block_bytes(ptrdiff_t pixels) { return pixels < 0 ? 0 : (pixels
 /// stay in L1 while every panel of the group runs over them, then (in the micro-kernel) panels.
 int sn_qu8_pointwise(const sn_qu8_pointwise_config *config, const sn_packed_weights *packed, const sn_qu8_pointwise_args *args) {
     if (config == NULL || config->ukernel == NULL || config->lanes < 1 || 16 % config->lanes != 0 || config->nr < 1
-        || args == NULL) {
+        || config->tail_max < 0 || config->tail_max > 4 || args == NULL) {
         return SN_KERNELS_INVALID_ARGUMENT;
     }
     SN_LOCAL_ARGS(sn_qu8_pointwise_args);
@@ -200,7 +200,13 @@ int sn_qu8_pointwise(const sn_qu8_pointwise_config *config, const sn_packed_weig
     const ptrdiff_t groups = packed->outputs_per_group > 0 ? packed->outputs / packed->outputs_per_group : 0;
     if (packed->inputs != k || packed->outputs_per_group != m || a->output_end > groups * mp) return SN_KERNELS_LAYOUT_MISMATCH;
     if (a->pixels == 0 || a->output_begin == a->output_end) return SN_KERNELS_OK;
-    const ptrdiff_t lanes = config->lanes, vectors = (a->pixels + lanes - 1) / lanes;
+    const ptrdiff_t lanes = config->lanes;
+    // Whole vectors, and the pixels after them that the micro-kernel computes with rows in lanes (none if more).
+    ptrdiff_t vectors = a->pixels / lanes, tail = a->pixels % lanes;
+    if (tail > config->tail_max) {
+        vectors += 1;
+        tail = 0;
+    }
     ptrdiff_t tile = 24 * 1024 / (4 * quads) / config->nr * config->nr;
     if (tile < config->nr) tile = config->nr;
     const ptrdiff_t tile_vectors = tile / lanes;
@@ -221,7 +227,8 @@ int sn_qu8_pointwise(const sn_qu8_pointwise_config *config, const sn_packed_weig
         const ptrdiff_t begin = first > a->output_begin ? first : a->output_begin;
         const ptrdiff_t end = first + mp < a->output_end ? first + mp : a->output_end;
         const uint8_t *x = a->input + g * quads * a->input_block_stride;
-        for (ptrdiff_t v = 0; v < vectors; v += tile_vectors) {
+        // The last tile also takes the tail (alone when there are no whole vectors).
+        for (ptrdiff_t v = 0; v < vectors || (v == 0 && tail > 0); v += tile_vectors) {
             const ptrdiff_t vend = v + tile_vectors < vectors ? v + tile_vectors : vectors;
             const ptrdiff_t byte = v * lanes * 4;
             const sn_qu8_pointwise_tile t = {
@@ -239,6 +246,7 @@ int sn_qu8_pointwise(const sn_qu8_pointwise_config *config, const sn_packed_weig
                 .begin = (size_t)(begin - first),
                 .end = (size_t)(end - first),
                 .vectors = (size_t)(vend - v),
+                .tail = (size_t)(vend == vectors ? tail : 0),
             };
             config->ukernel(&t, &params);
         }

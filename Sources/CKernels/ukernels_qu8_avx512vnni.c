@@ -7,7 +7,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vnni,avx2,fma"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma"))), apply_to = function)
 
 #define SN_INLINE static inline __attribute__((always_inline))
 
@@ -59,11 +59,66 @@ SN_INLINE int32_t load_quad(const int8_t *p) {
 #define SN_QPACK_SATURATES 1
 #define SN_QCVT_RINT(f) _mm512_cvtps_epi32(f)
 
+// The tail (defined after the template, which defines the panel struct it reads).
+struct qpw_panel;
+SN_INLINE void qpw_tail(const sn_qu8_pointwise_params *a, const struct qpw_panel *t, ptrdiff_t p, int tail, const int R,
+                        const int RELU, const int RES, const int ZP0);
+#define SN_QPW_TAIL(a, panel, p, tail, R, RELU, RES, ZP0) qpw_tail((a), (panel), (p), (tail), (R), (RELU), (RES), (ZP0))
+
 // 8 x 3 accumulators, 3 input vectors and a broadcast (embedded in vpdpbusd) of the 32 registers.
 #define SN_QPW_UKERNEL sn_qu8_pointwise_ukernel_8x48__avx512vnni
 #define SN_QPW_MR 8
 #define SN_QPW_NV 3
 #include "templates/qu8_pointwise.h"
+
+// The tail: up to 4 pixels after the last whole vector, with the panel's rows in the lanes of a ymm (8 rows x 4
+// bytes of one quad are one 32-byte load of the packed panel, as they are side by side), each pixel's quad broadcast:
+// per quad one `vpdpbusd` per pixel for all R rows, where a mostly empty pixel vector costs R of them (a 7x7 plane
+// is 3 vectors and 1 pixel instead of 4 vectors). The epilogue is the template's arithmetic on row lanes, with the
+// per-row constants loaded as vectors and both float clamps (no saturating pack here).
+SN_INLINE void qpw_tail(const sn_qu8_pointwise_params *a, const struct qpw_panel *t, ptrdiff_t p, int tail, const int R,
+                        const int RELU, const int RES, const int ZP0) {
+    const __mmask8 rows = (__mmask8)((1u << R) - 1);
+    const ptrdiff_t xs = a->input_block_stride, ws = t->width * 4;
+    __m256i acc[4];
+    const __m256i terms = _mm256_maskz_loadu_epi32(rows, t->terms);
+    for (int c = 0; c < 4; c++) acc[c] = terms;
+    const uint8_t *xp = t->input + 4 * p;
+    const int8_t *wp = t->weights;
+    for (ptrdiff_t q = 0; q < a->quads; q++, xp += xs, wp += ws) {
+        const __m256i w = _mm256_maskz_loadu_epi32(rows, wp);
+        for (int c = 0; c < 4; c++) {
+            if (c < tail) acc[c] = _mm256_dpbusd_epi32(acc[c], _mm256_set1_epi32((int)load_quad((const int8_t *)xp + 4 * c)), w);
+        }
+    }
+    const __m256 m = _mm256_maskz_loadu_ps(rows, t->multipliers), b = _mm256_maskz_loadu_ps(rows, t->bias);
+    const __m256 inv = _mm256_maskz_loadu_ps(rows, t->inv_out), high = _mm256_maskz_loadu_ps(rows, t->high);
+    const __m256 low = RELU ? _mm256_setzero_ps() : _mm256_maskz_loadu_ps(rows, t->low);
+    const __m256i zero_out = _mm256_maskz_loadu_epi32(rows, t->zero_out);
+    for (int c = 0; c < tail; c++) {
+        const ptrdiff_t at = 4 * (p + c);
+        __m256 v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[c]), m, b);
+        if (RES) {
+            // Row r's residual: byte r % 4 of pixel p + c in block r / 4.
+            int32_t lo, hi = 0;
+            memcpy(&lo, t->residual + at, 4);
+            if (R == 8) memcpy(&hi, t->residual + a->residual_block_stride + at, 4);
+            __m256i r = _mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, hi, lo));
+            if (!ZP0) r = _mm256_sub_epi32(r, _mm256_set1_epi32(a->residual_zero_point));
+            v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(r), _mm256_set1_ps(a->residual_scale), v);
+        }
+        __m256 s = _mm256_mul_ps(v, inv);
+        s = _mm256_min_ps(_mm256_max_ps(s, low), high);
+        const __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(s), zero_out);
+        const __m128i bytes = _mm256_cvtepi32_epi8(q);  // rows 0-3 in dword 0, rows 4-7 in dword 1
+        const int32_t first = _mm_cvtsi128_si32(bytes);
+        memcpy(t->output + at, &first, 4);
+        if (R == 8) {
+            const int32_t second = _mm_extract_epi32(bytes, 1);
+            memcpy(t->output + a->output_block_stride + at, &second, 4);
+        }
+    }
+}
 
 #pragma clang attribute pop
 #endif

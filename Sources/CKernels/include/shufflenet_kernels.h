@@ -317,6 +317,9 @@ typedef struct sn_qu8_pointwise_tile {
     size_t begin;
     size_t end;
     size_t vectors;
+    /// Pixels after the vectors (at most the configuration's `tail_max`), computed with the output rows in the
+    /// lanes instead of as one more, mostly empty, pixel vector.
+    size_t tail;
 } sn_qu8_pointwise_tile;
 
 typedef struct sn_qu8_pointwise_params {
@@ -347,6 +350,8 @@ typedef struct sn_qu8_pointwise_config {
     int nr;
     /// Pixels per vector.
     int lanes;
+    /// Pixels after the last whole vector computed with the rows in the lanes (0: always one more vector).
+    int tail_max;
     sn_weights_layout layout;
 } sn_qu8_pointwise_config;
 

@@ -4,6 +4,9 @@
 //   SN_QPW_UKERNEL  the function's name, e.g. sn_qu8_pointwise_ukernel_8x48__avx512vnni
 //   SN_QPW_MR       padded output rows per register tile: 4 or 8 (the packed panels' height)
 //   SN_QPW_NV       vectors of pixels per register tile (1 ... 4); NR = NV * SN_QLANES
+//   SN_QPW_TAIL(a, panel, p, tail, R, RELU, RES, ZP0)   optional: computes `tail` (1 ... 4) pixels from pixel p
+//                   for R rows with the rows in the lanes (the ISA file's; configurations without it have
+//                   tail_max 0)
 //
 // The vector layer (int32 lanes, one pixel per lane):
 //   SN_QI, SN_QF          int32 and float vectors of SN_QLANES lanes
@@ -155,9 +158,15 @@ SN_INLINE void qpw_panels(const sn_qu8_pointwise_params *a, const sn_qu8_pointwi
         };
         if (SN_QPW_MR == 8 && rows == 8) {
             qpw_rows(a, &panel, vectors, SN_QPW_MR, RELU, RES, ZP0);
+#ifdef SN_QPW_TAIL
+            if (t->tail > 0) SN_QPW_TAIL(a, &panel, vectors * SN_QLANES, (int)t->tail, SN_QPW_MR, RELU, RES, ZP0);
+#endif
             o += 8;
         } else {
             qpw_rows(a, &panel, vectors, 4, RELU, RES, ZP0);
+#ifdef SN_QPW_TAIL
+            if (t->tail > 0) SN_QPW_TAIL(a, &panel, vectors * SN_QLANES, (int)t->tail, 4, RELU, RES, ZP0);
+#endif
             o += 4;
         }
     }
