@@ -261,9 +261,10 @@ int sn_f32_pointwise(const sn_f32_pointwise_config *config, const sn_packed_weig
 ///
 /// Groups: a group's channels start on a block boundary ("group-padded"): a group of K channels takes
 /// ceil(K / 4) blocks, its last one with 4 - K % 4 padding slots whose codes are don't-care (the packed weights
-/// are zero there). Where every group's count is a multiple of 4 (every 1x shape, 0.5x g3's and g8's unit
-/// outputs) this is the plain `[C/4][P][4]` layout. Pixels: each block has room for the pixels rounded up to 16
-/// (`block_stride >= 4 * roundup(pixels, 16)` bytes); kernels compute and write the padding pixels.
+/// are zero there). Where every group's count is a multiple of 4 (every unit output: stage widths are multiples
+/// of 4g) this is the plain `[C/4][P][4]` layout; the bottleneck tensors (0.5x g3: 10 channels per group) are
+/// group-padded. Pixels: each block has room for the pixels rounded up to 16 (`block_stride >= 4 *
+/// roundup(pixels, 16)` bytes); kernels may compute and write the padding pixels.
 ///
 /// How the other int8 operators use it (not written yet):
 ///   - depthwise 3x3: per block, a 64-byte vector is 16 pixels x 4 channels; taps are per channel, so the 9 taps
@@ -276,9 +277,15 @@ int sn_f32_pointwise(const sn_f32_pointwise_config *config, const sn_packed_weig
 ///     at packing (`input_zero_points` below is in the shuffled order).
 ///   - residual add: fused in the expand's epilogue (below); the residual is the unit's input in the same layout,
 ///     and may be the output itself (each block is read before it is written).
-///   - stride-2 concat: the branch's expand writes from block `in / 4` (in, the stage's input channels, is a
-///     multiple of 4 in every configuration) and the 3x3 average pool writes blocks `0 ..< in / 4`; pooling is per
-///     channel, so it runs on blocks as on planes (16 pixels x 4 channels per vector).
+///   - stride-2 concat: the branch's expand writes from block `in / 4` (in: the unit's input channels) and the
+///     3x3 average pool writes blocks `0 ..< in / 4`; pooling is per channel, so it runs on blocks as on planes
+///     (16 pixels x 4 channels per vector; stride 2 takes every other dword, one `vpermt2d`). Unit outputs are
+///     whole blocks per group in every configuration (stage widths are multiples of 4g), so the next compress
+///     reads them as they are. To plan for: `in` must be a multiple of 4 (stage widths are; the stems of 0.5x, 1x,
+///     1.5x, 2x are 12, 16, 24, 48, but e.g. 0.75x g3's would be 18), and the first unit's expand writes
+///     out - stem channels in g groups, not a multiple of 4 per group for 0.5x g8 (176 / 8 = 22) and some
+///     fractional scales: there its group-padded output needs one repacking copy into the concat (176 x 784
+///     bytes) or a dense-output variant of the kernel. 0.5x g3 (36 per group) and 1x g3 (72) need neither.
 ///
 /// Arithmetic (Weights/README.md "int8 files"; the executable spec is `QuantizedReferenceNetwork.pointwise`),
 /// for real output o of group g, pixel p:
