@@ -56,6 +56,32 @@ static const sn_f32_pool_config pool_configs[] = {
     {"sn_f32_pool3x3s2_ukernel_4__generic", 0, sn_f32_pool3x3s2_ukernel_4__generic, .nr = 4},
 };
 
+// int8 pointwise: AVX-512 VNNI and AVX-VNNI are different bits, neither implies the other; a CPU with both (Sapphire
+// Rapids) takes the 512-bit one first. AVX2 without VNNI widens to 16 bits (vpmaddwd).
+#define SN_AVX512VNNI (SN_AVX512 | SN_CPU_X86_AVX512VNNI)
+#define SN_AVXVNNI (SN_AVX2 | SN_CPU_X86_AVXVNNI)
+
+static const sn_qu8_pointwise_config qu8_pointwise_configs[] = {
+#if SN_KERNELS_X86
+    {"sn_qu8_pointwise_ukernel_8x48__avx512vnni", SN_AVX512VNNI, sn_qu8_pointwise_ukernel_8x48__avx512vnni,
+     .mr = 8, .nr = 48, .lanes = 16, .tail_max = 4, .layout = SN_LAYOUT_QU8_POINTWISE_QUADS_8},
+#if SN_HAVE_AVXVNNI
+    {"sn_qu8_pointwise_ukernel_4x24__avxvnni", SN_AVXVNNI, sn_qu8_pointwise_ukernel_4x24__avxvnni,
+     .mr = 4, .nr = 24, .lanes = 8, .layout = SN_LAYOUT_QU8_POINTWISE_QUADS_4},
+#endif
+    {"sn_qu8_pointwise_ukernel_4x16__avx2", SN_AVX2, sn_qu8_pointwise_ukernel_4x16__avx2,
+     .mr = 4, .nr = 16, .lanes = 8, .layout = SN_LAYOUT_QU8_POINTWISE_PAIRS16_4},
+#endif
+    {"sn_qu8_pointwise_ukernel_4x8__generic", 0, sn_qu8_pointwise_ukernel_4x8__generic,
+     .mr = 4, .nr = 8, .lanes = 4, .layout = SN_LAYOUT_QU8_POINTWISE_QUADS_4},
+};
+
+size_t sn_qu8_pointwise_config_count(void) { return sizeof qu8_pointwise_configs / sizeof qu8_pointwise_configs[0]; }
+
+const sn_qu8_pointwise_config *sn_qu8_pointwise_config_at(size_t index) {
+    return index < sn_qu8_pointwise_config_count() ? &qu8_pointwise_configs[index] : NULL;
+}
+
 /// The first entry of `table` whose required features are all in `features` (the last entry requires none).
 #define SN_SELECT(table, features)                                                          \
     ({                                                                                      \
@@ -64,6 +90,10 @@ static const sn_f32_pool_config pool_configs[] = {
         while (i_ + 1 < n_ && ((table)[i_].required & ~(features)) != 0) i_++;              \
         &(table)[i_];                                                                       \
     })
+
+const sn_qu8_pointwise_config *sn_qu8_pointwise_select(sn_cpu_features features) {
+    return SN_SELECT(qu8_pointwise_configs, features);
+}
 
 sn_f32_kernel_set sn_f32_kernels_select(sn_cpu_features features) {
     return (sn_f32_kernel_set){

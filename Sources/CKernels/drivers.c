@@ -4,6 +4,8 @@
 // micro-kernel. What differs between instruction sets is only inside the micro-kernels.
 #include "kernels_internal.h"
 
+#include <stdint.h>
+
 // MARK: - Pointwise
 
 static int pointwise_args_valid(const sn_pointwise_args *a) {
@@ -167,6 +169,87 @@ int sn_f32_pool3x3s2(const sn_f32_pool_config *config, const sn_pool3x3s2_args *
     for (ptrdiff_t y = a->row_begin; y < a->row_end; y++) {
         const int rows = (y > 0 ? SN_POOL_ROW_ABOVE : 0) | (2 * y + 1 < a->height ? SN_POOL_ROW_BELOW : 0);
         config->ukernel(a, y, rows);
+    }
+    return SN_KERNELS_OK;
+}
+
+// MARK: - int8 pointwise
+
+ptrdiff_t sn_qu8_block_bytes(ptrdiff_t pixels) { return pixels < 0 ? 0 : (pixels + 15) / 16 * 64; }
+
+/// Loop order as the fp32 driver: groups, pixel tiles whose input blocks (quads x 4 x tile pixels, about 24 KB)
+/// stay in L1 while every panel of the group runs over them, then (in the micro-kernel) panels.
+int sn_qu8_pointwise(const sn_qu8_pointwise_config *config, const sn_packed_weights *packed, const sn_qu8_pointwise_args *args) {
+    if (config == NULL || config->ukernel == NULL || config->lanes < 1 || 16 % config->lanes != 0 || config->nr < 1
+        || config->tail_max < 0 || config->tail_max > 4 || args == NULL) {
+        return SN_KERNELS_INVALID_ARGUMENT;
+    }
+    SN_LOCAL_ARGS(sn_qu8_pointwise_args);
+    const ptrdiff_t k = a->inputs_per_group, m = a->outputs_per_group;
+    if (a->input == NULL || a->output == NULL || k < 1 || k > SN_QU8_POINTWISE_MAX_INPUTS || m < 1 || a->pixels < 0
+        || a->pixels > PTRDIFF_MAX / 8) {
+        return SN_KERNELS_INVALID_ARGUMENT;
+    }
+    const ptrdiff_t mp = (m + 3) / 4 * 4, quads = (k + 3) / 4, need = sn_qu8_block_bytes(a->pixels);
+    if (a->output_begin < 0 || a->output_end < a->output_begin || a->output_begin % 4 != 0 || a->output_end % 4 != 0
+        || a->input_block_stride < need || a->output_block_stride < need
+        || (a->residual != NULL && a->residual_block_stride < need)) {
+        return SN_KERNELS_INVALID_ARGUMENT;
+    }
+    if (packed == NULL || packed->layout != config->layout || packed->q_weights == NULL) return SN_KERNELS_LAYOUT_MISMATCH;
+    const ptrdiff_t groups = packed->outputs_per_group > 0 ? packed->outputs / packed->outputs_per_group : 0;
+    if (packed->inputs != k || packed->outputs_per_group != m || a->output_end > groups * mp) return SN_KERNELS_LAYOUT_MISMATCH;
+    if (a->pixels == 0 || a->output_begin == a->output_end) return SN_KERNELS_OK;
+    const ptrdiff_t lanes = config->lanes;
+    // Whole vectors, and the pixels after them that the micro-kernel computes with rows in lanes (none if more).
+    ptrdiff_t vectors = a->pixels / lanes, tail = a->pixels % lanes;
+    if (tail > config->tail_max) {
+        vectors += 1;
+        tail = 0;
+    }
+    ptrdiff_t tile = 24 * 1024 / (4 * quads) / config->nr * config->nr;
+    if (tile < config->nr) tile = config->nr;
+    const ptrdiff_t tile_vectors = tile / lanes;
+    const sn_qu8_pointwise_params params = {
+        .quads = quads,
+        .rows = mp,
+        .input_block_stride = a->input_block_stride,
+        .output_block_stride = a->output_block_stride,
+        .residual_block_stride = a->residual_block_stride,
+        .residual_zero_point = a->residual_zero_point,
+        .residual_scale = a->residual_scale,
+        .relu = a->relu != 0,
+        .zero_points_zero = packed->q_zero_out_all_zero && (a->residual == NULL || a->residual_zero_point == 0),
+    };
+    const ptrdiff_t qb = config->layout == SN_LAYOUT_QU8_POINTWISE_PAIRS16_4 ? 8 : 4;
+    for (ptrdiff_t g = a->output_begin / mp; g * mp < a->output_end; g++) {
+        const ptrdiff_t first = g * mp;
+        const ptrdiff_t begin = first > a->output_begin ? first : a->output_begin;
+        const ptrdiff_t end = first + mp < a->output_end ? first + mp : a->output_end;
+        const uint8_t *x = a->input + g * quads * a->input_block_stride;
+        // The last tile also takes the tail (alone when there are no whole vectors).
+        for (ptrdiff_t v = 0; v < vectors || (v == 0 && tail > 0); v += tile_vectors) {
+            const ptrdiff_t vend = v + tile_vectors < vectors ? v + tile_vectors : vectors;
+            const ptrdiff_t byte = v * lanes * 4;
+            const sn_qu8_pointwise_tile t = {
+                .input = x + byte,
+                .weights = packed->q_weights + first * quads * qb,
+                .terms = packed->q_terms + first,
+                .multipliers = packed->q_multipliers + first,
+                .bias = packed->q_bias + first,
+                .inv_out = packed->q_inv_out + first,
+                .zero_out = packed->q_zero_out + first,
+                .low = packed->q_low + first,
+                .high = packed->q_high + first,
+                .output = a->output + first / 4 * a->output_block_stride + byte,
+                .residual = a->residual ? a->residual + first / 4 * a->residual_block_stride + byte : NULL,
+                .begin = (size_t)(begin - first),
+                .end = (size_t)(end - first),
+                .vectors = (size_t)(vend - v),
+                .tail = (size_t)(vend == vectors ? tail : 0),
+            };
+            config->ukernel(&t, &params);
+        }
     }
     return SN_KERNELS_OK;
 }

@@ -11,6 +11,13 @@
 #define SN_KERNELS_X86 0
 #endif
 
+/// Whether the compiler knows the AVX-VNNI target (clang 12+): its micro-kernel is compiled only then.
+#if SN_KERNELS_X86 && defined(__clang__) && __clang_major__ >= 12
+#define SN_HAVE_AVXVNNI 1
+#else
+#define SN_HAVE_AVXVNNI 0
+#endif
+
 /// Packed weights: the header, then the floats (64-byte aligned). `inputs` is the inputs per group of a pointwise
 /// convolution, or the input channels of a 3x3 stride-2 one; `outputs_per_group` is 0 for the latter.
 struct sn_packed_weights {
@@ -21,6 +28,18 @@ struct sn_packed_weights {
     size_t bytes;
     const float *weights;
     const float *bias;
+    // int8 layouts (SN_LAYOUT_QU8_*): `inputs` and `outputs_per_group` are the real K and M; per padded output row
+    // (groups * roundup(M, 4) of them) the terms and epilogue constants.
+    const int8_t *q_weights;
+    const int32_t *q_terms;
+    const float *q_multipliers;
+    const float *q_bias;
+    const float *q_inv_out;
+    const int32_t *q_zero_out;
+    const float *q_low;
+    const float *q_high;
+    /// Whether every output zero point is 0.
+    int q_zero_out_all_zero;
 };
 
 /// A packed-weights object with room for `floats` floats after the header (weights, then `outputs` biases).
@@ -57,6 +76,16 @@ void sn_f32_dwconv3x3_ukernel_chw16__avx512f(const sn_depthwise_args *args);
 void sn_f32_conv3x3s2_ukernel_2x16__avx512f(const sn_conv3x3s2_args *args, const float *weights, const float *bias,
                                             ptrdiff_t y, int rows, int first_row, int last_row);
 void sn_f32_pool3x3s2_ukernel_16__avx512f(const sn_pool3x3s2_args *args, ptrdiff_t y, int rows);
+#endif
+
+// templates/qu8_pointwise.h
+void sn_qu8_pointwise_ukernel_4x8__generic(const sn_qu8_pointwise_tile *tile, const sn_qu8_pointwise_params *params);
+#if SN_KERNELS_X86
+void sn_qu8_pointwise_ukernel_4x16__avx2(const sn_qu8_pointwise_tile *tile, const sn_qu8_pointwise_params *params);
+void sn_qu8_pointwise_ukernel_8x48__avx512vnni(const sn_qu8_pointwise_tile *tile, const sn_qu8_pointwise_params *params);
+#if SN_HAVE_AVXVNNI
+void sn_qu8_pointwise_ukernel_4x24__avxvnni(const sn_qu8_pointwise_tile *tile, const sn_qu8_pointwise_params *params);
+#endif
 #endif
 
 // MARK: - Helpers

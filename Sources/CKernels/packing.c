@@ -93,3 +93,112 @@ sn_packed_weights *sn_f32_conv3x3s2_pack(const sn_f32_conv3x3s2_config *config, 
     if (error) *error = SN_KERNELS_OK;
     return packed;
 }
+
+// MARK: - int8 pointwise
+
+/// Bytes per padded output row and quad of inputs in `layout` (0 for a layout that is not an int8 pointwise one),
+/// and its panels' height.
+static int qu8_quad_bytes(sn_weights_layout layout, int *panel_rows) {
+    switch (layout) {
+    case SN_LAYOUT_QU8_POINTWISE_QUADS_4: *panel_rows = 4; return 4;
+    case SN_LAYOUT_QU8_POINTWISE_QUADS_8: *panel_rows = 8; return 4;
+    case SN_LAYOUT_QU8_POINTWISE_PAIRS16_4: *panel_rows = 4; return 8;
+    default: *panel_rows = 0; return 0;
+    }
+}
+
+sn_packed_weights *sn_qu8_pointwise_pack(const sn_qu8_pointwise_config *config, const int8_t *weights,
+                                         const uint8_t *input_zero_points, const float *multipliers, const float *bias,
+                                         const float *output_scales, const uint8_t *output_zero_points,
+                                         int per_channel_output, ptrdiff_t outputs, ptrdiff_t inputs_per_group,
+                                         ptrdiff_t outputs_per_group, int *error) {
+    int panel_rows;
+    const int qb = config ? qu8_quad_bytes(config->layout, &panel_rows) : 0;
+    if (config == NULL || qb == 0 || panel_rows != config->mr || weights == NULL || input_zero_points == NULL
+        || multipliers == NULL || bias == NULL || output_scales == NULL || output_zero_points == NULL || outputs < 1
+        || inputs_per_group < 1 || inputs_per_group > SN_QU8_POINTWISE_MAX_INPUTS || outputs_per_group < 1
+        || outputs % outputs_per_group != 0) {
+        return fail(error, SN_KERNELS_INVALID_ARGUMENT);
+    }
+    const ptrdiff_t k = inputs_per_group, m = outputs_per_group, groups = outputs / m;
+    const ptrdiff_t quads = (k + 3) / 4, mp = (m + 3) / 4 * 4, rows = groups * mp;
+    for (ptrdiff_t i = 0; i < outputs * k; i++) {
+        if (weights[i] == -128) return fail(error, SN_KERNELS_INVALID_ARGUMENT);
+    }
+    for (ptrdiff_t o = 0; o < (per_channel_output ? outputs : 1); o++) {
+        // inv_out must be finite and positive (the kernels' clamp folding relies on inv_out > 0).
+        const float inv = 1.0f / output_scales[o];
+        if (!(output_scales[o] > 0.0f) || !(inv > 0.0f) || inv == __builtin_inff()) return fail(error, SN_KERNELS_INVALID_ARGUMENT);
+    }
+    // Weights (64-byte multiple: rows * quads * qb is a multiple of 16; rounded up anyway), then per padded row the
+    // int32 terms, multipliers, biases, inverse output scales and output zero points.
+    const size_t weight_bytes = ((size_t)(rows * quads * qb) + 63) / 64 * 64;
+    const size_t total = weight_bytes + (size_t)rows * 7 * 4;
+    float *data;
+    sn_packed_weights *packed = sn_packed_weights_alloc(config->layout, (total + 3) / 4, &data);
+    if (packed == NULL) return fail(error, SN_KERNELS_OUT_OF_MEMORY);
+    int8_t *w = (int8_t *)(void *)data;
+    memset(w, 0, weight_bytes);
+    int32_t *terms = (int32_t *)(void *)((char *)data + weight_bytes);
+    float *mult = (float *)(terms + rows), *b = mult + rows, *inv = b + rows;
+    int32_t *zout = (int32_t *)(inv + rows);
+    float *low = (float *)(zout + rows), *high = low + rows;
+    for (ptrdiff_t g = 0; g < groups; g++) {
+        for (ptrdiff_t r = 0; r < mp; r++) {
+            const ptrdiff_t row = g * mp + r, o = g * m + r;  // padded row, real output (if r < m)
+            // The panel holding row r: panels of panel_rows from the group's first row (the last may be 4 high).
+            const ptrdiff_t r0 = r / panel_rows * panel_rows;
+            const ptrdiff_t h = mp - r0 < panel_rows ? mp - r0 : panel_rows, lane = r - r0;
+            int8_t *panel = w + (g * mp + r0) * quads * qb;
+            if (r >= m) {
+                terms[row] = 0;
+                mult[row] = 0.0f;
+                b[row] = 0.0f;
+                inv[row] = 1.0f;
+                zout[row] = 0;
+                low[row] = 0.0f;
+                high[row] = 255.0f;
+                continue;
+            }
+            int32_t term = 0;
+            for (ptrdiff_t i = 0; i < k; i++) {
+                const int8_t v = weights[o * k + i];
+                term -= (int32_t)v * (int32_t)input_zero_points[g * k + i];
+                const ptrdiff_t q = i / 4, j = i % 4;
+                int8_t *quad = panel + (q * h + lane) * qb;
+                if (qb == 4) {
+                    quad[j] = v;
+                } else {
+                    // (w0, w2) then (w1, w3) as int16: vpmaddwd against the even and the odd bytes of a quad.
+                    int16_t *pairs = (int16_t *)(void *)quad;
+                    pairs[(j % 2) * 2 + j / 2] = v;
+                }
+            }
+            terms[row] = term;
+            mult[row] = multipliers[o];
+            b[row] = bias[o];
+            const ptrdiff_t map = per_channel_output ? o : 0;
+            inv[row] = 1.0f / output_scales[map];
+            zout[row] = output_zero_points[map];
+            low[row] = (float)-zout[row];
+            high[row] = (float)(255 - zout[row]);
+        }
+    }
+    packed->outputs = outputs;
+    packed->inputs = k;
+    packed->outputs_per_group = m;
+    packed->q_weights = w;
+    packed->q_terms = terms;
+    packed->q_multipliers = mult;
+    packed->q_bias = b;
+    packed->q_inv_out = inv;
+    packed->q_zero_out = zout;
+    packed->q_low = low;
+    packed->q_high = high;
+    packed->q_zero_out_all_zero = 1;
+    for (ptrdiff_t row = 0; row < rows; row++) {
+        if (zout[row] != 0) packed->q_zero_out_all_zero = 0;
+    }
+    if (error) *error = SN_KERNELS_OK;
+    return packed;
+}

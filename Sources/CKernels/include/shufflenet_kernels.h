@@ -120,6 +120,13 @@ typedef enum sn_weights_layout {
     SN_LAYOUT_F32_POINTWISE_PANELS_8 = 0x108,
     /// A 3x3 stride-2 convolution's weights as `[input_channels][3][3][outputs]`, then the bias.
     SN_LAYOUT_F32_CONV3X3S2_CKKO = 0x201,
+    /// Grouped 1x1 convolution, s8 weights for u8 inputs: panels of `n` padded output rows (n = 4 or 8), for each
+    /// quad of 4 consecutive inputs the `n` rows' 4 weights side by side (`vpdpbusd`'s operand); then the per-output
+    /// int32 terms and fp32 epilogue constants. See `sn_qu8_pointwise_pack`.
+    SN_LAYOUT_QU8_POINTWISE_QUADS_4 = 0x304,
+    SN_LAYOUT_QU8_POINTWISE_QUADS_8 = 0x308,
+    /// The same with each quad's weights as two pairs of int16, `(w0, w2)` then `(w1, w3)` (`vpmaddwd`'s operands).
+    SN_LAYOUT_QU8_POINTWISE_PAIRS16_4 = 0x314,
 } sn_weights_layout;
 
 /// Packed weights and bias of one layer: opaque, immutable once made, shareable between threads.
@@ -238,6 +245,171 @@ sn_packed_weights *sn_f32_pointwise_pack(const sn_f32_pointwise_config *config, 
 /// The driver: checks `args`, the configuration and the packed weights (layout and shape), then runs the
 /// configuration's micro-kernel over every group, pixel tile and panel.
 int sn_f32_pointwise(const sn_f32_pointwise_config *config, const sn_packed_weights *packed, const sn_pointwise_args *args);
+
+// MARK: - int8 pointwise (grouped 1x1) convolution: u8 activations, s8 weights, exact int32 sums
+
+/// The int8 activation layout, "channel blocks" (oneDNN's nChw4c, XNNPACK's packed-input of its VNNI GEMMs):
+///
+///     block b = channels 4b ... 4b + 3;  byte (b * block_stride) + 4 * p + (c % 4) is channel c at pixel p
+///
+/// i.e. `[C / 4][pixels][4]` u8. Why: `vpdpbusd` multiplies 4 adjacent u8 by 4 adjacent s8 and adds them into one
+/// int32 lane. With the pixels in the lanes (as the fp32 kernels have them) each 32-bit lane must hold 4 input
+/// channels of one pixel: in this layout one 64-byte load is 16 pixels x 4 channels, ready for `vpdpbusd` against
+/// a broadcast quad of weights, with no shuffle in the inner loop. Planar `[C][P]` u8 would need 4 loads and 4-6
+/// byte interleaves per quad (or an interleaving copy of every input tile, 10-40% of the work at these K).
+/// The kernel's 4-row output tile is stored into one block as 16 pixels x 4 channels (3 shifts, 3 ors).
+///
+/// Groups: a group's channels start on a block boundary ("group-padded"): a group of K channels takes
+/// ceil(K / 4) blocks, its last one with 4 - K % 4 padding slots whose codes are don't-care (the packed weights
+/// are zero there). Where every group's count is a multiple of 4 (every unit output: stage widths are multiples
+/// of 4g) this is the plain `[C/4][P][4]` layout; the bottleneck tensors (0.5x g3: 10 channels per group) are
+/// group-padded. Pixels: each block has room for the pixels rounded up to 16 (`block_stride >= 4 *
+/// roundup(pixels, 16)` bytes); kernels may compute and write the padding pixels.
+///
+/// How the other int8 operators use it (not written yet):
+///   - depthwise 3x3: per block, a 64-byte vector is 16 pixels x 4 channels; taps are per channel, so the 9 taps
+///     of a block are 4-byte patterns (`vpmaddubsw` pairs or widened `vpmaddwd`/`vpmulld` with the pattern
+///     broadcast); neighbours are +-4 bytes (x) and +-row (y), as in the fp32 flat-row kernel, per block.
+///   - channel shuffle: folded into where the depthwise writes, as in fp32 (`destinations`), at block granularity:
+///     the depthwise computes the 4 channels that land in one *output* block (sources src(4d' ... 4d'+3), from up
+///     to 4 input blocks), gathering them with one in-lane byte shuffle + masked byte blend per source
+///     (`vpshufb` + `vpblendmb`) and storing whole blocks. The per-channel maps and zero points are permuted once
+///     at packing (`input_zero_points` below is in the shuffled order).
+///   - residual add: fused in the expand's epilogue (below); the residual is the unit's input in the same layout,
+///     and may be the output itself (each block is read before it is written).
+///   - stride-2 concat: the branch's expand writes from block `in / 4` (in: the unit's input channels) and the
+///     3x3 average pool writes blocks `0 ..< in / 4`; pooling is per channel, so it runs on blocks as on planes
+///     (16 pixels x 4 channels per vector; stride 2 takes every other dword, one `vpermt2d`). Unit outputs are
+///     whole blocks per group in every configuration (stage widths are multiples of 4g), so the next compress
+///     reads them as they are. To plan for: `in` must be a multiple of 4 (stage widths are; the stems of 0.5x, 1x,
+///     1.5x, 2x are 12, 16, 24, 48, but e.g. 0.75x g3's would be 18), and the first unit's expand writes
+///     out - stem channels in g groups, not a multiple of 4 per group for 0.5x g8 (176 / 8 = 22) and some
+///     fractional scales: there its group-padded output needs one repacking copy into the concat (176 x 784
+///     bytes) or a dense-output variant of the kernel. 0.5x g3 (36 per group) and 1x g3 (72) need neither.
+///
+/// Arithmetic (Weights/README.md "int8 files"; the executable spec is `QuantizedReferenceNetwork.pointwise`),
+/// for real output o of group g, pixel p:
+///
+///     acc = sum_k W[o][k] * (x[g K + k][p] - z_in[g K + k])                       exact int32
+///     v   = fma(float(acc), multiplier[o], bias[o])
+///     v   = fma(float(r[o][p] - residual_zero_point), residual_scale, v)        (with a residual)
+///     v   = max(v, 0)                                                           (with ReLU)
+///     q   = clamp(rint(v * inv_out[o]) + zero_out[o], 0, 255)                    rint: half to even
+///
+/// The kernels compute `acc` as `sum_k W x + term[o]`, `term[o] = -sum_k W[o][k] z_in[k]` (packed). Bound:
+/// |sum_k W x| <= 255 * 127 * K and |term| <= the same, K <= 1152 (the widest reduction, 2x g1 stage 4) gives
+/// 2 * 37.3 M, far inside int32, so no sum can overflow (`SN_QU8_POINTWISE_MAX_INPUTS` is enforced).
+
+/// The largest inputs per group the packer accepts: 255 * 127 * 2 * 32768 < 2^31, so sums cannot overflow.
+#define SN_QU8_POINTWISE_MAX_INPUTS 32768
+
+/// One group and pixel tile: padded output rows `begin ..< end` of the group (multiples of 4) at `vectors` vectors
+/// of the configuration's `lanes` pixels. Pointers are at the group's first block / padded row and the tile's
+/// first pixel.
+typedef struct sn_qu8_pointwise_tile {
+    const uint8_t *input;
+    const int8_t *weights;
+    /// Per padded output row of the group.
+    const int32_t *terms;
+    const float *multipliers;
+    const float *bias;
+    const float *inv_out;
+    const int32_t *zero_out;
+    /// -zero_out and 255 - zero_out as floats: the clamp before rounding (see templates/qu8_pointwise.h).
+    const float *low;
+    const float *high;
+    uint8_t *output;
+    /// NULL without a residual.
+    const uint8_t *residual;
+    size_t begin;
+    size_t end;
+    size_t vectors;
+    /// Pixels after the vectors (at most the configuration's `tail_max`), computed with the output rows in the
+    /// lanes instead of as one more, mostly empty, pixel vector.
+    size_t tail;
+} sn_qu8_pointwise_tile;
+
+typedef struct sn_qu8_pointwise_params {
+    /// Quads of inputs per group, ceil(inputs_per_group / 4) (the input blocks of a group).
+    ptrdiff_t quads;
+    /// Padded output rows per group, roundup(outputs_per_group, 4): where the group's panels lie.
+    ptrdiff_t rows;
+    /// Bytes between consecutive blocks.
+    ptrdiff_t input_block_stride;
+    ptrdiff_t output_block_stride;
+    ptrdiff_t residual_block_stride;
+    int32_t residual_zero_point;
+    float residual_scale;
+    int relu;
+    /// Every output zero point is 0, and so is the residual's when there is one (set by the driver).
+    int zero_points_zero;
+} sn_qu8_pointwise_params;
+
+typedef void (*sn_qu8_pointwise_ukernel_fn)(const sn_qu8_pointwise_tile *tile, const sn_qu8_pointwise_params *params);
+
+typedef struct sn_qu8_pointwise_config {
+    /// e.g. "sn_qu8_pointwise_ukernel_8x48__avx512vnni".
+    const char *name;
+    sn_cpu_features required;
+    sn_qu8_pointwise_ukernel_fn ukernel;
+    /// Padded output rows per register tile (4 or 8; the packed panels' height) and pixels per register tile.
+    int mr;
+    int nr;
+    /// Pixels per vector.
+    int lanes;
+    /// Pixels after the last whole vector computed with the rows in the lanes (0: always one more vector).
+    int tail_max;
+    sn_weights_layout layout;
+} sn_qu8_pointwise_config;
+
+/// An int8 grouped 1x1 convolution on channel-block tensors (see above), for padded output channels
+/// `output_begin ..< output_end` (padded channel of real output o of group g: `g * roundup(M, 4) + o % M`, M the
+/// outputs per group; both bounds multiples of 4; `0 ..< groups * roundup(M, 4)` is everything).
+typedef struct sn_qu8_pointwise_args {
+    /// Group g's inputs are blocks `g * ceil(K / 4) ...` from `input`.
+    const uint8_t *input;
+    ptrdiff_t input_block_stride;
+    /// Group g's outputs are blocks `g * roundup(M, 4) / 4 ...` from `output`.
+    uint8_t *output;
+    ptrdiff_t output_block_stride;
+    /// NULL, or a u8 tensor indexed like `output` (it may be `output` itself, with the same stride).
+    const uint8_t *residual;
+    ptrdiff_t residual_block_stride;
+    int32_t residual_zero_point;
+    float residual_scale;
+    int relu;
+    ptrdiff_t inputs_per_group;
+    ptrdiff_t outputs_per_group;
+    ptrdiff_t output_begin;
+    ptrdiff_t output_end;
+    ptrdiff_t pixels;
+} sn_qu8_pointwise_args;
+
+/// Packs one layer for `config`: `weights` s8 `[outputs][inputs_per_group]` (-128 refused: the scheme's codes are
+/// symmetric), `input_zero_points` u8 `[groups * inputs_per_group]` (each input's own; pass the shuffled order for
+/// an expand), and per output `multipliers` (input scale x weight scale) and `bias`; the output map is per tensor
+/// (`output_scales`/`output_zero_points` of 1 element, `per_channel_output` 0) or per output. Stores
+/// `inv_out = 1 / scale` (what the reference multiplies by). NULL and `*error` on bad arguments.
+sn_packed_weights *sn_qu8_pointwise_pack(const sn_qu8_pointwise_config *config, const int8_t *weights,
+                                         const uint8_t *input_zero_points, const float *multipliers, const float *bias,
+                                         const float *output_scales, const uint8_t *output_zero_points,
+                                         int per_channel_output, ptrdiff_t outputs, ptrdiff_t inputs_per_group,
+                                         ptrdiff_t outputs_per_group, int *error);
+
+/// The driver: checks everything (NULL pointers, sizes, strides large enough for the pixels rounded up to 16,
+/// ranges, the packed layout and shape) and returns an error code instead of running on bad arguments.
+int sn_qu8_pointwise(const sn_qu8_pointwise_config *config, const sn_packed_weights *packed, const sn_qu8_pointwise_args *args);
+
+/// Every int8 pointwise configuration compiled in, best first (the last is portable): `index` 0 ..<
+/// `sn_qu8_pointwise_config_count()`, NULL outside. Tests run each whose `required` features the CPU has.
+size_t sn_qu8_pointwise_config_count(void);
+const sn_qu8_pointwise_config *sn_qu8_pointwise_config_at(size_t index);
+
+/// The first configuration whose required features are all in `features`.
+const sn_qu8_pointwise_config *sn_qu8_pointwise_select(sn_cpu_features features);
+
+/// Bytes of one channel block holding `pixels` pixels (4 * pixels rounded up to 16).
+ptrdiff_t sn_qu8_block_bytes(ptrdiff_t pixels);
 
 // MARK: - Depthwise 3x3 convolution
 

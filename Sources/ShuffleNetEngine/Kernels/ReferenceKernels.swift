@@ -107,3 +107,39 @@ package enum ReferenceKernels {
         }
     }
 }
+
+extension ReferenceKernels {
+    /// The naive twin of the int8 pointwise kernels, on planar `[channels][pixels]` codes, plain loops, the scheme's
+    /// arithmetic literally (Weights/README.md "int8 files"):
+    ///
+    ///     acc = sum_k W[o][k] * (x[g K + k] - z_in[g K + k])            (Int32)
+    ///     v = fma(Float(acc), multiplier[o], bias[o])
+    ///     v = fma(Float(r - z_r), s_r, v)                                 (with a residual `[outputs][pixels]`)
+    ///     v = max(v, 0)                                                   (with ReLU)
+    ///     q = clamp(rint(v * (1 / scale)) + zero_point, 0, 255)          (map per output, or one for all)
+    package static func quantizedPointwise(_ x: [UInt8], pixels: Int, weights: [Int8], inputZeroPoints: [UInt8],
+                                           multipliers: [Float], bias: [Float], outputScales: [Float], outputZeroPoints: [UInt8],
+                                           groups: Int, residual: (codes: [UInt8], zeroPoint: UInt8, scale: Float)?,
+                                           relu: Bool) -> [UInt8] {
+        let outputs = bias.count, k = weights.count / outputs, m = outputs / groups
+        var out = [UInt8](repeating: 0, count: outputs * pixels)
+        for o in 0..<outputs {
+            let g = o / m
+            let map = outputScales.count == 1 ? 0 : o
+            for p in 0..<pixels {
+                var acc: Int32 = 0
+                for i in 0..<k {
+                    acc += Int32(weights[o * k + i]) * (Int32(x[(g * k + i) * pixels + p]) - Int32(inputZeroPoints[g * k + i]))
+                }
+                var v = bias[o].addingProduct(Float(acc), multipliers[o])
+                if let residual {
+                    v = v.addingProduct(Float(Int32(residual.codes[o * pixels + p]) - Int32(residual.zeroPoint)), residual.scale)
+                }
+                if relu { v = max(v, 0) }
+                let q = (v * (1 / outputScales[map])).rounded(.toNearestOrEven) + Float(outputZeroPoints[map])
+                out[o * pixels + p] = UInt8(max(0, min(255, q)))
+            }
+        }
+        return out
+    }
+}
