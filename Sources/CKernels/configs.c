@@ -95,6 +95,29 @@ const sn_qu8_pointwise_config *sn_qu8_pointwise_select(sn_cpu_features features)
     return SN_SELECT(qu8_pointwise_configs, features);
 }
 
+// int8 depthwise: one packed layout for every instruction set (the record holds the s8 quads for `vpdpbusd` and
+// the int16 pairs for AVX2's `vpmaddwd`).
+static const sn_qu8_depthwise_config qu8_depthwise_configs[] = {
+#if SN_KERNELS_X86
+    {"sn_qu8_dwconv3x3_ukernel_16__avx512vnni", SN_AVX512VNNI, sn_qu8_dwconv3x3_ukernel_16__avx512vnni, .lanes = 16,
+     .layout = SN_LAYOUT_QU8_DWCONV3X3_BLOCKS},
+    {"sn_qu8_dwconv3x3_ukernel_8__avx2", SN_AVX2, sn_qu8_dwconv3x3_ukernel_8__avx2, .lanes = 8,
+     .layout = SN_LAYOUT_QU8_DWCONV3X3_BLOCKS},
+#endif
+    {"sn_qu8_dwconv3x3_ukernel_4__generic", 0, sn_qu8_dwconv3x3_ukernel_4__generic, .lanes = 4,
+     .layout = SN_LAYOUT_QU8_DWCONV3X3_BLOCKS},
+};
+
+size_t sn_qu8_depthwise_config_count(void) { return sizeof qu8_depthwise_configs / sizeof qu8_depthwise_configs[0]; }
+
+const sn_qu8_depthwise_config *sn_qu8_depthwise_config_at(size_t index) {
+    return index < sn_qu8_depthwise_config_count() ? &qu8_depthwise_configs[index] : NULL;
+}
+
+const sn_qu8_depthwise_config *sn_qu8_depthwise_select(sn_cpu_features features) {
+    return SN_SELECT(qu8_depthwise_configs, features);
+}
+
 sn_f32_kernel_set sn_f32_kernels_select(sn_cpu_features features) {
     return (sn_f32_kernel_set){
         .pointwise = SN_SELECT(pointwise_configs, features),

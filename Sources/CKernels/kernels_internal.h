@@ -162,4 +162,35 @@ static inline sn_panel_rows sn_panel_rows_at(const float *weights, ptrdiff_t k, 
         }                                                                                  \
     } while (0)
 
+// MARK: - int8 depthwise (qu8_depthwise.c, templates/qu8_dwconv3x3.h)
+
+/// One output block's packed record: the 4 channels that land in it (slot j: depthwise channel `channel[j]`, or
+/// -1 for a group's padding slot, whose weights, terms and constants are zero: it gets code 0).
+typedef struct sn_qu8_dw_record {
+    /// Quad q (taps 4q ... 4q + 3; q = 2 holds tap 8 and three zeros): slot j's 4 weights at [q][4j ... 4j + 3].
+    int8_t w[3][16];
+    /// The same as int16 pairs: (w0, w2) of slot j at [q][2j ... 2j + 1], and (w1, w3).
+    int16_t w_even[3][8];
+    int16_t w_odd[3][8];
+    int32_t term[4];
+    float multiplier[4];
+    float bias[4];
+    float inv_out[4];
+    /// -zero_out and 255 - zero_out.
+    float low[4];
+    float high[4];
+    int32_t zero_out[4];
+    /// The input slot (group-padded channel index) of each slot's channel; the padding code of its border.
+    int32_t source[4];
+    int32_t pad_code[4];
+    int32_t channel[4];
+    uint8_t reserved[16];
+} sn_qu8_dw_record;
+
+void sn_qu8_dwconv3x3_ukernel_4__generic(const sn_qu8_dwconv_block *block);
+#if SN_KERNELS_X86
+void sn_qu8_dwconv3x3_ukernel_8__avx2(const sn_qu8_dwconv_block *block);
+void sn_qu8_dwconv3x3_ukernel_16__avx512vnni(const sn_qu8_dwconv_block *block);
+#endif
+
 #endif

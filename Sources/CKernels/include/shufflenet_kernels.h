@@ -127,6 +127,9 @@ typedef enum sn_weights_layout {
     SN_LAYOUT_QU8_POINTWISE_QUADS_8 = 0x308,
     /// The same with each quad's weights as two pairs of int16, `(w0, w2)` then `(w1, w3)` (`vpmaddwd`'s operands).
     SN_LAYOUT_QU8_POINTWISE_PAIRS16_4 = 0x314,
+    /// int8 3x3 depthwise, one record per *output* block (the 4 channels that land in it after the shuffle): their
+    /// source slots, taps as s8 quads and int16 pairs, terms and epilogue constants. See `sn_qu8_depthwise3x3_pack`.
+    SN_LAYOUT_QU8_DWCONV3X3_BLOCKS = 0x401,
 } sn_weights_layout;
 
 /// Packed weights and bias of one layer: opaque, immutable once made, shareable between threads.
@@ -410,6 +413,94 @@ const sn_qu8_pointwise_config *sn_qu8_pointwise_select(sn_cpu_features features)
 
 /// Bytes of one channel block holding `pixels` pixels (4 * pixels rounded up to 16).
 ptrdiff_t sn_qu8_block_bytes(ptrdiff_t pixels);
+
+// MARK: - int8 depthwise 3x3 convolution with the channel shuffle folded in
+
+/// How the int8 depthwise works (the layout is the pointwise one above): per *output* block, i.e. per 4 channels
+/// of the expand's (shuffled) input, the micro-kernel gathers its 4 source channels (from up to 4 input blocks,
+/// anywhere in the compress output) into a zero-bordered scratch block, `[(H + 2) x (W + 2)][4]` bytes, the border
+/// filled with each source channel's zero point (so padding taps add exactly nothing), then runs the 9 taps over
+/// that block and stores whole output blocks. Why per output block: the stores are whole 64-byte vectors (a
+/// per-source scatter would write single bytes, 4 per pixel), and the gather costs one pass over the input,
+/// `H x W x 4` bytes per block, against 9 taps of compute; the padded copy also removes every edge case from the
+/// tap loop (as `sn_copy_with_zero_border` does for fp32).
+///
+/// Arithmetic, channel c (Weights/README.md "int8 files"; `QuantizedReferenceNetwork.depthwise`):
+///
+///     acc = sum_taps W[c][t] * (x - z_c)         exact int32, computed as sum_t W x + term, term = -z_c sum_t W
+///     v   = fma(float(acc), multiplier[c], bias[c])
+///     q   = clamp(rint(v * inv_out[c]) + zero_out[c], 0, 255)
+///
+/// The taps of one (pixel, channel) are put side by side four at a time (a 4x4 byte transpose of 4 tap vectors,
+/// in-lane unpacks) so that one `vpdpbusd` adds 4 exact u8 x s8 products per int32 lane (AVX2: two `vpmaddwd`
+/// on the even/odd bytes); 9 taps are 3 quads (the last one tap and 3 zero weights).
+typedef struct sn_qu8_dwconv_block {
+    /// The input tensor (group-padded blocks of the compress output) and its block stride.
+    const uint8_t *input;
+    ptrdiff_t input_block_stride;
+    /// This output block's packed record (kernels_internal.h, `sn_qu8_dw_record`).
+    const void *record;
+    uint8_t *output;
+    ptrdiff_t height;
+    ptrdiff_t width;
+    int stride;
+    /// `sn_qu8_depthwise3x3_scratch_bytes(height, width)` bytes.
+    uint8_t *scratch;
+} sn_qu8_dwconv_block;
+
+typedef void (*sn_qu8_dwconv_ukernel_fn)(const sn_qu8_dwconv_block *block);
+
+typedef struct sn_qu8_depthwise_config {
+    /// e.g. "sn_qu8_dwconv3x3_ukernel_16__avx512vnni" (16 pixels x 4 channels per vector).
+    const char *name;
+    sn_cpu_features required;
+    sn_qu8_dwconv_ukernel_fn ukernel;
+    /// Pixels per vector.
+    int lanes;
+    sn_weights_layout layout;
+} sn_qu8_depthwise_config;
+
+/// An int8 3x3 depthwise convolution, padding 1, stride 1 or 2, on group-padded channel blocks, writing the
+/// shuffled output (group-padded the same way: `groups` groups of `channels / groups`) for output blocks
+/// `block_begin ..< block_end` (all: `0 ..< groups * ceil(channels / groups / 4)`).
+typedef struct sn_qu8_depthwise_args {
+    const uint8_t *input;
+    ptrdiff_t input_block_stride;
+    uint8_t *output;
+    ptrdiff_t output_block_stride;
+    ptrdiff_t height;
+    ptrdiff_t width;
+    int stride;
+    ptrdiff_t block_begin;
+    ptrdiff_t block_end;
+    /// Owned by the calling thread, at least `scratch_bytes` = `sn_qu8_depthwise3x3_scratch_bytes(height, width)`.
+    uint8_t *scratch;
+    ptrdiff_t scratch_bytes;
+} sn_qu8_depthwise_args;
+
+/// Bytes of scratch one call needs (0 for bad sizes).
+ptrdiff_t sn_qu8_depthwise3x3_scratch_bytes(ptrdiff_t height, ptrdiff_t width);
+
+/// Packs one layer: `weights` s8 `[channels][3][3]` (-128 refused), per channel `input_zero_points` (the compress
+/// output's), `multipliers` (input scale x weight scale), `bias`, `output_scales`, `output_zero_points` (all in
+/// the depthwise's own channel order), and `destinations` (`[channels]`, a permutation: where channel c goes in
+/// the expand's input, e.g. megvii's `(c % g) * (C / g) + c / g`). The input is group-padded in `input_groups`
+/// groups (the compress's: 1 in the first unit of Megvii's stage 2, whose compress is not grouped), the output
+/// in `groups`. NULL and `*error` on bad arguments.
+sn_packed_weights *sn_qu8_depthwise3x3_pack(const sn_qu8_depthwise_config *config, const int8_t *weights,
+                                            const uint8_t *input_zero_points, const float *multipliers, const float *bias,
+                                            const float *output_scales, const uint8_t *output_zero_points,
+                                            const ptrdiff_t *destinations, ptrdiff_t channels, ptrdiff_t input_groups,
+                                            ptrdiff_t groups, int *error);
+
+/// The driver: checks everything and returns an error code instead of running on bad arguments.
+int sn_qu8_depthwise3x3(const sn_qu8_depthwise_config *config, const sn_packed_weights *packed,
+                        const sn_qu8_depthwise_args *args);
+
+/// Every int8 depthwise configuration compiled in, best first (the last is portable).
+size_t sn_qu8_depthwise_config_count(void);
+const sn_qu8_depthwise_config *sn_qu8_depthwise_config_at(size_t index);
+const sn_qu8_depthwise_config *sn_qu8_depthwise_select(sn_cpu_features features);
 
 // MARK: - Depthwise 3x3 convolution
 

@@ -1,0 +1,106 @@
+// The int8 3x3 depthwise micro-kernel (padding 1, stride 1 or 2), one body for every instruction set: one output
+// block (4 channels of the expand's shuffled input) per call. It gathers the block's 4 source channels into a
+// zero-point-bordered scratch block, then for each vector of output pixels loads the 9 tap vectors (SN_DLANES
+// pixels x 4 channels each), puts each (pixel, channel)'s taps side by side 4 at a time (a 4x4 byte transpose),
+// adds them with exact u8 x s8 dot products, and requantizes (the scheme's fp32 epilogue, as
+// templates/qu8_pointwise.h has it). Included by ukernels_qu8_dw_<isa>.c after its vector layer:
+//   SN_QDW_UKERNEL        the function's name
+//   SN_DLANES             pixels per vector (a vector is 4 * SN_DLANES bytes, or SN_DLANES int32 lanes)
+//   SN_DV                 the vector type (bytes or int32 lanes alike)
+//   SN_DLOAD(p)           SN_DLANES pixels x 4 channels from p; SN_DLOAD_S2(p): every other pixel of twice that
+//   SN_DZERO()
+//   SN_DTRANSPOSE(a, b, c, d, r)   r[k], k = 0 ... 3: int32 lane (i, j) (lane 4i + j) is the bytes (a, b, c, d) of
+//                         pixel 4i + k, channel j (in-lane unpacks on x86; a 128-bit lane is 4 pixels x 4 channels)
+//   SN_DW, SN_DLOADW(record, q)    quad q's weights in the ISA's form; SN_DDOT(acc, x, w) exact dot per lane
+//   SN_DPATTERN_I(p), SN_DPATTERN_F(p)   4 per-channel values, lane 4i + j getting channel j's
+//   SN_DF, SN_DCVT_F, SN_DFMA_F(a, b, c) (fused, as fmaf), SN_DMUL_F, SN_DMIN_F, SN_DMAX_F, SN_DCVT_RINT (half to
+//   even), SN_DADD_I
+//   SN_DPACK(r0, r1, r2, r3)       the codes (0 ... 255 per lane) of the transposed order back as natural bytes
+//   SN_DSTORE(p, v)
+//
+// Why transposed: 9 taps of one channel must meet in one int32 lane; in the block layout a lane holds 4
+// channels of one pixel. Unpacking 4 tap vectors byte- then word-wise gives, per lane, 4 taps of one (pixel,
+// channel): one `vpdpbusd` (or two `vpmaddwd`) then adds 4 products. The unpacks are in-lane, and so are the packs
+// that bring the codes back, so the order round-trips with no cross-lane permute.
+
+/// Copies the 4 source channels into `scratch`, `(height + 2) x (width + 2)` dwords, the border each channel's
+/// input zero point (padding taps then contribute `W * (z - z) = 0`, through the term), a padding slot 0.
+SN_INLINE void qdw_gather(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *rec) {
+    const ptrdiff_t h = blk->height, w = blk->width, pw = w + 2;
+    uint32_t pad = 0;
+    for (int j = 0; j < 4; j++) pad |= (uint32_t)(rec->source[j] >= 0 ? rec->pad_code[j] : 0) << (8 * j);
+    uint32_t *s = (uint32_t *)(void *)blk->scratch;
+    for (ptrdiff_t x = 0; x < pw; x++) s[x] = pad, s[(h + 1) * pw + x] = pad;
+    const uint8_t *src[4];
+    for (int j = 0; j < 4; j++)
+        src[j] = rec->source[j] >= 0 ? blk->input + rec->source[j] / 4 * blk->input_block_stride + rec->source[j] % 4 : NULL;
+    for (ptrdiff_t y = 0; y < h; y++) {
+        uint32_t *row = s + (y + 1) * pw;
+        row[0] = pad;
+        row[w + 1] = pad;
+        uint32_t *out = row + 1;
+        const ptrdiff_t at = 4 * y * w;
+        // Slots in order; each slot's bytes are every 4th of its source block.
+        for (ptrdiff_t x = 0; x < w; x++) out[x] = 0;
+        for (int j = 0; j < 4; j++) {
+            if (!src[j]) continue;
+            const uint8_t *p = src[j] + at;
+            for (ptrdiff_t x = 0; x < w; x++) out[x] |= (uint32_t)p[4 * x] << (8 * j);
+        }
+    }
+}
+
+SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *rec, const int ST) {
+    const ptrdiff_t pw = blk->width + 2;
+    const ptrdiff_t oh = (blk->height - 1) / ST + 1, ow = (blk->width - 1) / ST + 1;
+    const SN_DW w0 = SN_DLOADW(rec, 0), w1 = SN_DLOADW(rec, 1), w2 = SN_DLOADW(rec, 2);
+    const SN_DV term = SN_DPATTERN_I(rec->term), zero_out = SN_DPATTERN_I(rec->zero_out);
+    const SN_DF mul = SN_DPATTERN_F(rec->multiplier), bias = SN_DPATTERN_F(rec->bias), inv = SN_DPATTERN_F(rec->inv_out);
+    const SN_DF low = SN_DPATTERN_F(rec->low), high = SN_DPATTERN_F(rec->high);
+    const SN_DV zero = SN_DZERO();
+    for (ptrdiff_t oy = 0; oy < oh; oy++) {
+        const uint8_t *r0 = blk->scratch + 4 * (oy * ST) * pw;
+        const uint8_t *rows[3] = {r0, r0 + 4 * pw, r0 + 8 * pw};
+        uint8_t *out = blk->output + 4 * oy * ow;
+        for (ptrdiff_t ox = 0; ox < ow; ox += SN_DLANES) {
+            SN_DV x[9];
+            for (int ky = 0; ky < 3; ky++)
+                for (int kx = 0; kx < 3; kx++) {
+                    const uint8_t *p = rows[ky] + 4 * (ox * ST + kx);
+                    x[3 * ky + kx] = ST == 1 ? SN_DLOAD(p) : SN_DLOAD_S2(p);
+                }
+            SN_DV acc[4] = {term, term, term, term}, r[4];
+            SN_DTRANSPOSE(x[0], x[1], x[2], x[3], r);
+            for (int k = 0; k < 4; k++) acc[k] = SN_DDOT(acc[k], r[k], w0);
+            SN_DTRANSPOSE(x[4], x[5], x[6], x[7], r);
+            for (int k = 0; k < 4; k++) acc[k] = SN_DDOT(acc[k], r[k], w1);
+            SN_DTRANSPOSE(x[8], zero, zero, zero, r);
+            for (int k = 0; k < 4; k++) acc[k] = SN_DDOT(acc[k], r[k], w2);
+            SN_DV q[4];
+            for (int k = 0; k < 4; k++) {
+                // clamp(rint(s) + z, 0, 255) = rint(clamp(s, -z, 255 - z)) + z (templates/qu8_pointwise.h).
+                SN_DF s = SN_DMUL_F(SN_DFMA_F(SN_DCVT_F(acc[k]), mul, bias), inv);
+                s = SN_DMIN_F(SN_DMAX_F(s, low), high);
+                q[k] = SN_DADD_I(SN_DCVT_RINT(s), zero_out);
+            }
+            const SN_DV codes = SN_DPACK(q[0], q[1], q[2], q[3]);
+            if (ox + SN_DLANES <= ow) {
+                SN_DSTORE(out + 4 * ox, codes);
+            } else {
+                uint8_t tmp[4 * SN_DLANES];
+                SN_DSTORE(tmp, codes);
+                memcpy(out + 4 * ox, tmp, (size_t)(4 * (ow - ox)));
+            }
+        }
+    }
+}
+
+void SN_QDW_UKERNEL(const sn_qu8_dwconv_block *blk) {
+    const sn_qu8_dw_record *rec = (const sn_qu8_dw_record *)blk->record;
+    qdw_gather(blk, rec);
+    if (blk->stride == 1) {
+        qdw_rows(blk, rec, 1);
+    } else {
+        qdw_rows(blk, rec, 2);
+    }
+}

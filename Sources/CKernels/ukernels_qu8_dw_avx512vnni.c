@@ -1,0 +1,51 @@
+// AVX-512 VNNI int8 depthwise micro-kernel (templates/qu8_dwconv3x3.h): 16 pixels x 4 channels per zmm, 4 taps
+// per `vpdpbusd`. Compiled for any x86-64 and only called through a configuration whose required features the
+// CPU has (configs.c).
+#include "kernels_internal.h"
+
+#if SN_KERNELS_X86
+#include <immintrin.h>
+#include <string.h>
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma"))), apply_to = function)
+
+#define SN_INLINE static inline __attribute__((always_inline))
+
+#define SN_DLANES 16
+#define SN_DV __m512i
+#define SN_DF __m512
+#define SN_DW __m512i
+#define SN_DLOAD(p) _mm512_loadu_si512((const void *)(p))
+#define SN_DLOAD_S2(p)                                                                                            \
+    _mm512_permutex2var_epi32(_mm512_loadu_si512((const void *)(p)),                                              \
+                              _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),       \
+                              _mm512_loadu_si512((const void *)((p) + 64)))
+#define SN_DZERO() _mm512_setzero_si512()
+#define SN_DTRANSPOSE(a, b, c, d, r)                                                                              \
+    do {                                                                                                          \
+        const __m512i ab_lo_ = _mm512_unpacklo_epi8((a), (b)), ab_hi_ = _mm512_unpackhi_epi8((a), (b));           \
+        const __m512i cd_lo_ = _mm512_unpacklo_epi8((c), (d)), cd_hi_ = _mm512_unpackhi_epi8((c), (d));           \
+        (r)[0] = _mm512_unpacklo_epi16(ab_lo_, cd_lo_);                                                           \
+        (r)[1] = _mm512_unpackhi_epi16(ab_lo_, cd_lo_);                                                           \
+        (r)[2] = _mm512_unpacklo_epi16(ab_hi_, cd_hi_);                                                           \
+        (r)[3] = _mm512_unpackhi_epi16(ab_hi_, cd_hi_);                                                           \
+    } while (0)
+#define SN_DLOADW(rec, q) _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(rec)->w[q]))
+#define SN_DDOT(acc, x, w) _mm512_dpbusd_epi32((acc), (x), (w))
+#define SN_DPATTERN_I(p) _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define SN_DPATTERN_F(p) _mm512_broadcast_f32x4(_mm_loadu_ps(p))
+#define SN_DCVT_F(i) _mm512_cvtepi32_ps(i)
+#define SN_DFMA_F(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define SN_DMUL_F(a, b) _mm512_mul_ps((a), (b))
+#define SN_DMIN_F(a, b) _mm512_min_ps((a), (b))
+#define SN_DMAX_F(a, b) _mm512_max_ps((a), (b))
+#define SN_DCVT_RINT(f) _mm512_cvtps_epi32(f)
+#define SN_DADD_I(a, b) _mm512_add_epi32((a), (b))
+#define SN_DPACK(q0, q1, q2, q3) _mm512_packus_epi16(_mm512_packus_epi32((q0), (q1)), _mm512_packus_epi32((q2), (q3)))
+#define SN_DSTORE(p, v) _mm512_storeu_si512((void *)(p), (v))
+
+#define SN_QDW_UKERNEL sn_qu8_dwconv3x3_ukernel_16__avx512vnni
+#include "templates/qu8_dwconv3x3.h"
+
+#pragma clang attribute pop
+#endif

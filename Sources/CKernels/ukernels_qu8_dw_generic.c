@@ -1,0 +1,91 @@
+// Portable int8 depthwise micro-kernel (templates/qu8_dwconv3x3.h) over the compiler's 4-lane vectors: 4 pixels x
+// 4 channels per vector, the transpose, dot products and packs as plain per-lane code. The epilogue's fused
+// multiply-adds are `fmaf` per lane, exactly the scheme's arithmetic.
+#include "kernels_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SN_INLINE static inline __attribute__((always_inline))
+
+typedef int32_t dqi4 __attribute__((ext_vector_type(4)));
+typedef uint32_t dqu4 __attribute__((ext_vector_type(4)));
+typedef float dqf4 __attribute__((ext_vector_type(4)));
+
+SN_INLINE dqi4 dq_load(const void *p) {
+    dqi4 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+SN_INLINE dqi4 dq_load_s2(const uint8_t *p) {
+    int32_t d[8];
+    memcpy(d, p, sizeof d);
+    return (dqi4){d[0], d[2], d[4], d[6]};
+}
+
+SN_INLINE uint32_t dq_byte(int32_t v, int n) { return ((uint32_t)v >> (8 * n)) & 255u; }
+
+/// r[k] lane j: the bytes (a, b, c, d) of pixel k, channel j.
+SN_INLINE void dq_transpose(dqi4 a, dqi4 b, dqi4 c, dqi4 d, dqi4 *r) {
+    for (int k = 0; k < 4; k++) {
+        dqu4 t;
+        for (int j = 0; j < 4; j++)
+            t[j] = dq_byte(a[k], j) | dq_byte(b[k], j) << 8 | dq_byte(c[k], j) << 16 | dq_byte(d[k], j) << 24;
+        r[k] = (dqi4)t;
+    }
+}
+
+SN_INLINE dqi4 dq_dot(dqi4 acc, dqi4 x, const int8_t *w) {
+    for (int j = 0; j < 4; j++) {
+        int32_t s = 0;
+        for (int m = 0; m < 4; m++) s += (int32_t)dq_byte(x[j], m) * w[4 * j + m];
+        acc[j] += s;
+    }
+    return acc;
+}
+
+SN_INLINE dqf4 dq_fma(dqf4 a, dqf4 b, dqf4 c) {
+    return (dqf4){fmaf(a.x, b.x, c.x), fmaf(a.y, b.y, c.y), fmaf(a.z, b.z, c.z), fmaf(a.w, b.w, c.w)};
+}
+
+/// rint, half to even, of values clamped to -255 ... 255 (as ukernels_qu8_generic.c: the 1.5 * 2^23 trick).
+SN_INLINE dqi4 dq_rint(dqf4 f) {
+    const dqf4 magic = (dqf4)(12582912.0f);
+    return __builtin_convertvector((f + magic) - magic, dqi4);
+}
+
+/// Codes of pixels 0 ... 3 (q[k] lane j = pixel k, channel j) as natural bytes.
+SN_INLINE dqi4 dq_pack(dqi4 q0, dqi4 q1, dqi4 q2, dqi4 q3) {
+    const dqi4 q[4] = {q0, q1, q2, q3};
+    dqu4 out;
+    for (int k = 0; k < 4; k++)
+        out[k] = (uint32_t)q[k][0] | (uint32_t)q[k][1] << 8 | (uint32_t)q[k][2] << 16 | (uint32_t)q[k][3] << 24;
+    return (dqi4)out;
+}
+
+#define SN_DLANES 4
+#define SN_DV dqi4
+#define SN_DF dqf4
+typedef const int8_t *dq_weights;
+#define SN_DW dq_weights
+#define SN_DLOAD(p) dq_load(p)
+#define SN_DLOAD_S2(p) dq_load_s2(p)
+#define SN_DZERO() ((dqi4)(0))
+#define SN_DTRANSPOSE(a, b, c, d, r) dq_transpose((a), (b), (c), (d), (r))
+#define SN_DLOADW(rec, q) ((rec)->w[q])
+#define SN_DDOT(acc, x, w) dq_dot((acc), (x), (w))
+#define SN_DPATTERN_I(p) dq_load(p)
+#define SN_DPATTERN_F(p) ((dqf4){(p)[0], (p)[1], (p)[2], (p)[3]})
+#define SN_DCVT_F(i) __builtin_convertvector((i), dqf4)
+#define SN_DFMA_F(a, b, c) dq_fma((a), (b), (c))
+#define SN_DMUL_F(a, b) ((a) * (b))
+#define SN_DMIN_F(a, b) __builtin_elementwise_min((a), (b))
+#define SN_DMAX_F(a, b) __builtin_elementwise_max((a), (b))
+#define SN_DCVT_RINT(f) dq_rint(f)
+#define SN_DADD_I(a, b) ((a) + (b))
+#define SN_DPACK(q0, q1, q2, q3) dq_pack((q0), (q1), (q2), (q3))
+#define SN_DSTORE(p, v) memcpy((p), &(v), 16)
+
+#define SN_QDW_UKERNEL sn_qu8_dwconv3x3_ukernel_4__generic
+#include "templates/qu8_dwconv3x3.h"
