@@ -143,3 +143,39 @@ extension ReferenceKernels {
         return out
     }
 }
+
+extension ReferenceKernels {
+    /// The naive twin of the int8 depthwise kernels, on planar `[channels][height * width]` codes, plain loops, the
+    /// scheme's arithmetic literally, then the shuffle: returns `[channels][outputPixels]` with depthwise channel c
+    /// at position `destinations[c]`.
+    ///
+    ///     acc = sum_taps W[c][t] * (x - z_c)       (Int32; padding taps add nothing)
+    ///     v = fma(Float(acc), multiplier[c], bias[c])
+    ///     q = clamp(rint(v * (1 / scale[c])) + zero_point[c], 0, 255)
+    package static func quantizedDepthwise(_ x: [UInt8], height: Int, width: Int, stride: Int, weights: [Int8],
+                                           inputZeroPoints: [UInt8], multipliers: [Float], bias: [Float], outputScales: [Float],
+                                           outputZeroPoints: [UInt8], destinations: [Int]) -> [UInt8] {
+        let channels = bias.count
+        let oh = (height - 1) / stride + 1, ow = (width - 1) / stride + 1
+        var out = [UInt8](repeating: 0, count: channels * oh * ow)
+        for c in 0..<channels {
+            let z = Int32(inputZeroPoints[c])
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var acc: Int32 = 0
+                    for ky in 0..<3 {
+                        for kx in 0..<3 {
+                            let iy = oy * stride + ky - 1, ix = ox * stride + kx - 1
+                            guard iy >= 0, iy < height, ix >= 0, ix < width else { continue }
+                            acc += Int32(weights[c * 9 + ky * 3 + kx]) * (Int32(x[(c * height + iy) * width + ix]) - z)
+                        }
+                    }
+                    let v = bias[c].addingProduct(Float(acc), multipliers[c])
+                    let q = (v * (1 / outputScales[c])).rounded(.toNearestOrEven) + Float(outputZeroPoints[c])
+                    out[(destinations[c] * oh + oy) * ow + ox] = UInt8(max(0, min(255, q)))
+                }
+            }
+        }
+        return out
+    }
+}

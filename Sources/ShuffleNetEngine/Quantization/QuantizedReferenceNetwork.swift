@@ -127,7 +127,7 @@ package struct QuantizedReferenceNetwork: Sendable {
 
     /// A 3x3 depthwise convolution, padding 1 (real 0, so padded taps add nothing), on `u8` planes, each channel
     /// with its own input and output map.
-    static func depthwise(_ x: [UInt8], inputMaps: [ActivationQuantization], size: Int, stride: Int,
+    package static func depthwise(_ x: [UInt8], inputMaps: [ActivationQuantization], size: Int, stride: Int,
                           layer: QuantizedConvolution, outputs: [ActivationQuantization],
                           record: (Int, Float) -> Void = { _, _ in }) -> ([UInt8], Int) {
         let outSize = (size - 1) / stride + 1
