@@ -130,14 +130,15 @@ int main(int argc, char **argv) {
                 float *xf = aligned_alloc(64, sizeof(float) * (size_t)(mid * fstride)), *yf = aligned_alloc(64, sizeof(float) * (size_t)(mid * fstride));
                 int8_t *w = malloc((size_t)mid * 9);
                 float *wf = malloc(sizeof(float) * (size_t)mid * 9), *small = malloc(sizeof(float) * (size_t)mid);
-                uint8_t *z = calloc((size_t)mid, 1);
+                uint8_t *z = calloc((size_t)mid, 1), *zo = malloc((size_t)mid);
+                for (ptrdiff_t c = 0; c < mid; c++) zo[c] = (uint8_t)(96 + next() % 64);  // signed maps, as the real layers have
                 ptrdiff_t *dest = malloc(sizeof(ptrdiff_t) * (size_t)mid);
                 for (ptrdiff_t i = 0; i < iblocks * ibs; i++) x[i] = (uint8_t)next();
                 for (ptrdiff_t i = 0; i < mid * fstride; i++) xf[i] = (float)(next() % 256), yf[i] = 0;
                 for (ptrdiff_t i = 0; i < mid * 9; i++) { w[i] = (int8_t)(next() % 255 - 127); wf[i] = w[i]; }
                 for (ptrdiff_t c = 0; c < mid; c++) { small[c] = 0.01f; dest[c] = (c % g) * n + c / g; }
                 int err;
-                sn_packed_weights *pq = sn_qu8_depthwise3x3_pack(q, w, z, small, small, small, z, dest, mid, in_groups, g, &err);
+                sn_packed_weights *pq = sn_qu8_depthwise3x3_pack(q, w, z, small, small, small, zo, dest, mid, in_groups, g, &err);
                 const ptrdiff_t sb = sn_qu8_depthwise3x3_scratch_bytes(in, in);
                 uint8_t *qs = aligned_alloc(64, (size_t)(sb + 63) / 64 * 64);
                 float *fs = aligned_alloc(64, sizeof(float) * (size_t)((sn_padded_plane_count(in, in) + 15) / 16 * 16));
@@ -162,7 +163,7 @@ int main(int argc, char **argv) {
                 total_q += repeat * mq;
                 total_f += repeat * mf;
                 sn_packed_weights_free(pq);
-                free(x); free(y); free(xf); free(yf); free(w); free(wf); free(small); free(z); free(dest); free(qs); free(fs);
+                free(x); free(y); free(xf); free(yf); free(w); free(wf); free(small); free(z); free(zo); free(dest); free(qs); free(fs);
             }
             size /= 2;
         }

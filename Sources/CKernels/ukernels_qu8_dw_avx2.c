@@ -61,6 +61,8 @@ SN_INLINE __m256i qdw_load_s2(const uint8_t *p) {
 #define SN_DPACK(q0, q1, q2, q3) _mm256_packus_epi16(_mm256_packus_epi32((q0), (q1)), _mm256_packus_epi32((q2), (q3)))
 #define SN_DSTORE(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
 
+#define SN_DPACK_SATURATES 1
+
 #define SN_QDW_UKERNEL sn_qu8_dwconv3x3_ukernel_8__avx2
 #include "templates/qu8_dwconv3x3.h"
 

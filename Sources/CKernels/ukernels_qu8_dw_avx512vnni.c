@@ -75,6 +75,8 @@ SN_INLINE void qdw_gather_row(uint32_t *out, const uint8_t *const base[4], const
     qdw_gather_controls((shift), gather_ctrl_)
 #define SN_DGATHER_ROW(out, base, shift, at, w) qdw_gather_row((out), (base), gather_ctrl_, (at), (w))
 
+#define SN_DPACK_SATURATES 1
+
 #define SN_QDW_UKERNEL sn_qu8_dwconv3x3_ukernel_16__avx512vnni
 #include "templates/qu8_dwconv3x3.h"
 

@@ -87,5 +87,7 @@ typedef const int8_t *dq_weights;
 #define SN_DPACK(q0, q1, q2, q3) dq_pack((q0), (q1), (q2), (q3))
 #define SN_DSTORE(p, v) memcpy((p), &(v), 16)
 
+#define SN_DPACK_SATURATES 0
+
 #define SN_QDW_UKERNEL sn_qu8_dwconv3x3_ukernel_4__generic
 #include "templates/qu8_dwconv3x3.h"

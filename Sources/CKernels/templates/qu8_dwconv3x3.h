@@ -15,7 +15,8 @@
 //   SN_DPATTERN_I(p), SN_DPATTERN_F(p)   4 per-channel values, lane 4i + j getting channel j's
 //   SN_DF, SN_DCVT_F, SN_DFMA_F(a, b, c) (fused, as fmaf), SN_DMUL_F, SN_DMIN_F, SN_DMAX_F, SN_DCVT_RINT (half to
 //   even), SN_DADD_I
-//   SN_DPACK(r0, r1, r2, r3)       the codes (0 ... 255 per lane) of the transposed order back as natural bytes
+//   SN_DPACK(r0, r1, r2, r3)       the codes (0 ... 255 per lane) of the transposed order back as natural bytes;
+//   SN_DPACK_SATURATES    1 when it saturates each int32 below at 0 (x86's packus), else 0
 //   SN_DSTORE(p, v)
 //   SN_DGATHER_SETUP(shift), SN_DGATHER_ROW(out, base, shift, at, w)   optional (once per block, per row): out[x] (x < w) = the dword whose byte j is byte shift[j] of
 //                         dword x of base[j] + at (0 where base[j] is NULL); without it, a plain C loop
@@ -91,9 +92,11 @@ SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *
             for (int k = 0; k < 4; k++) acc[k] = SN_DDOT(acc[k], r[k], w2);
             SN_DV q[4];
             for (int k = 0; k < 4; k++) {
-                // clamp(rint(s) + z, 0, 255) = rint(clamp(s, -z, 255 - z)) + z (templates/qu8_pointwise.h).
+                // clamp(rint(s) + z, 0, 255) = rint(clamp(s, -z, 255 - z)) + z (templates/qu8_pointwise.h). With a
+                // pack that saturates at 0 the lower clamp is the pack's: rint(s) + z < 0 becomes 0 either way (a
+                // cvtps2dq overflow, INT_MIN, + z stays negative: right, it only happens far below).
                 SN_DF s = SN_DMUL_F(SN_DFMA_F(SN_DCVT_F(acc[k]), mul, bias), inv);
-                s = SN_DMIN_F(SN_DMAX_F(s, low), high);
+                s = SN_DPACK_SATURATES ? SN_DMIN_F(s, high) : SN_DMIN_F(SN_DMAX_F(s, low), high);
                 q[k] = SN_DADD_I(SN_DCVT_RINT(s), zero_out);
             }
             const SN_DV codes = SN_DPACK(q[0], q[1], q[2], q[3]);
