@@ -37,6 +37,7 @@ SN_INLINE __m256i qdw_load_s2(const uint8_t *p) {
 #define SN_DW qdw_w16
 #define SN_DLOAD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 #define SN_DLOAD_S2(p) qdw_load_s2(p)
+#define SN_DCOMBINE(a, b) _mm256_inserti128_si256((a), _mm256_castsi256_si128(b), 1)
 #define SN_DZERO() _mm256_setzero_si256()
 #define SN_DTRANSPOSE(a, b, c, d, r)                                                                              \
     do {                                                                                                          \

@@ -20,6 +20,7 @@
     _mm512_permutex2var_epi32(_mm512_loadu_si512((const void *)(p)),                                              \
                               _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),       \
                               _mm512_loadu_si512((const void *)((p) + 64)))
+#define SN_DCOMBINE(a, b) _mm512_inserti64x4((a), _mm512_castsi512_si256(b), 1)
 #define SN_DZERO() _mm512_setzero_si512()
 #define SN_DTRANSPOSE(a, b, c, d, r)                                                                              \
     do {                                                                                                          \

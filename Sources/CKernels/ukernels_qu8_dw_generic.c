@@ -71,6 +71,7 @@ typedef const int8_t *dq_weights;
 #define SN_DW dq_weights
 #define SN_DLOAD(p) dq_load(p)
 #define SN_DLOAD_S2(p) dq_load_s2(p)
+#define SN_DCOMBINE(a, b) ((dqi4){(a).x, (a).y, (b).x, (b).y})
 #define SN_DZERO() ((dqi4)(0))
 #define SN_DTRANSPOSE(a, b, c, d, r) dq_transpose((a), (b), (c), (d), (r))
 #define SN_DLOADW(rec, q) ((rec)->w[q])

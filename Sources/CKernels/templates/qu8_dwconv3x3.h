@@ -8,7 +8,7 @@
 //   SN_DLANES             pixels per vector (a vector is 4 * SN_DLANES bytes, or SN_DLANES int32 lanes)
 //   SN_DV                 the vector type (bytes or int32 lanes alike)
 //   SN_DLOAD(p)           SN_DLANES pixels x 4 channels from p; SN_DLOAD_S2(p): every other pixel of twice that
-//   SN_DZERO()
+//   SN_DZERO(), SN_DCOMBINE(a, b): the low half of a, then the low half of b
 //   SN_DTRANSPOSE(a, b, c, d, r)   r[k], k = 0 ... 3: int32 lane (i, j) (lane 4i + j) is the bytes (a, b, c, d) of
 //                         pixel 4i + k, channel j (in-lane unpacks on x86; a 128-bit lane is 4 pixels x 4 channels)
 //   SN_DW, SN_DLOADW(record, q)    quad q's weights in the ISA's form; SN_DDOT(acc, x, w) exact dot per lane
@@ -72,16 +72,26 @@ SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *
     const SN_DF mul = SN_DPATTERN_F(rec->multiplier), bias = SN_DPATTERN_F(rec->bias), inv = SN_DPATTERN_F(rec->inv_out);
     const SN_DF low = SN_DPATTERN_F(rec->low), high = SN_DPATTERN_F(rec->high);
     const SN_DV zero = SN_DZERO();
-    for (ptrdiff_t oy = 0; oy < oh; oy++) {
+    // Rows no wider than half a vector (7 x 7 outputs in 16 lanes) are computed two at a time: the low half of
+    // every tap vector from row oy, the high half from row oy + 1 (SN_DCOMBINE), so that no vector is mostly empty.
+    const int pairs = 2 * ow <= SN_DLANES;
+    for (ptrdiff_t oy = 0; oy < oh; oy += pairs ? 2 : 1) {
         const uint8_t *r0 = blk->scratch + 4 * (oy * ST) * pw;
         const uint8_t *rows[3] = {r0, r0 + 4 * pw, r0 + 8 * pw};
+        // The pair's second row (the first again when oy is the last).
+        const ptrdiff_t dy = pairs && oy + 1 < oh ? ST : 0;
         uint8_t *out = blk->output + 4 * oy * ow;
         for (ptrdiff_t ox = 0; ox < ow; ox += SN_DLANES) {
             SN_DV x[9];
             for (int ky = 0; ky < 3; ky++)
                 for (int kx = 0; kx < 3; kx++) {
                     const uint8_t *p = rows[ky] + 4 * (ox * ST + kx);
-                    x[3 * ky + kx] = ST == 1 ? SN_DLOAD(p) : SN_DLOAD_S2(p);
+                    if (pairs) {
+                        const uint8_t *p1 = p + 4 * dy * pw;
+                        x[3 * ky + kx] = ST == 1 ? SN_DCOMBINE(SN_DLOAD(p), SN_DLOAD(p1)) : SN_DCOMBINE(SN_DLOAD_S2(p), SN_DLOAD_S2(p1));
+                    } else {
+                        x[3 * ky + kx] = ST == 1 ? SN_DLOAD(p) : SN_DLOAD_S2(p);
+                    }
                 }
             SN_DV acc[4] = {term, term, term, term}, r[4];
             SN_DTRANSPOSE(x[0], x[1], x[2], x[3], r);
@@ -100,7 +110,12 @@ SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *
                 q[k] = SN_DADD_I(SN_DCVT_RINT(s), zero_out);
             }
             const SN_DV codes = SN_DPACK(q[0], q[1], q[2], q[3]);
-            if (ox + SN_DLANES <= ow) {
+            if (pairs) {
+                uint8_t tmp[4 * SN_DLANES];
+                SN_DSTORE(tmp, codes);
+                memcpy(out, tmp, (size_t)(4 * ow));
+                if (dy) memcpy(out + 4 * ow, tmp + 2 * SN_DLANES, (size_t)(4 * ow));
+            } else if (ox + SN_DLANES <= ow) {
                 SN_DSTORE(out + 4 * ox, codes);
             } else {
                 uint8_t tmp[4 * SN_DLANES];
