@@ -269,15 +269,13 @@ int sn_f32_pointwise(const sn_f32_pointwise_config *config, const sn_packed_weig
 /// group-padded. Pixels: each block has room for the pixels rounded up to 16 (`block_stride >= 4 *
 /// roundup(pixels, 16)` bytes); kernels may compute and write the padding pixels.
 ///
-/// How the other int8 operators use it (not written yet):
-///   - depthwise 3x3: per block, a 64-byte vector is 16 pixels x 4 channels; taps are per channel, so the 9 taps
-///     of a block are 4-byte patterns (`vpmaddubsw` pairs or widened `vpmaddwd`/`vpmulld` with the pattern
-///     broadcast); neighbours are +-4 bytes (x) and +-row (y), as in the fp32 flat-row kernel, per block.
-///   - channel shuffle: folded into where the depthwise writes, as in fp32 (`destinations`), at block granularity:
-///     the depthwise computes the 4 channels that land in one *output* block (sources src(4d' ... 4d'+3), from up
-///     to 4 input blocks), gathering them with one in-lane byte shuffle + masked byte blend per source
-///     (`vpshufb` + `vpblendmb`) and storing whole blocks. The per-channel maps and zero points are permuted once
-///     at packing (`input_zero_points` below is in the shuffled order).
+/// How the other int8 operators use it:
+///   - depthwise 3x3 (written: `sn_qu8_depthwise3x3` below): per *output* block, the 4 source channels are
+///     gathered (masked loads + one in-lane `vpshufb` per source block) into a zero-point-bordered scratch block;
+///     the 9 taps of a (pixel, channel) are put side by side 4 at a time by in-lane byte/word unpacks, so one
+///     `vpdpbusd` adds 4 exact products (AVX2: `vpmaddwd` on the even/odd bytes); packs bring the order back.
+///   - channel shuffle: folded into the depthwise as above, at block granularity (whole-block stores; the
+///     expand's `input_zero_points` are the shuffled order).
 ///   - residual add: fused in the expand's epilogue (below); the residual is the unit's input in the same layout,
 ///     and may be the output itself (each block is read before it is written).
 ///   - stride-2 concat: the branch's expand writes from block `in / 4` (in: the unit's input channels) and the
