@@ -177,7 +177,7 @@ import ShuffleNetEngine
         #expect(throws: KernelCallError.self) { try make(weights: [-128, 2, 3, 4, 5, 6, 7, 8]) }
         #expect(throws: KernelCallError.self) { try make(weights: [1, 2, 3]) }
         #expect(throws: KernelCallError.self) { try make(scales: [0]) }
-        #expect(throws: KernelCallError.self) { try make(scales: [1e-45]) }  // 1 / scale is not finite
+        #expect(throws: KernelCallError.self) { try make(scales: [Float.leastNonzeroMagnitude]) }  // 1 / scale is not finite
         let conv = try make()
         let stride = ChannelBlocks.blockBytes(20)
         let x = [UInt8](repeating: 1, count: stride)
