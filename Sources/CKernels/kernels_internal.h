@@ -5,6 +5,20 @@
 
 #include "shufflenet_kernels.h"
 
+#include <stdint.h>
+#include <string.h>
+
+/// Every micro-kernel file's helpers: inlined into the template bodies, so each ISA's copy is compiled with that
+/// file's target attribute.
+#define SN_INLINE static inline __attribute__((always_inline))
+
+/// The 4 bytes at `p` (any alignment) as one int32: a quad of int8 weights for a broadcast.
+SN_INLINE int32_t sn_load_quad(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
 #if defined(__x86_64__) || defined(__i386__)
 #define SN_KERNELS_X86 1
 #else

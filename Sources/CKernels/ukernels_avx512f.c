@@ -8,7 +8,6 @@
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
 
-#define SN_INLINE static inline __attribute__((always_inline))
 
 // The vector layer the templates are written against (templates/vector_layer.h).
 #define SN_V __m512

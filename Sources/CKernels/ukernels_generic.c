@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#define SN_INLINE static inline __attribute__((always_inline))
 
 typedef float sn_v4 __attribute__((ext_vector_type(4)));
 

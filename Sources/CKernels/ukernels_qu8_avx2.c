@@ -13,7 +13,6 @@
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 
-#define SN_INLINE static inline __attribute__((always_inline))
 
 /// A vector of 8 pixels x 4 channels as its even bytes (channels 0 and 2) and odd bytes (1 and 3), as int16.
 typedef struct qx_pairs {
@@ -30,18 +29,13 @@ typedef struct qw_pairs {
     __m256i even, odd;
 } qw_pairs;
 
-SN_INLINE int32_t load_quad(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
 
 // The int8 vector layer (templates/qu8_pointwise.h).
 #define SN_QB 8
 #define SN_QX qx_pairs
 #define SN_QLOADX(p) load_pairs(p)
 #define SN_QW qw_pairs
-#define SN_QLOADW(p) ((qw_pairs){_mm256_set1_epi32(load_quad(p)), _mm256_set1_epi32(load_quad((p) + 4))})
+#define SN_QLOADW(p) ((qw_pairs){_mm256_set1_epi32(sn_load_quad(p)), _mm256_set1_epi32(sn_load_quad((p) + 4))})
 #define SN_QDOT(acc, x, w) \
     _mm256_add_epi32((acc), _mm256_add_epi32(_mm256_madd_epi16((x).even, (w).even), _mm256_madd_epi16((x).odd, (w).odd)))
 #include "templates/qu8_vector_layer_avx256.h"

@@ -9,13 +9,7 @@
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma"))), apply_to = function)
 
-#define SN_INLINE static inline __attribute__((always_inline))
 
-SN_INLINE int32_t load_quad(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
 
 // The int8 vector layer (templates/qu8_pointwise.h).
 #define SN_QI __m512i
@@ -25,7 +19,7 @@ SN_INLINE int32_t load_quad(const int8_t *p) {
 #define SN_QX __m512i
 #define SN_QLOADX(p) _mm512_loadu_si512((const void *)(p))
 #define SN_QW __m512i
-#define SN_QLOADW(p) _mm512_set1_epi32(load_quad(p))
+#define SN_QLOADW(p) _mm512_set1_epi32(sn_load_quad(p))
 #define SN_QDOT(acc, x, w) _mm512_dpbusd_epi32((acc), (x), (w))
 #define SN_QZERO() _mm512_setzero_si512()
 #define SN_QSET1_I(x) _mm512_set1_epi32(x)
@@ -88,7 +82,7 @@ SN_INLINE void qpw_tail(const sn_qu8_pointwise_params *a, const struct qpw_panel
     for (ptrdiff_t q = 0; q < a->quads; q++, xp += xs, wp += ws) {
         const __m256i w = _mm256_maskz_loadu_epi32(rows, wp);
         for (int c = 0; c < 4; c++) {
-            if (c < tail) acc[c] = _mm256_dpbusd_epi32(acc[c], _mm256_set1_epi32((int)load_quad((const int8_t *)xp + 4 * c)), w);
+            if (c < tail) acc[c] = _mm256_dpbusd_epi32(acc[c], _mm256_set1_epi32((int)sn_load_quad((const int8_t *)xp + 4 * c)), w);
         }
     }
     const __m256 m = _mm256_maskz_loadu_ps(rows, t->multipliers), b = _mm256_maskz_loadu_ps(rows, t->bias);

@@ -11,20 +11,14 @@
 
 #pragma clang attribute push(__attribute__((target("avxvnni,avx2,fma"))), apply_to = function)
 
-#define SN_INLINE static inline __attribute__((always_inline))
 
-SN_INLINE int32_t load_quad(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
 
 // The int8 vector layer (templates/qu8_pointwise.h).
 #define SN_QB 4
 #define SN_QX __m256i
 #define SN_QLOADX(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 #define SN_QW __m256i
-#define SN_QLOADW(p) _mm256_set1_epi32(load_quad(p))
+#define SN_QLOADW(p) _mm256_set1_epi32(sn_load_quad(p))
 #define SN_QDOT(acc, x, w) _mm256_dpbusd_avx_epi32((acc), (x), (w))
 #include "templates/qu8_vector_layer_avx256.h"
 

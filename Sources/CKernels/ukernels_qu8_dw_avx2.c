@@ -9,7 +9,6 @@
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 
-#define SN_INLINE static inline __attribute__((always_inline))
 
 typedef struct qdw_w16 {
     __m256i even, odd;

@@ -9,7 +9,6 @@
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma"))), apply_to = function)
 
-#define SN_INLINE static inline __attribute__((always_inline))
 
 #define SN_DLANES 16
 #define SN_DV __m512i

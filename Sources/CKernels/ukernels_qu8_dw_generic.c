@@ -6,7 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-#define SN_INLINE static inline __attribute__((always_inline))
 
 typedef int32_t dqi4 __attribute__((ext_vector_type(4)));
 typedef uint32_t dqu4 __attribute__((ext_vector_type(4)));

@@ -6,7 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-#define SN_INLINE static inline __attribute__((always_inline))
 
 typedef int32_t qi4 __attribute__((ext_vector_type(4)));
 typedef uint32_t qu4 __attribute__((ext_vector_type(4)));
