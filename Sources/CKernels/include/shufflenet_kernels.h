@@ -130,6 +130,10 @@ typedef enum sn_weights_layout {
     /// int8 3x3 depthwise, one record per *output* block (the 4 channels that land in it after the shuffle): their
     /// source slots, taps as s8 quads and int16 pairs, terms and epilogue constants. See `sn_qu8_depthwise3x3_pack`.
     SN_LAYOUT_QU8_DWCONV3X3_BLOCKS = 0x401,
+    /// int8 dense (classifier): panels of 16 padded output rows, for each quad of 4 consecutive inputs the 16 rows'
+    /// 4 weights side by side (64 bytes, one `vpdpbusd` operand); then per padded row the int32 terms,
+    /// multipliers and biases. See `sn_qu8_dense_pack`.
+    SN_LAYOUT_QU8_DENSE_QUADS_16 = 0x501,
 } sn_weights_layout;
 
 /// Packed weights and bias of one layer: opaque, immutable once made, shareable between threads.
@@ -499,6 +503,107 @@ int sn_qu8_depthwise3x3(const sn_qu8_depthwise_config *config, const sn_packed_w
 size_t sn_qu8_depthwise_config_count(void);
 const sn_qu8_depthwise_config *sn_qu8_depthwise_config_at(size_t index);
 const sn_qu8_depthwise_config *sn_qu8_depthwise_select(sn_cpu_features features);
+
+// MARK: - int8 pooling, quantize, dense
+
+/// The small int8 operators around the convolutions, on the channel-block layout above (`[C/4][pixels][4]` u8,
+/// `block_stride >= sn_qu8_block_bytes(pixels)`). The first four take the cap `variant` (their micro-kernel is the
+/// best one within `sn_cpu_features_detected() & sn_kernels_cap(variant)`) and return
+/// SN_KERNELS_UNSUPPORTED_VARIANT when the CPU lacks what the cap needs. Every result is bit-exact with the
+/// scheme's formulas (`QuantizedReferenceNetwork.run`, `ActivationQuantization.quantize`): the same float
+/// operations in the same order, `rint` rounding half to even (as `cvtps2dq`). Inputs are finite.
+///
+/// Quantization everywhere: `q = clamp(rint(v * inv_scale) + zero_point, 0, 255)`, `inv_scale = 1 / scale`
+/// computed in float by the caller.
+
+/// fp32 planes `[channels][plane_stride]` to u8 channel blocks, pixels `pixel_begin ..< pixel_end` only (other
+/// bytes untouched). Padding lanes of the last block (channels % 4 != 0) get `zero_point`.
+int sn_qu8_quantize_planes(const float *input, ptrdiff_t plane_stride, ptrdiff_t channels, ptrdiff_t pixel_begin,
+                           ptrdiff_t pixel_end, float inv_scale, uint8_t zero_point, uint8_t *output,
+                           ptrdiff_t block_stride, sn_kernel_variant variant);
+
+/// 3x3 average pool, stride 2, padding 1, divisor always 9 (PyTorch's AvgPool2d(3, 2, 1), count_include_pad),
+/// requantized: `sum` = sum over the window's taps inside the plane of `(x - input_zero_point)` (int32),
+/// `v = (float)sum * step` (`step = in_scale / 9` in float, by the caller), `q` as above with `inv_out` and
+/// `output_zero_point`. The input is `height x width` pixels per block (row-major), the output
+/// `((height - 1) / 2 + 1) x ((width - 1) / 2 + 1)`. Blocks `block_begin ..< block_end`: output block i is input
+/// block i pooled, all 4 lanes (padding lanes too).
+int sn_qu8_avgpool3x3s2(const uint8_t *input, ptrdiff_t input_block_stride, ptrdiff_t height, ptrdiff_t width,
+                        uint8_t *output, ptrdiff_t output_block_stride, ptrdiff_t block_begin, ptrdiff_t block_end,
+                        uint8_t input_zero_point, float step, float inv_out, uint8_t output_zero_point,
+                        sn_kernel_variant variant);
+
+/// Global average pool of dense blocks (ceil(channels / 4) of them):
+/// `features[c] = ((float)sum_p (x - zero_point)) * scale / (float)pixels`, in that order (multiply, then divide).
+/// With `codes` not NULL also `codes[c]` = the features quantized with `codes_inv_scale`, `codes_zero_point`.
+/// Bytes of a block past `pixels` pixels are ignored. `pixels` >= 1.
+int sn_qu8_global_average_pool(const uint8_t *input, ptrdiff_t block_stride, ptrdiff_t channels, ptrdiff_t pixels,
+                               uint8_t zero_point, float scale, float *features, uint8_t *codes,
+                               float codes_inv_scale, uint8_t codes_zero_point, sn_kernel_variant variant);
+
+/// Copies a group-padded tensor (`groups` groups of `per_group` channels, each group starting on a block: group
+/// g's channel i is slot `g * roundup(per_group, 4) + i`) into dense blocks: real channel `g * per_group + i` goes
+/// to channel `channel_offset + g * per_group + i` of `output`. Touches only those output lanes (the stride-2
+/// concat when the branch is not block-aligned, e.g. 0.5x g8: 8 groups of 22 after a 16-channel pool part).
+int sn_qu8_copy_channels(const uint8_t *input, ptrdiff_t input_block_stride, ptrdiff_t groups, ptrdiff_t per_group,
+                         uint8_t *output, ptrdiff_t output_block_stride, ptrdiff_t channel_offset, ptrdiff_t pixels);
+
+/// One tile of the int8 dense layer: `panels` consecutive panels of 16 padded output rows (see
+/// `SN_LAYOUT_QU8_DENSE_QUADS_16`); the rows `begin ..< end` of the tile (counted from its first row) are stored.
+typedef struct sn_qu8_dense_tile {
+    /// u8 `[inputs]`: quads `0 ..< full_quads` are read from it, then (when `quads > full_quads`) `tail_quad`,
+    /// the last `inputs % 4` bytes zero-extended to 4.
+    const uint8_t *input;
+    size_t full_quads;
+    size_t quads;
+    uint32_t tail_quad;
+    /// The tile's first panel; panel j is `j * quads * 64` bytes further.
+    const int8_t *weights;
+    /// Per padded row, from the tile's first row.
+    const int32_t *terms;
+    const float *multipliers;
+    const float *bias;
+    /// At the tile's first row.
+    float *output;
+    size_t panels;
+    size_t begin;
+    size_t end;
+} sn_qu8_dense_tile;
+
+typedef void (*sn_qu8_dense_ukernel_fn)(const sn_qu8_dense_tile *tile);
+
+typedef struct sn_qu8_dense_config {
+    /// e.g. "sn_qu8_dense_ukernel_128__avx512vnni" (padded output rows per register tile).
+    const char *name;
+    sn_cpu_features required;
+    sn_qu8_dense_ukernel_fn ukernel;
+    /// Rows per tile: a multiple of 16 (whole panels).
+    int mr;
+    sn_weights_layout layout;
+} sn_qu8_dense_config;
+
+/// Packs the classifier for `config`: `weights` s8 `[outputs][inputs]` row-major (-128 refused), the input's zero
+/// point (folded into per-row terms, `-z * sum_k W[o][k]`), `multipliers` and `bias` per output. NULL and `*error`
+/// on bad arguments.
+sn_packed_weights *sn_qu8_dense_pack(const sn_qu8_dense_config *config, const int8_t *weights, uint8_t input_zero_point,
+                                     const float *multipliers, const float *bias, ptrdiff_t outputs, ptrdiff_t inputs,
+                                     int *error);
+
+/// `logits[o] = fmaf((float)acc, multipliers[o], bias[o])`, `acc = sum_k W[o][k] * (x[k] - input_zero_point)` exact
+/// int32, for `o` in `output_begin ..< output_end` (any bounds); `input` u8 `[inputs]` contiguous (nothing past it
+/// is read).
+int sn_qu8_dense(const sn_qu8_dense_config *config, const sn_packed_weights *packed, const uint8_t *input,
+                 float *output, ptrdiff_t output_begin, ptrdiff_t output_end);
+
+/// Every int8 dense configuration compiled in, best first (the last is portable).
+size_t sn_qu8_dense_config_count(void);
+const sn_qu8_dense_config *sn_qu8_dense_config_at(size_t index);
+const sn_qu8_dense_config *sn_qu8_dense_select(sn_cpu_features features);
+
+/// The name of the micro-kernel `op` (0 quantize, 1 average pool, 2 global average pool) runs under the cap
+/// `variant` on this CPU, e.g. "sn_qu8_avgpool3x3s2_ukernel_16__avx512bw" (NULL for an unknown op or a cap the
+/// CPU cannot run). For reports and benchmarks.
+const char *sn_qu8_small_op_kernel_name(int op, sn_kernel_variant variant);
 
 // MARK: - Depthwise 3x3 convolution
 

@@ -14,6 +14,12 @@ package struct QuantizedDepthwiseKernel: @unchecked Sendable, CustomStringConver
     /// What a default call would run: the first configuration within the enabled features.
     package static var selected: QuantizedDepthwiseKernel { QuantizedDepthwiseKernel(config: sn_qu8_depthwise_select(sn_cpu_features_enabled())) }
 
+    /// The first configuration within the detected features under `variant`'s cap (what a model pinned to
+    /// `variant` runs).
+    package static func selected(for variant: KernelVariant) -> QuantizedDepthwiseKernel {
+        QuantizedDepthwiseKernel(config: sn_qu8_depthwise_select(sn_cpu_features_detected() & sn_kernels_cap(variant.cValue)))
+    }
+
     package var name: String { String(cString: config.pointee.name) }
     package var description: String { name }
     /// Whether this CPU (and OS) has every feature the micro-kernel needs.

@@ -14,6 +14,12 @@ package struct QuantizedPointwiseKernel: @unchecked Sendable, CustomStringConver
     /// What a default call would run: the first configuration within the enabled features (`SHUFFLENET_KERNELS` caps them).
     package static var selected: QuantizedPointwiseKernel { QuantizedPointwiseKernel(config: sn_qu8_pointwise_select(sn_cpu_features_enabled())) }
 
+    /// The first configuration within the detected features under `variant`'s cap (what a model pinned to
+    /// `variant` runs).
+    package static func selected(for variant: KernelVariant) -> QuantizedPointwiseKernel {
+        QuantizedPointwiseKernel(config: sn_qu8_pointwise_select(sn_cpu_features_detected() & sn_kernels_cap(variant.cValue)))
+    }
+
     package var name: String { String(cString: config.pointee.name) }
     package var description: String { name }
     /// Whether this CPU (and OS) has every feature the micro-kernel needs.
