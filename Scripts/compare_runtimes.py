@@ -32,8 +32,9 @@ preprocessed as `classify` does (Scripts/reference_forward.py's preprocess: BGR 
 OpenCV INTER_LINEAR, center crop 224); random-weight configs are calibrated on the same photos. It is quantized
 once at batch 1 and re-batched, so every batch size runs the same scales; models are cached under
 .build/compare-runtimes/ (keyed by the fp32 model and the photos). ORT (ORT_ENABLE_ALL) and OpenVINO (CPU plugin;
-f32 forced for whatever stays in float, as in fp32 mode) run it. The shufflenet column is `bench --precision int8`
-when the binary has that option, else `n/a`; shufflenet fp32 is timed in the same rounds for scale. Outputs:
+f32 forced for whatever stays in float, as in fp32 mode) run it. The shufflenet column is `bench --weights INT8`
+on the int8 file `shufflenet quantize --calibration` makes from the same fp32 weights and the same photos (its
+default method), when the binary has int8 (else `n/a`); shufflenet fp32 is timed in the same rounds for scale. Outputs:
 OpenVINO int8 and shufflenet int8 are compared with ORT int8 (reported, not enforced: int8 engines round
 differently), shufflenet fp32 with ORT on the fp32 model (enforced as above); and before timing, the report gives
 ORT int8's top-1 agreement with fp32 on the calibration photos as a sanity check of the quantized model.
@@ -302,6 +303,14 @@ class ShuffleNetRunner:
 # One cell: interleaved rounds
 # ---------------------------------------------------------------------------------------------
 
+def quantize_shufflenet(binary, config, weights_path, calibration_folder, workdir, log):
+    """shufflenet's own int8 file from the same fp32 weights and photos (`shufflenet quantize`, default method)."""
+    output = os.path.join(workdir, f"{config}-int8.safetensors")
+    log(f"  {config}: shufflenet quantize on {calibration_folder}")
+    run_command([binary, "quantize", "--weights", weights_path, "--calibration", calibration_folder, "-o", output, "-q"])
+    return output
+
+
 def binary_supports_int8(binary):
     """Whether `shufflenet bench` has --precision (the engine's int8, issue 10)."""
     result = subprocess.run([binary, "bench", "--help"], capture_output=True, text=True)
@@ -400,6 +409,9 @@ def run_comparison(args, log):
             if int8:
                 int8_batch1, note = prepare_int8_model(config, weights, args.calibration, workdir, log)
                 notes.append(note)
+                if shufflenet_int8:
+                    shufflenet_int8_path = quantize_shufflenet(args.shufflenet, config, weights_path, args.calibration,
+                                                               workdir, log)
             for batch in args.batches:
                 model_path = os.path.join(workdir, f"{config}-b{batch}.onnx")
                 onnx.save(build_model(weights, batch), model_path)
@@ -415,8 +427,8 @@ def run_comparison(args, log):
                     runners = {"ORT": OnnxRuntimeRunner(peer_model, images, threads),
                                "OpenVINO": OpenVinoRunner(core, peer_model, images, threads)}
                     if not int8 or shufflenet_int8:
-                        runners["shufflenet"] = ShuffleNetRunner(args.shufflenet, weights_path, input_path, batch,
-                                                                 threads, workdir, args.precision)
+                        runners["shufflenet"] = ShuffleNetRunner(args.shufflenet, shufflenet_int8_path if int8 else weights_path,
+                                                                 input_path, batch, threads, workdir, args.precision)
                     if int8:
                         runners["shufflenet fp32"] = ShuffleNetRunner(args.shufflenet, weights_path, input_path,
                                                                       batch, threads, workdir)

@@ -167,6 +167,10 @@ public struct HeadTrainer: Sendable {
             throw .invalidOption("the C grid needs positive values")
         }
         guard options.folds >= 2 else { throw .invalidOption("cross-validation needs at least 2 folds") }
+        // The new head is written into fp32 weights (the backbone's, with its classifier replaced).
+        guard let backboneWeights = backbone.weights.float32 else {
+            throw .invalidOption("the backbone \(backboneName.isEmpty ? "weights are" : "\(backboneName) is") int8; train on fp32 weights (then quantize the result)")
+        }
         let labels = training.labels
         var report = Report()
         report.labels = labels
@@ -235,7 +239,7 @@ public struct HeadTrainer: Sendable {
             for (i, result) in zip(indices, results) { extracted[i] = result }
         }
         report.extractionSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let basis = Basis(backbone: backbone.weights, kind: options.basis)
+        let basis = Basis(backbone: backboneWeights, kind: options.basis)
         var readable: [(label: Int, views: [[Float]], validation: Bool, path: String)] = []
         for (i, result) in extracted.enumerated() {
             switch result! {
@@ -354,7 +358,7 @@ public struct HeadTrainer: Sendable {
             report.nonzeroWeights = model.weights.filter { $0 != 0 }.count
         }
         report.fittingSeconds = Double(DispatchTime.now().uptimeNanoseconds - fitStart) / 1e9
-        let weights = try Self.weightsFile(backbone: backbone.weights, model: model, scaler: scaler, basis: basis, labels: labels, report: report)
+        let weights = try Self.weightsFile(backbone: backboneWeights, model: model, scaler: scaler, basis: basis, labels: labels, report: report)
         return Result(weights: weights, report: report, model: model)
     }
 

@@ -16,8 +16,8 @@ public struct Prediction: Sendable, Equatable, Codable {
 /// decoded images. Loading is done once; each `classify` reuses the planned workspace (calls are
 /// serialised by a lock, so one instance may be shared; use one instance per thread for parallelism).
 public final class ImageClassifier: @unchecked Sendable {
-    /// The weights as loaded, before BatchNorm folding.
-    public let weights: ShuffleNetWeights
+    /// The weights as loaded (fp32 before BatchNorm folding, or int8 as `shufflenet quantize` wrote them).
+    public let weights: NetworkWeights
     /// The planned network the classifier runs (224x224 input).
     public let model: ShuffleNetModel
     /// Resize, crop and normalisation as the weights' metadata asks (`preprocessing`).
@@ -34,14 +34,14 @@ public final class ImageClassifier: @unchecked Sendable {
     private var workspace: Workspace?
     private let lock = NSLock()
 
-    /// Loads a safetensors weights file and prepares the classifier.
+    /// Loads a safetensors weights file, fp32 or int8 (its `precision` metadata decides), and prepares the classifier.
     /// - Throws: `ClassifierError.weights` when the file is missing, damaged or not ShuffleNet v1 weights,
     ///   `ClassifierError.unsupportedWeights` when its metadata asks for preprocessing this build lacks.
     public convenience init(weightsAt path: String, decodingOptions: DecodingOptions = .default,
                             memoryBudget: DecodeMemoryBudget = DecodeMemoryBudget()) throws(ClassifierError) {
-        let weights: ShuffleNetWeights
+        let weights: NetworkWeights
         do {
-            weights = try ShuffleNetWeights(contentsOf: path)
+            weights = try NetworkWeights(contentsOf: path)
         } catch {
             throw .weights(error)
         }
@@ -50,7 +50,15 @@ public final class ImageClassifier: @unchecked Sendable {
 
     /// Prepares a classifier for weights already loaded (or converted); `source` names them in errors.
     /// - Throws: `ClassifierError.unsupportedWeights` when the metadata asks for unknown preprocessing.
-    public init(weights: ShuffleNetWeights, source: String = "weights",
+    public convenience init(weights: ShuffleNetWeights, source: String = "weights",
+                            decodingOptions: DecodingOptions = .default,
+                            memoryBudget: DecodeMemoryBudget = DecodeMemoryBudget()) throws(ClassifierError) {
+        try self.init(weights: .fp32(weights), source: source, decodingOptions: decodingOptions, memoryBudget: memoryBudget)
+    }
+
+    /// Prepares a classifier for weights of either precision already loaded; `source` names them in errors.
+    /// - Throws: `ClassifierError.unsupportedWeights` when the metadata asks for unknown preprocessing.
+    public init(weights: NetworkWeights, source: String = "weights",
                 decodingOptions: DecodingOptions = .default,
                 memoryBudget: DecodeMemoryBudget = DecodeMemoryBudget()) throws(ClassifierError) {
         let styleName = weights.metadata[ShuffleNetWeights.MetadataKey.preprocessing] ?? ""

@@ -24,7 +24,10 @@ package struct Int8Quantizer {
 
     /// Calibrates on `paths` (in order; deterministic); `progress(failed)` after each.
     package func quantize(paths: [String], progress: ((_ failed: Bool) -> Void)? = nil) throws(WeightsError) -> Result {
-        let folded = FoldedNetwork(weights: classifier.weights)
+        guard let float32 = classifier.weights.float32 else {
+            throw WeightsError(path: "weights", "already int8: quantize reads fp32 weights")
+        }
+        let folded = FoldedNetwork(weights: float32)
         var statistics = ActivationStatistics(plan: folded.plan)
         var unreadable: [String] = []
         var input = [Float](repeating: 0, count: Preprocessor.tensorCount)

@@ -18,6 +18,8 @@ package struct Benchmark: Sendable {
 
     package struct Result: Sendable {
         package let configuration: ShuffleNetConfiguration
+        /// fp32 or int8: the model's.
+        package let precision: Precision
         package let settings: Settings
         package let parameters: Int
         package let multiplyAdds: Int
@@ -66,7 +68,7 @@ package struct Benchmark: Sendable {
             latencies.append(once())
         }
         let plan = model.plan
-        return Result(configuration: model.configuration, settings: settings, parameters: plan.parameterCount,
+        return Result(configuration: model.configuration, precision: model.precision, settings: settings, parameters: plan.parameterCount,
                       multiplyAdds: plan.multiplyAdds, firstMilliseconds: first, latencies: latencies.sorted(),
                       lastLogits: logits)
     }

@@ -4,6 +4,8 @@ import ShuffleNet
 import ShuffleNetBatch
 import ShuffleNetEngine
 
+extension Precision: ExpressibleByArgument {}
+
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
@@ -19,6 +21,9 @@ struct BenchCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Time this weights file instead (its s and g win).", valueName: "file"))
     var weights: String?
+
+    @Option(name: .long, help: ArgumentHelp("fp32 or int8. int8 quantizes the weights (random, or an fp32 --weights file) with ranges calibrated on 2 random inputs; an int8 --weights file runs int8 without it.", valueName: "precision"))
+    var precision: Precision?
 
     @Option(name: .long, help: "Seed for the random weights.")
     var seed: UInt64 = 1
@@ -72,19 +77,25 @@ struct BenchCommand: ParsableCommand {
             print(try runSweep())
             return
         }
-        let modelWeights: ShuffleNetWeights
+        let modelWeights: NetworkWeights
         do {
-            if let weights {
-                modelWeights = try ShuffleNetWeights(contentsOf: weights)
+            let loaded: NetworkWeights = if let weights {
+                try NetworkWeights(contentsOf: weights)
             } else {
-                modelWeights = ShuffleNetWeights.random(configuration: try ShuffleNetConfiguration(scale: scale, groups: groups), seed: seed)
+                .fp32(ShuffleNetWeights.random(configuration: try ShuffleNetConfiguration(scale: scale, groups: groups), seed: seed))
             }
+            modelWeights = try Self.weights(loaded, precision: precision, seed: seed)
         } catch {
             Diagnostics.error("\(error)")
             throw ExitStatus.nothingRan
         }
         if let exportWeights {
-            do { try modelWeights.safeTensors().write(to: exportWeights) } catch {
+            do {
+                switch modelWeights {
+                case .fp32(let w): try w.safeTensors().write(to: exportWeights)
+                case .int8(let w): try w.safeTensors().write(to: exportWeights)
+                }
+            } catch {
                 Diagnostics.error("\(error)")
                 throw ExitStatus.nothingRan
             }
@@ -107,7 +118,7 @@ struct BenchCommand: ParsableCommand {
         }
         print(format == .json ? BenchReport.json(result) : BenchReport.text(result))
         if perLayer {
-            let model = try ShuffleNetModel(weights: modelWeights)
+            let model = try ShuffleNetModel(weights: modelWeights)  // its own workspace, one thread
             print(BenchReport.perLayer(model: model, runs: max(iterations, 20), json: format == .json))
         }
     }
@@ -125,17 +136,28 @@ extension BenchCommand {
         return settings
     }
 
+    /// The weights to time in `precision` (nil: as they are): fp32 ones are quantized for int8 with ranges from
+    /// random inputs (the speed depends only on the shapes); int8 ones cannot be timed as fp32.
+    static func weights(_ weights: NetworkWeights, precision: Precision?, seed: UInt64) throws -> NetworkWeights {
+        switch (weights, precision) {
+        case (_, nil), (.fp32, .fp32), (.int8, .int8): return weights
+        case (.fp32(let w), .int8): return .int8(try QuantizedWeights.calibrating(w, randomInputs: 2, seed: seed))
+        case (.int8, .fp32): throw ValidationError("--precision fp32: the weights file is int8 (time the fp32 file it was made from)")
+        }
+    }
+
     func runSweep() throws -> String {
         var rows: [Benchmark.Result] = []
         for s in [0.5, 1.0, 2.0] {
             for g in ShuffleNetConfiguration.supportedGroups {
                 let configuration = try ShuffleNetConfiguration(scale: s, groups: g)
-                let model = try ShuffleNetModel(weights: ShuffleNetWeights.random(configuration: configuration, seed: seed))
-                rows.append(Benchmark(model: model).run(settings))
+                let weights = try Self.weights(.fp32(ShuffleNetWeights.random(configuration: configuration, seed: seed)),
+                                               precision: precision, seed: seed)
+                rows.append(Benchmark(model: try ShuffleNetModel(weights: weights)).run(settings))
             }
         }
         if format == .json { return "[" + rows.map(BenchReport.json).joined(separator: ",\n") + "]" }
-        var lines = ["ShuffleNet v1 sweep: batch \(batch), threads \(threads), median of \(iterations) runs",
+        var lines = ["ShuffleNet v1 sweep (\(precision ?? .fp32)): batch \(batch), threads \(threads), median of \(iterations) runs",
                      "", "| s | g | stage widths | MFLOPs | params (M) | p50 ms | images/s | GFLOP/s |", "|---|---|---|---|---|---|---|---|"]
         for r in rows {
             let c = r.configuration
@@ -182,13 +204,13 @@ enum BenchReport {
         func ms(_ v: Double) -> String { String(format: "%.3f", v) }
         let features = KernelVariant.cpuFeatures
         return """
-            \(c)
+            \(c), \(r.precision)
             parameters      \(r.parameters) (\(String(format: "%.2f", Double(r.parameters) / 1e6)) M)
             multiply-adds   \(r.multiplyAdds) (\(String(format: "%.1f", Double(r.multiplyAdds) / 1e6)) M per image)
             batch \(r.settings.batch), threads \(r.settings.threads), \(r.latencies.count) timed runs after \(r.settings.warmup) warm-up
             kernels         \(KernelVariant.summary)
             cpu features    \(features.enabled)\(features.enabled == features.detected ? "" : " (capped; detected: \(features.detected))")
-            micro-kernels   \(KernelVariant.active.microKernels.joined(separator: " "))
+            micro-kernels   \((r.precision == .int8 ? KernelVariant.active.int8MicroKernels : KernelVariant.active.microKernels).joined(separator: " "))
             first run       \(ms(r.firstMilliseconds)) ms
             latency (ms)    min \(ms(r.latencies.first ?? 0))  p50 \(ms(r.percentile(50)))  p90 \(ms(r.percentile(90)))  p99 \(ms(r.percentile(99)))  max \(ms(r.latencies.last ?? 0))  mean \(ms(r.mean))
             throughput      \(String(format: "%.1f", r.imagesPerSecond)) images/s, \(String(format: "%.1f", r.gigaflopsPerSecond)) GFLOP/s (at p50)
@@ -198,6 +220,6 @@ enum BenchReport {
     static func json(_ r: Benchmark.Result) -> String {
         func n(_ v: Double) -> String { String(format: "%.4f", v) }
         let latency = "{\"min\":\(n(r.latencies.first ?? 0)),\"p50\":\(n(r.percentile(50))),\"p90\":\(n(r.percentile(90))),\"p99\":\(n(r.percentile(99))),\"max\":\(n(r.latencies.last ?? 0)),\"mean\":\(n(r.mean))}"
-        return "{\"scale\":\(r.configuration.scale),\"groups\":\(r.configuration.groups),\"batch\":\(r.settings.batch),\"threads\":\(r.settings.threads),\"params\":\(r.parameters),\"macs\":\(r.multiplyAdds),\"first_ms\":\(n(r.firstMilliseconds)),\"latency_ms\":\(latency),\"images_per_second\":\(n(r.imagesPerSecond)),\"gflops\":\(n(r.gigaflopsPerSecond)),\"iterations\":\(r.latencies.count),\"kernels\":\"\(KernelVariant.active)\"}"
+        return "{\"scale\":\(r.configuration.scale),\"groups\":\(r.configuration.groups),\"precision\":\"\(r.precision)\",\"batch\":\(r.settings.batch),\"threads\":\(r.settings.threads),\"params\":\(r.parameters),\"macs\":\(r.multiplyAdds),\"first_ms\":\(n(r.firstMilliseconds)),\"latency_ms\":\(latency),\"images_per_second\":\(n(r.imagesPerSecond)),\"gflops\":\(n(r.gigaflopsPerSecond)),\"iterations\":\(r.latencies.count),\"kernels\":\"\(KernelVariant.active)\"}"
     }
 }

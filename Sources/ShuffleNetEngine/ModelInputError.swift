@@ -9,6 +9,8 @@ public enum ModelInputError: Error, Equatable, Sendable, CustomStringConvertible
     /// The workspace was made by a model planned differently, so its buffers do not fit.
     case workspaceMismatch(workspaceInputSize: Int, workspaceConfiguration: String,
                            modelInputSize: Int, modelConfiguration: String)
+    /// The int8 weights hold numbers the kernels cannot compute with exactly (checked when packing them).
+    case unpackableWeights(String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum ModelInputError: Error, Equatable, Sendable, CustomStringConvertible
         case .workspaceMismatch(let workspaceSize, let workspaceConfiguration, let modelSize, let modelConfiguration):
             "the workspace was made for \(workspaceConfiguration) at \(workspaceSize)x\(workspaceSize), "
                 + "not for this model, \(modelConfiguration) at \(modelSize)x\(modelSize)"
+        case .unpackableWeights(let reason):
+            "the int8 weights cannot be packed for the kernels: \(reason)"
         }
     }
 }

@@ -1,7 +1,19 @@
 /// ShuffleNet v1 ready to run: BatchNorm folded into the convolutions, the channel shuffle folded into where
 /// the depthwise convolution stores its channels, and every buffer size planned once. Immutable and
-/// shareable across threads; each thread runs it with its own `Workspace`.
+/// shareable across threads; each thread runs it with its own `Workspace`. Made from fp32 weights
+/// (`ShuffleNetWeights`) or int8 ones (`QuantizedWeights`); both run through the same calls.
 public final class ShuffleNetModel: Sendable {
+    /// The fp32 network's layers.
+    struct Float32Layers: Sendable {
+        let stem: StemConvolution
+        let units: [Unit]
+        let classifier: DenseLayer
+    }
+    enum Layers: Sendable {
+        case fp32(Float32Layers)
+        case int8(QuantizedLayers)
+    }
+
     struct Unit: Sendable {
         let plan: UnitPlan
         let compress: PointwiseConvolution      // 1x1 GConv + BN + ReLU
@@ -14,9 +26,15 @@ public final class ShuffleNetModel: Sendable {
     public let plan: NetworkPlan
     /// The network's widths, groups and classes.
     public var configuration: ShuffleNetConfiguration { plan.configuration }
-    let stem: StemConvolution
-    let units: [Unit]
-    let classifier: DenseLayer
+    let layers: Layers
+
+    /// fp32 or int8, from the weights the model was made from.
+    public var precision: Precision {
+        switch layers {
+        case .fp32: .fp32
+        case .int8: .int8
+        }
+    }
 
     /// Plans the network for square inputs of `inputSize` pixels (224 for the published weights) and folds the
     /// weights. The weights' shapes were checked when `weights` was made; `inputSize` must be in
@@ -48,9 +66,9 @@ public final class ShuffleNetModel: Sendable {
                                variance: weights.tensor("\(bnPrefix).running_var"), epsilon: eps)
         }
         let stemFolded = folded("first_conv.0.weight", "first_conv.1", outputs: c.stemChannels)
-        stem = StemConvolution(weights: stemFolded.weights, bias: stemFolded.bias, inputChannels: 3,
-                               outputChannels: c.stemChannels, kernels: kernels)
-        units = plan.units.map { u in
+        let stem = StemConvolution(weights: stemFolded.weights, bias: stemFolded.bias, inputChannels: 3,
+                                   outputChannels: c.stemChannels, kernels: kernels)
+        let units = plan.units.map { u in
             let p = "features.\(u.index)"
             let a = folded("\(p).branch_main_1.0.weight", "\(p).branch_main_1.1", outputs: u.bottleneckChannels)
             let d = folded("\(p).branch_main_1.3.weight", "\(p).branch_main_1.4", outputs: u.bottleneckChannels)
@@ -66,9 +84,34 @@ public final class ShuffleNetModel: Sendable {
                                              outputChannels: u.branchChannels, groups: c.groups, kernels: kernels),
                 shortcut: u.stride == 2 ? Pooling.average3x3Stride2(channels: u.inputChannels) : nil)
         }
-        classifier = DenseLayer(weights: weights.tensor("classifier.0.weight"),
-                                bias: c.classifierHasBias ? weights.tensor("classifier.0.bias") : nil,
-                                inputs: plan.finalChannels, outputs: c.numClasses)
+        let classifier = DenseLayer(weights: weights.tensor("classifier.0.weight"),
+                                    bias: c.classifierHasBias ? weights.tensor("classifier.0.bias") : nil,
+                                    inputs: plan.finalChannels, outputs: c.numClasses)
+        layers = .fp32(Float32Layers(stem: stem, units: units, classifier: classifier))
+    }
+
+    /// Plans the int8 network for square inputs of `inputSize` pixels and packs its weights (checked completely when
+    /// `weights` was loaded).
+    ///
+    /// - Throws: `ModelInputError.inputSize` for a size outside `inputSizes`, `.unpackableWeights` when a layer's
+    ///   numbers cannot be computed exactly by the kernels (e.g. an activation scale so small its inverse is infinite).
+    public convenience init(quantized weights: QuantizedWeights, inputSize: Int = 224) throws(ModelInputError) {
+        try self.init(quantized: weights, inputSize: inputSize, kernels: .active)
+    }
+
+    /// An int8 model pinned to `kernels` (which must be supported by this CPU), as `init(weights:inputSize:kernels:)`.
+    package init(quantized weights: QuantizedWeights, inputSize: Int = 224, kernels: KernelVariant) throws(ModelInputError) {
+        precondition(kernels.isSupported, "the \(kernels) kernels cannot run on this CPU")
+        self.kernels = kernels
+        guard Self.inputSizes.contains(inputSize) else {
+            throw .inputSize(inputSize, allowed: Self.inputSizes)
+        }
+        plan = NetworkPlan(configuration: weights.configuration, inputSize: inputSize)
+        do {
+            layers = .int8(try QuantizedLayers(weights: weights, plan: plan, kernels: kernels))
+        } catch {
+            throw .unpackableWeights("\(error)")
+        }
     }
 
     /// `w' = w * gamma / sqrt(var + eps)`, `b' = beta - mean * gamma / sqrt(var + eps)` per output channel
@@ -95,7 +138,7 @@ public final class ShuffleNetModel: Sendable {
 
     /// Buffers for one inference at a time; with `threads > 1` each layer is split over that many threads
     /// (values below 1 mean 1).
-    public func makeWorkspace(threads: Int = 1) -> Workspace { Workspace(plan: plan, threads: threads) }
+    public func makeWorkspace(threads: Int = 1) -> Workspace { Workspace(plan: plan, precision: precision, threads: threads) }
 
     /// Logits for one image given as `[3][inputSize][inputSize]` floats, preprocessed as the weights expect.
     ///
@@ -124,10 +167,10 @@ public final class ShuffleNetModel: Sendable {
         guard logits.count == configuration.numClasses, let y = logits.baseAddress else {
             throw .outputCount(expected: configuration.numClasses, actual: logits.count)
         }
-        if let workspace, workspace.plan != plan {
+        if let workspace, workspace.plan != plan || workspace.precision != precision {
             throw .workspaceMismatch(workspaceInputSize: workspace.plan.inputSize,
-                                     workspaceConfiguration: "\(workspace.plan.configuration)",
-                                     modelInputSize: plan.inputSize, modelConfiguration: "\(configuration)")
+                                     workspaceConfiguration: "\(workspace.precision) \(workspace.plan.configuration)",
+                                     modelInputSize: plan.inputSize, modelConfiguration: "\(precision) \(configuration)")
         }
         run(input: x, logits: y, workspace: workspace ?? makeWorkspace())
     }
@@ -139,8 +182,20 @@ public final class ShuffleNetModel: Sendable {
     /// feature extractor size their buffers from the plan).
     package func run(input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>, workspace: Workspace,
                      features: UnsafeMutablePointer<Float>? = nil, profile: LayerProfile? = nil) {
-        precondition(workspace.plan == plan, "a workspace is only valid for the model that made it")
+        precondition(workspace.plan == plan && workspace.precision == precision, "a workspace is only valid for the model that made it")
+        switch layers {
+        case .fp32(let layers):
+            runFloat32(layers, input: input, logits: logits, workspace: workspace, features: features, profile: profile)
+        case .int8(let layers):
+            runQuantized(layers, input: input, logits: logits, workspace: workspace, features: features, profile: profile)
+        }
+    }
+
+    /// The fp32 inference (see `run`).
+    private func runFloat32(_ net: Float32Layers, input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>,
+                            workspace: Workspace, features: UnsafeMutablePointer<Float>?, profile: LayerProfile?) {
         let w = workspace
+        let stem = net.stem, units = net.units, classifier = net.classifier
         let pool = w.pool
         let c = configuration
         let inSize = plan.inputSize, stemSize = plan.stemOutputSize
@@ -244,6 +299,10 @@ public final class ShuffleNetModel: Sendable {
 public final class Workspace: @unchecked Sendable {
     /// The plan of the model that made it: buffers are sized for that plan only.
     package let plan: NetworkPlan
+    /// The precision of the model that made it (an int8 workspace has `u8` activations and no fp32 ones).
+    package let precision: Precision
+    /// The int8 activations, for an int8 model.
+    let quantized: QuantizedBuffers?
     package let pool: WorkerPool
     /// Pooled rows per band of the fused conv1 + max pool, and the floats of one channel's conv1 rows for a band.
     let stemBandRows: Int
@@ -278,9 +337,12 @@ public final class Workspace: @unchecked Sendable {
         return boundary(index)..<boundary(index + 1)
     }
 
-    init(plan: NetworkPlan, threads: Int = 1) {
+    init(plan: NetworkPlan, precision: Precision = .fp32, threads: Int = 1) {
         self.plan = plan
+        self.precision = precision
         pool = WorkerPool(threads: threads)
+        let int8 = precision == .int8
+        quantized = int8 ? QuantizedBuffers(plan: plan, threads: pool.threadCount) : nil
         let c = plan.configuration
         // 8 bands: 7 pooled rows each at 224x224, an even split for 2 threads.
         stemBandRows = max(1, (plan.poolOutputSize + 7) / 8)
@@ -288,7 +350,9 @@ public final class Workspace: @unchecked Sendable {
         var activation = c.stemChannels * roundUpToVector(plan.poolOutputSize * plan.poolOutputSize)
         var bottleneck = 0
         var scratchCount = c.stemChannels * stemBandPlane
-        for u in plan.units {
+        // An int8 workspace keeps only conv1's fp32 buffers here: its band scratch and the pooled planes (in `ping`)
+        // that are quantized into `quantized.ping`; the units run on `u8` blocks.
+        for u in plan.units where !int8 {
             let inPlane = roundUpToVector(u.inputSize * u.inputSize)
             activation = max(activation, u.inputChannels * inPlane, u.outputChannels * roundUpToVector(u.outputSize * u.outputSize))
             bottleneck = max(bottleneck, u.bottleneckChannels * inPlane)
@@ -297,17 +361,19 @@ public final class Workspace: @unchecked Sendable {
         self.scratchCount = roundUpToVector(scratchCount)
         // All buffers in one zero-filled arena (huge pages where the OS gives them), carved in this order; the zeros
         // give the padding of every plane finite values from the start.
-        let counts = [activation, activation, bottleneck, bottleneck, self.scratchCount * pool.threadCount,
+        let second = int8 ? 0 : activation
+        let counts = [activation, second, bottleneck, bottleneck, self.scratchCount * pool.threadCount,
                       roundUpToVector(plan.finalChannels)].map(roundUpToVector)
-        let arena = HugePageArena(floats: counts.reduce(0, +))
+        let floats = counts.reduce(0, +)
+        let arena = HugePageArena(bytes: floats * MemoryLayout<Float>.stride)
         self.arena = arena
-        var next = arena.base
+        var next = arena.base.bindMemory(to: Float.self, capacity: floats)
         func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
             defer { next += roundUpToVector(count) }
             return next
         }
         ping = allocate(activation)
-        pong = allocate(activation)
+        pong = allocate(second)
         bottleneckIn = allocate(bottleneck)
         bottleneckOut = allocate(bottleneck)
         scratchBase = allocate(self.scratchCount * pool.threadCount)

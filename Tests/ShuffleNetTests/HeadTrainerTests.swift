@@ -81,7 +81,7 @@ import Testing
             let pooled = try extractor.features(forInput: input).map(Double.init)
             var z = pooled
             if basis == .backboneLogits {
-                let w = backbone.weights.tensors["classifier.0.weight"]!
+                let w = try #require(backbone.weights.float32).tensors["classifier.0.weight"]!
                 z = (0..<1000).map { k in (0..<480).reduce(0.0) { $0 + Double(w[k * 480 + $1]) * pooled[$1] } }
             }
             if basis == .pooled {

@@ -5,12 +5,13 @@ package struct QuantizedReferenceNetwork: Sendable {
     package let weights: QuantizedWeights
     package let plan: NetworkPlan
 
-    package init(weights: QuantizedWeights) {
+    /// The network for square inputs of `inputSize` pixels (the maps do not depend on it).
+    package init(weights: QuantizedWeights, inputSize: Int = 224) {
         self.weights = weights
-        plan = weights.plan
+        plan = NetworkPlan(configuration: weights.configuration, inputSize: inputSize)
     }
 
-    /// Logits and pooled features of one `[3][224][224]` fp32 input. With `means`, each layer's values before
+    /// Logits and pooled features of one `[3][inputSize][inputSize]` fp32 input. With `means`, each layer's values before
     /// its activation (`v`) are added to it per channel (layer `3u`, `3u + 1`, `3u + 2`: compress, depthwise,
     /// expand of unit `u`).
     package func run(_ input: [Float], means: PreActivationMeans? = nil) -> (logits: [Float], features: [Float]) {
