@@ -232,9 +232,121 @@ static void correctness(void) {
     printf("correctness: %d cases, %d failures\n", checked, failures);
 }
 
+// MARK: - Timing
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/// Buffers of the timed shapes (0.5x g3's stride-2 units, 1x's classifier, the stem's output).
+static struct {
+    uint8_t *pool_in[3], *pool_out[3];
+    uint8_t *gap_in, *gap_codes, *dense_x;
+    float *gap_features, *dense_y, *planes;
+    uint8_t *quant_out;
+    sn_packed_weights *dense[8][2];
+} B;
+
+static const ptrdiff_t pool_blocks[3] = {3, 30, 60}, pool_side[3] = {56, 28, 14};
+
+enum { OP_POOL, OP_GAP, OP_DENSE480, OP_DENSE960, OP_QUANTIZE, OP_COUNT };
+static const char *const op_names[OP_COUNT] = {
+    "avgpool 3x3 s2, 0.5x g3's three units (12 ch 56x56, 120 ch 28x28, 240 ch 14x14)",
+    "global average pool 960 ch x 49 px (+ codes)",
+    "dense 1000x480",
+    "dense 1000x960",
+    "quantize 24 ch x 56x56",
+};
+static const double op_targets[OP_COUNT] = {10, 3, 8, 15, 6};
+
+static void run_op(int op, sn_kernel_variant v, const sn_qu8_dense_config *dense, size_t di) {
+    switch (op) {
+    case OP_POOL:
+        for (int u = 0; u < 3; u++) {
+            const ptrdiff_t s = pool_side[u], o = (s - 1) / 2 + 1;
+            sn_qu8_avgpool3x3s2(B.pool_in[u], sn_qu8_block_bytes(s * s), s, s, B.pool_out[u], sn_qu8_block_bytes(o * o), 0,
+                                pool_blocks[u], 3, 0.01f / 9, 1.0f / 0.012f, 0, v);
+        }
+        break;
+    case OP_GAP:
+        sn_qu8_global_average_pool(B.gap_in, sn_qu8_block_bytes(49), 960, 49, 0, 0.05f, B.gap_features, B.gap_codes, 1.0f / 0.02f, 0, v);
+        break;
+    case OP_DENSE480: sn_qu8_dense(dense, B.dense[di][0], B.dense_x, B.dense_y, 0, 1000); break;
+    case OP_DENSE960: sn_qu8_dense(dense, B.dense[di][1], B.dense_x, B.dense_y, 0, 1000); break;
+    case OP_QUANTIZE:
+        sn_qu8_quantize_planes(B.planes, 3136, 24, 0, 3136, 1.0f / 0.03f, 0, B.quant_out, sn_qu8_block_bytes(3136), v);
+        break;
+    }
+}
+
+static void timing(int rounds) {
+    for (int u = 0; u < 3; u++) {
+        B.pool_in[u] = bytes((size_t)(pool_blocks[u] * sn_qu8_block_bytes(pool_side[u] * pool_side[u])), 1);
+        B.pool_out[u] = bytes((size_t)(pool_blocks[u] * sn_qu8_block_bytes(pool_side[u] * pool_side[u])), 0);
+    }
+    B.gap_in = bytes((size_t)(240 * sn_qu8_block_bytes(49)), 1);
+    B.gap_codes = bytes(1024, 0);
+    B.gap_features = malloc(sizeof(float) * 1024);
+    B.dense_x = bytes(1024, 1);
+    B.dense_y = malloc(sizeof(float) * 1024);
+    B.planes = malloc(sizeof(float) * 24 * 3136);
+    for (int i = 0; i < 24 * 3136; i++) B.planes[i] = uniform(-2, 6);
+    B.quant_out = bytes((size_t)(6 * sn_qu8_block_bytes(3136)), 0);
+    int8_t *w = malloc(1000 * 960);
+    for (int i = 0; i < 1000 * 960; i++) w[i] = (int8_t)(next() % 255 - 127);
+    float *m = malloc(sizeof(float) * 1000), *b = malloc(sizeof(float) * 1000);
+    for (int i = 0; i < 1000; i++) { m[i] = 1e-4f; b[i] = 0.1f; }
+    const size_t ndense = sn_qu8_dense_config_count();
+    for (size_t i = 0; i < ndense && i < 8; i++) {
+        int error;
+        B.dense[i][0] = sn_qu8_dense_pack(sn_qu8_dense_config_at(i), w, 7, m, b, 1000, 480, &error);
+        B.dense[i][1] = sn_qu8_dense_pack(sn_qu8_dense_config_at(i), w, 7, m, b, 1000, 960, &error);
+    }
+    printf("\none thread, %d interleaved rounds, medians, microseconds per call\n\n", rounds);
+    printf("| operator | target us | variant | micro-kernel | us |\n|---|---:|---|---|---:|\n");
+    for (int op = 0; op < OP_COUNT; op++) {
+        const int dense = op == OP_DENSE480 || op == OP_DENSE960;
+        const size_t count = dense ? ndense : SN_KERNEL_VARIANT_COUNT;
+        double samples[8][64];
+        for (int r = 0; r < rounds && r < 64; r++) {
+            for (size_t i = 0; i < count; i++) {
+                const sn_kernel_variant v = (sn_kernel_variant)(dense ? 0 : i);
+                const sn_qu8_dense_config *cfg = dense ? sn_qu8_dense_config_at(i) : NULL;
+                if (dense ? (cfg->required & ~sn_cpu_features_detected()) != 0 : !sn_kernels_supported(v)) continue;
+                // Calls in a loop of about 20 ms (warm caches, as a layer run back to back).
+                run_op(op, v, cfg, i);
+                int n = 1;
+                double t0 = now();
+                run_op(op, v, cfg, i);
+                double one = now() - t0;
+                n = (int)(0.02 / (one > 1e-7 ? one : 1e-7)) + 1;
+                t0 = now();
+                for (int k = 0; k < n; k++) run_op(op, v, cfg, i);
+                samples[i][r] = (now() - t0) / n * 1e6;
+            }
+        }
+        for (size_t i = 0; i < count; i++) {
+            const sn_kernel_variant v = (sn_kernel_variant)(dense ? 0 : i);
+            const sn_qu8_dense_config *cfg = dense ? sn_qu8_dense_config_at(i) : NULL;
+            if (dense ? (cfg->required & ~sn_cpu_features_detected()) != 0 : !sn_kernels_supported(v)) continue;
+            qsort(samples[i], (size_t)rounds, sizeof(double), cmp_double);
+            const char *name = dense ? cfg->name : sn_qu8_small_op_kernel_name(op == OP_QUANTIZE ? 0 : op == OP_POOL ? 1 : 2, v);
+            printf("| %s | %.0f | %s | %s | %.2f |\n", op_names[op], op_targets[op], dense ? "-" : sn_kernels_name(v), name,
+                   samples[i][rounds / 2]);
+        }
+    }
+}
+
 int main(int argc, char **argv) {
     const int rounds = argc > 1 ? atoi(argv[1]) : 9;
     correctness();
-    (void)rounds;
+    if (rounds > 0) timing(rounds > 64 ? 64 : rounds);
     return failures != 0;
 }

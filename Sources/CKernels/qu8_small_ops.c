@@ -25,7 +25,16 @@ static const sn_qu8_gap_config gap_configs[] = {
     {"sn_qu8_gavgpool_ukernel__generic", 0, sn_qu8_gavgpool_ukernel__generic},
 };
 
+#define SN_SMALL_AVX2 SN_CPU_X86_AVX2_FMA
+#define SN_SMALL_AVX512VNNI (SN_CPU_X86_AVX2_FMA | SN_CPU_X86_AVX512F | SN_CPU_X86_AVX512VNNI)
+
 static const sn_qu8_dense_config dense_configs[] = {
+#if SN_KERNELS_X86
+    {"sn_qu8_dense_ukernel_128__avx512vnni", SN_SMALL_AVX512VNNI, sn_qu8_dense_ukernel_128__avx512vnni, .mr = 128,
+     .layout = SN_LAYOUT_QU8_DENSE_QUADS_16},
+    {"sn_qu8_dense_ukernel_64__avx2", SN_SMALL_AVX2, sn_qu8_dense_ukernel_64__avx2, .mr = 64,
+     .layout = SN_LAYOUT_QU8_DENSE_QUADS_16},
+#endif
     {"sn_qu8_dense_ukernel_16__generic", 0, sn_qu8_dense_ukernel_16__generic, .mr = 16,
      .layout = SN_LAYOUT_QU8_DENSE_QUADS_16},
 };

@@ -1,0 +1,57 @@
+// AVX2 micro-kernels of the small int8 operators (qu8_small_internal.h): 8 int32 / float lanes, 32 bytes of a
+// channel block (8 pixels x 4 channels) per ymm. Compiled for any x86-64 and only called through a configuration
+// whose required features (AVX2 + FMA) the CPU has (qu8_small_ops.c).
+#include "qu8_small_internal.h"
+
+#if SN_KERNELS_X86
+#include <immintrin.h>
+#include <string.h>
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+
+// MARK: - Dense (templates/qu8_dense.h): no vpdpbusd and no saturating vpmaddubsw (255 * 127 * 2 > 32767): the
+// input quad as two broadcast int16 pairs, (x0, x2) and (x1, x3); each row's s8 weights split into the even and
+// odd bytes of its quad, sign-extended to int16 by shifts; two vpmaddwd per 8 rows and quad, exact.
+
+typedef struct qd_pairs {
+    __m256i even, odd;
+} qd_pairs;
+
+SN_INLINE qd_pairs qd_xpairs(uint32_t quad) {
+    const uint32_t even = (quad & 0xffu) | ((quad >> 16) & 0xffu) << 16, odd = ((quad >> 8) & 0xffu) | (quad >> 24) << 16;
+    return (qd_pairs){_mm256_set1_epi32((int)even), _mm256_set1_epi32((int)odd)};
+}
+
+SN_INLINE __m256i qd_dot(__m256i acc, qd_pairs x, const int8_t *p) {
+    const __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    const __m256i even = _mm256_srai_epi16(_mm256_slli_epi16(w, 8), 8), odd = _mm256_srai_epi16(w, 8);
+    return _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(even, x.even), _mm256_madd_epi16(odd, x.odd)));
+}
+
+SN_INLINE void qd_store(float *p, __m256 v, ptrdiff_t first, ptrdiff_t count) {
+    if (first == 0 && count == 8) {
+        _mm256_storeu_ps(p, v);
+    } else {
+        float lanes[8];
+        _mm256_storeu_ps(lanes, v);
+        memcpy(p + first, lanes + first, (size_t)count * sizeof(float));
+    }
+}
+
+#define SN_QD_UKERNEL sn_qu8_dense_ukernel_64__avx2
+#define SN_QD_LANES 8
+#define SN_QD_MAX_PANELS 4
+#define SN_QD_I __m256i
+#define SN_QD_F __m256
+#define SN_QD_X qd_pairs
+#define SN_QD_XBCAST(quad) qd_xpairs(quad)
+#define SN_QD_DOT(acc, x, p) qd_dot((acc), (x), (const int8_t *)(p))
+#define SN_QD_LOAD_I(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define SN_QD_LOAD_F(p) _mm256_loadu_ps(p)
+#define SN_QD_CVT_F(i) _mm256_cvtepi32_ps(i)
+#define SN_QD_FMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define SN_QD_STORE_F(p, v, first, count) qd_store((p), (v), (first), (count))
+#include "templates/qu8_dense.h"
+
+#pragma clang attribute pop
+#endif
