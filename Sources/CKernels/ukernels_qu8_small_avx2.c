@@ -53,5 +53,37 @@ SN_INLINE void qd_store(float *p, __m256 v, ptrdiff_t first, ptrdiff_t count) {
 #define SN_QD_STORE_F(p, v, first, count) qd_store((p), (v), (first), (count))
 #include "templates/qu8_dense.h"
 
+// MARK: - Quantize (templates/qu8_quantize.h)
+
+SN_INLINE __m256i qq_pack_256(__m256i q0, __m256i q1, __m256i q2, __m256i q3, int32_t zp) {
+    const __m256i z = _mm256_set1_epi16((short)zp);
+    const __m256i a = _mm256_adds_epi16(_mm256_packs_epi32(q0, q1), z), b = _mm256_adds_epi16(_mm256_packs_epi32(q2, q3), z);
+    return _mm256_shuffle_epi8(_mm256_packus_epi16(a, b), _mm256_set_epi32(0x0f0b0703, 0x0e0a0602, 0x0d090501, 0x0c080400,
+                                                                           0x0f0b0703, 0x0e0a0602, 0x0d090501, 0x0c080400));
+}
+
+/// All-ones in the first n (0 ... 8) int32 lanes.
+SN_INLINE __m256i qq_mask_256(size_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+#define SN_QQ_UKERNEL sn_qu8_quantize_ukernel_8__avx2
+#define SN_QQ_LANES 8
+#define SN_QQ_F __m256
+#define SN_QQ_I __m256i
+#define SN_QQ_LOAD_F(p, n) ((n) == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps((p), qq_mask_256(n)))
+#define SN_QQ_SET1_F(x) _mm256_set1_ps(x)
+#define SN_QQ_MUL_F(a, b) _mm256_mul_ps((a), (b))
+#define SN_QQ_MIN_F(a, b) _mm256_min_ps((a), (b))
+#define SN_QQ_ZERO_I() _mm256_setzero_si256()
+#define SN_QQ_CVT_RINT(f) _mm256_cvtps_epi32(f)
+#define SN_QQ_PACK(q0, q1, q2, q3, zp) qq_pack_256((q0), (q1), (q2), (q3), (zp))
+#define SN_QQ_STORE(p, v, n)                                                                      \
+    do {                                                                                          \
+        if ((n) == 8) _mm256_storeu_si256((__m256i *)(void *)(p), (v));                           \
+        else _mm256_maskstore_epi32((int *)(void *)(p), qq_mask_256(n), (v));                     \
+    } while (0)
+#include "templates/qu8_quantize.h"
+
 #pragma clang attribute pop
 #endif

@@ -28,5 +28,35 @@
     _mm512_mask_storeu_ps((p), (__mmask16)((((1u << (count)) - 1u) << (first)) & 0xffffu), (v))
 #include "templates/qu8_dense.h"
 
+// MARK: - Quantize (templates/qu8_quantize.h)
+
+/// The in-lane transpose after the packs: byte 4p + c <- byte 4c + p of each 128-bit lane.
+#define SN_QQ_TRANSPOSE_512                                                                                         \
+    _mm512_set_epi32(0x0f0b0703, 0x0e0a0602, 0x0d090501, 0x0c080400, 0x0f0b0703, 0x0e0a0602, 0x0d090501, 0x0c080400, \
+                     0x0f0b0703, 0x0e0a0602, 0x0d090501, 0x0c080400, 0x0f0b0703, 0x0e0a0602, 0x0d090501, 0x0c080400)
+
+SN_INLINE __m512i qq_pack_512(__m512i q0, __m512i q1, __m512i q2, __m512i q3, int32_t zp) {
+    const __m512i z = _mm512_set1_epi16((short)zp);
+    const __m512i a = _mm512_adds_epi16(_mm512_packs_epi32(q0, q1), z), b = _mm512_adds_epi16(_mm512_packs_epi32(q2, q3), z);
+    return _mm512_shuffle_epi8(_mm512_packus_epi16(a, b), SN_QQ_TRANSPOSE_512);
+}
+
+#define SN_QQ_UKERNEL sn_qu8_quantize_ukernel_16__avx512bw
+#define SN_QQ_LANES 16
+#define SN_QQ_F __m512
+#define SN_QQ_I __m512i
+#define SN_QQ_LOAD_F(p, n) ((n) == 16 ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1u), (p)))
+#define SN_QQ_SET1_F(x) _mm512_set1_ps(x)
+#define SN_QQ_MUL_F(a, b) _mm512_mul_ps((a), (b))
+/// min(s, bound) for a positive bound as a signed integer min of the bits (the same order for every float but a
+/// NaN, which becomes the bound as minps makes it): on the integer ALUs, not the FP pipes the mul and cvt use.
+#define SN_QQ_MIN_F(a, b) _mm512_castsi512_ps(_mm512_min_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+#define SN_QQ_ZERO_I() _mm512_setzero_si512()
+#define SN_QQ_CVT_RINT(f) _mm512_cvtps_epi32(f)
+#define SN_QQ_PACK(q0, q1, q2, q3, zp) qq_pack_512((q0), (q1), (q2), (q3), (zp))
+#define SN_QQ_STORE(p, v, n) \
+    ((n) == 16 ? _mm512_storeu_si512((void *)(p), (v)) : _mm512_mask_storeu_epi32((void *)(p), (__mmask16)((1u << (n)) - 1u), (v)))
+#include "templates/qu8_quantize.h"
+
 #pragma clang attribute pop
 #endif
