@@ -82,6 +82,10 @@ void sn_qu8_quantize_ukernel_8__avx2(const float *input, ptrdiff_t plane_stride,
                                      uint8_t *output, const sn_qu8_requant *q);
 void sn_qu8_quantize_ukernel_16__avx512bw(const float *input, ptrdiff_t plane_stride, size_t channels, size_t pixels,
                                           uint8_t *output, const sn_qu8_requant *q);
+void sn_qu8_gavgpool_ukernel_8__avx2(const uint8_t *input, ptrdiff_t block_stride, size_t channels, size_t pixels,
+                                     const sn_qu8_gap_params *p, float *features, uint8_t *codes);
+void sn_qu8_gavgpool_ukernel_16__avx512vnni(const uint8_t *input, ptrdiff_t block_stride, size_t channels, size_t pixels,
+                                            const sn_qu8_gap_params *p, float *features, uint8_t *codes);
 void sn_qu8_dense_ukernel_64__avx2(const sn_qu8_dense_tile *tile);
 void sn_qu8_dense_ukernel_128__avx512vnni(const sn_qu8_dense_tile *tile);
 #endif

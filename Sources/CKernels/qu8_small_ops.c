@@ -31,6 +31,10 @@ static const sn_qu8_avgpool_config avgpool_configs[] = {
 };
 
 static const sn_qu8_gap_config gap_configs[] = {
+#if SN_KERNELS_X86
+    {"sn_qu8_gavgpool_ukernel_16__avx512vnni", SN_SMALL_AVX512VNNI, sn_qu8_gavgpool_ukernel_16__avx512vnni},
+    {"sn_qu8_gavgpool_ukernel_8__avx2", SN_SMALL_AVX2, sn_qu8_gavgpool_ukernel_8__avx2},
+#endif
     {"sn_qu8_gavgpool_ukernel__generic", 0, sn_qu8_gavgpool_ukernel__generic},
 };
 

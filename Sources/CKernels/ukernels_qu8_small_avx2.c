@@ -85,5 +85,27 @@ SN_INLINE __m256i qq_mask_256(size_t n) {
     } while (0)
 #include "templates/qu8_quantize.h"
 
+// MARK: - Global average pool (templates/qu8_gavgpool.h): vpmaddubsw with ones (u8 x 1 pairs, at most 510: no
+// saturation), then vpmaddwd with ones.
+
+SN_INLINE __m256i qg_group(__m256i x) {
+    return _mm256_shuffle_epi8(x, _mm256_set_epi32(0x0f0b0703, 0x0e0a0602, 0x0d090501, 0x0c080400, 0x0f0b0703, 0x0e0a0602,
+                                                   0x0d090501, 0x0c080400));
+}
+
+SN_INLINE __m256i qg_sum4_256(__m256i acc, __m256i x) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(x, _mm256_set1_epi8(1)), _mm256_set1_epi16(1)));
+}
+
+#define SN_QG_UKERNEL sn_qu8_gavgpool_ukernel_8__avx2
+#define SN_QG_PIXELS 8
+#define SN_QG_V __m256i
+#define SN_QG_LOAD(p, n) \
+    ((n) == 8 ? _mm256_loadu_si256((const __m256i *)(const void *)(p)) : _mm256_maskload_epi32((const int *)(const void *)(p), qq_mask_256(n)))
+#define SN_QG_ZERO() _mm256_setzero_si256()
+#define SN_QG_SUM4(acc, x) qg_sum4_256((acc), (x))
+#define SN_QG_FOLD(acc) _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256((acc), 1))
+#include "templates/qu8_gavgpool.h"
+
 #pragma clang attribute pop
 #endif

@@ -58,5 +58,24 @@ SN_INLINE __m512i qq_pack_512(__m512i q0, __m512i q1, __m512i q2, __m512i q3, in
     ((n) == 16 ? _mm512_storeu_si512((void *)(p), (v)) : _mm512_mask_storeu_epi32((void *)(p), (__mmask16)((1u << (n)) - 1u), (v)))
 #include "templates/qu8_quantize.h"
 
+// MARK: - Global average pool (templates/qu8_gavgpool.h)
+
+SN_INLINE __m512i qg_group(__m512i x) { return _mm512_shuffle_epi8(x, SN_QQ_TRANSPOSE_512); }
+
+SN_INLINE __m128i qg_fold_512(__m512i acc) {
+    const __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
+#define SN_QG_UKERNEL sn_qu8_gavgpool_ukernel_16__avx512vnni
+#define SN_QG_PIXELS 16
+#define SN_QG_V __m512i
+#define SN_QG_LOAD(p, n) \
+    ((n) == 16 ? _mm512_loadu_si512((const void *)(p)) : _mm512_maskz_loadu_epi32((__mmask16)((1u << (n)) - 1u), (const void *)(p)))
+#define SN_QG_ZERO() _mm512_setzero_si512()
+#define SN_QG_SUM4(acc, x) _mm512_dpbusd_epi32((acc), (x), _mm512_set1_epi8(1))
+#define SN_QG_FOLD(acc) qg_fold_512(acc)
+#include "templates/qu8_gavgpool.h"
+
 #pragma clang attribute pop
 #endif
