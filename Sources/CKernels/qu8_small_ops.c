@@ -27,6 +27,10 @@ static const sn_qu8_quantize_config quantize_configs[] = {
 };
 
 static const sn_qu8_avgpool_config avgpool_configs[] = {
+#if SN_KERNELS_X86
+    {"sn_qu8_avgpool3x3s2_ukernel_8__avx512bw", SN_SMALL_AVX512VNNI, sn_qu8_avgpool3x3s2_ukernel_8__avx512bw},
+    {"sn_qu8_avgpool3x3s2_ukernel_4__avx2", SN_SMALL_AVX2, sn_qu8_avgpool3x3s2_ukernel_4__avx2},
+#endif
     {"sn_qu8_avgpool3x3s2_ukernel__generic", 0, sn_qu8_avgpool3x3s2_ukernel__generic},
 };
 
