@@ -77,5 +77,23 @@ void sn_qu8_avgpool3x3s2_ukernel__generic(const uint8_t *input, ptrdiff_t input_
 void sn_qu8_gavgpool_ukernel__generic(const uint8_t *input, ptrdiff_t block_stride, size_t channels, size_t pixels,
                                       const sn_qu8_gap_params *p, float *features, uint8_t *codes);
 void sn_qu8_dense_ukernel_16__generic(const sn_qu8_dense_tile *tile);
+#if SN_KERNELS_X86
+void sn_qu8_quantize_ukernel_8__avx2(const float *input, ptrdiff_t plane_stride, size_t channels, size_t pixels,
+                                     uint8_t *output, const sn_qu8_requant *q);
+void sn_qu8_quantize_ukernel_16__avx512bw(const float *input, ptrdiff_t plane_stride, size_t channels, size_t pixels,
+                                          uint8_t *output, const sn_qu8_requant *q);
+void sn_qu8_gavgpool_ukernel_8__avx2(const uint8_t *input, ptrdiff_t block_stride, size_t channels, size_t pixels,
+                                     const sn_qu8_gap_params *p, float *features, uint8_t *codes);
+void sn_qu8_gavgpool_ukernel_16__avx512vnni(const uint8_t *input, ptrdiff_t block_stride, size_t channels, size_t pixels,
+                                            const sn_qu8_gap_params *p, float *features, uint8_t *codes);
+void sn_qu8_avgpool3x3s2_ukernel_4__avx2(const uint8_t *input, ptrdiff_t input_block_stride, uint8_t *output,
+                                         ptrdiff_t output_block_stride, size_t blocks, ptrdiff_t height, ptrdiff_t width,
+                                         const sn_qu8_avgpool_params *p);
+void sn_qu8_avgpool3x3s2_ukernel_8__avx512bw(const uint8_t *input, ptrdiff_t input_block_stride, uint8_t *output,
+                                             ptrdiff_t output_block_stride, size_t blocks, ptrdiff_t height,
+                                             ptrdiff_t width, const sn_qu8_avgpool_params *p);
+void sn_qu8_dense_ukernel_64__avx2(const sn_qu8_dense_tile *tile);
+void sn_qu8_dense_ukernel_128__avx512vnni(const sn_qu8_dense_tile *tile);
+#endif
 
 #endif

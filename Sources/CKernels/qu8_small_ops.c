@@ -13,19 +13,42 @@ enum { SN_QSMALL_MAX_SIDE = 1 << 14, SN_QSMALL_MAX_PIXELS = 1 << 22, SN_QU8_DENS
 
 // MARK: - Configurations
 
+// The AVX-512 micro-kernels use BW and VL too; they require AVX-512 VNNI, which every CPU that has it pairs with
+// BW and VL (there is no feature bit for those alone; the int8 pointwise kernels do the same).
+#define SN_SMALL_AVX2 SN_CPU_X86_AVX2_FMA
+#define SN_SMALL_AVX512VNNI (SN_CPU_X86_AVX2_FMA | SN_CPU_X86_AVX512F | SN_CPU_X86_AVX512VNNI)
+
 static const sn_qu8_quantize_config quantize_configs[] = {
+#if SN_KERNELS_X86
+    {"sn_qu8_quantize_ukernel_16__avx512bw", SN_SMALL_AVX512VNNI, sn_qu8_quantize_ukernel_16__avx512bw},
+    {"sn_qu8_quantize_ukernel_8__avx2", SN_SMALL_AVX2, sn_qu8_quantize_ukernel_8__avx2},
+#endif
     {"sn_qu8_quantize_ukernel__generic", 0, sn_qu8_quantize_ukernel__generic},
 };
 
 static const sn_qu8_avgpool_config avgpool_configs[] = {
+#if SN_KERNELS_X86
+    {"sn_qu8_avgpool3x3s2_ukernel_8__avx512bw", SN_SMALL_AVX512VNNI, sn_qu8_avgpool3x3s2_ukernel_8__avx512bw},
+    {"sn_qu8_avgpool3x3s2_ukernel_4__avx2", SN_SMALL_AVX2, sn_qu8_avgpool3x3s2_ukernel_4__avx2},
+#endif
     {"sn_qu8_avgpool3x3s2_ukernel__generic", 0, sn_qu8_avgpool3x3s2_ukernel__generic},
 };
 
 static const sn_qu8_gap_config gap_configs[] = {
+#if SN_KERNELS_X86
+    {"sn_qu8_gavgpool_ukernel_16__avx512vnni", SN_SMALL_AVX512VNNI, sn_qu8_gavgpool_ukernel_16__avx512vnni},
+    {"sn_qu8_gavgpool_ukernel_8__avx2", SN_SMALL_AVX2, sn_qu8_gavgpool_ukernel_8__avx2},
+#endif
     {"sn_qu8_gavgpool_ukernel__generic", 0, sn_qu8_gavgpool_ukernel__generic},
 };
 
 static const sn_qu8_dense_config dense_configs[] = {
+#if SN_KERNELS_X86
+    {"sn_qu8_dense_ukernel_128__avx512vnni", SN_SMALL_AVX512VNNI, sn_qu8_dense_ukernel_128__avx512vnni, .mr = 128,
+     .layout = SN_LAYOUT_QU8_DENSE_QUADS_16},
+    {"sn_qu8_dense_ukernel_64__avx2", SN_SMALL_AVX2, sn_qu8_dense_ukernel_64__avx2, .mr = 64,
+     .layout = SN_LAYOUT_QU8_DENSE_QUADS_16},
+#endif
     {"sn_qu8_dense_ukernel_16__generic", 0, sn_qu8_dense_ukernel_16__generic, .mr = 16,
      .layout = SN_LAYOUT_QU8_DENSE_QUADS_16},
 };
