@@ -603,7 +603,8 @@ def format_int8_report(rows, args, started, load_before, load_after, elapsed, no
         f"- Method as in fp32 mode: per cell, {args.rounds} interleaved rounds of one block per runtime (rotating "
         f"order), blocks of warm-up + N timed inferences, N sized to ~{args.block_seconds} s (at least "
         f"{args.min_iterations}); the median over rounds of each block's median. The same seeded 0..255 input.",
-        "- shufflenet int8 = `bench --precision int8`, n/a when this build has no such option; shufflenet fp32 is "
+        "- shufflenet int8 = `bench --weights` on the file `shufflenet quantize --calibration` makes from the same "
+        "fp32 weights and photos (default method), n/a when this build has no int8; shufflenet fp32 is "
         "timed in the same rounds (with --fp32-peers, ORT and OpenVINO fp32 too). max rel. diff = "
         "max |logits - ORT int8| / max |ORT int8 logit| (int8 engines round differently: reported only); "
         f"shufflenet fp32 (and the fp32 peers) vs ORT fp32 must stay < {TOLERANCE:g}.",
