@@ -28,8 +28,8 @@ static const sn_qu8_quantize_config quantize_configs[] = {
 
 static const sn_qu8_avgpool_config avgpool_configs[] = {
 #if SN_KERNELS_X86
-    {"sn_qu8_avgpool3x3s2_ukernel_8__avx512bw", SN_SMALL_AVX512VNNI, sn_qu8_avgpool3x3s2_ukernel_8__avx512bw},
-    {"sn_qu8_avgpool3x3s2_ukernel_4__avx2", SN_SMALL_AVX2, sn_qu8_avgpool3x3s2_ukernel_4__avx2},
+    {"sn_qu8_avgpool3x3s2_ukernel_16__avx512bw", SN_SMALL_AVX512VNNI, sn_qu8_avgpool3x3s2_ukernel_16__avx512bw},
+    {"sn_qu8_avgpool3x3s2_ukernel_8__avx2", SN_SMALL_AVX2, sn_qu8_avgpool3x3s2_ukernel_8__avx2},
 #endif
     {"sn_qu8_avgpool3x3s2_ukernel__generic", 0, sn_qu8_avgpool3x3s2_ukernel__generic},
 };
@@ -133,6 +133,8 @@ int sn_qu8_avgpool3x3s2(const uint8_t *input, ptrdiff_t input_block_stride, ptrd
         .input_zero_point = input_zero_point,
         .step = step,
         .out = sn_qu8_requant_of(inv_out, output_zero_point),
+        // The largest |(float)sum * step * inv_out|, by the same two rounded products (rounding is monotonic).
+        .clamp = !(fabsf((float)(9 * 255) * step * inv_out) < 2147483520.0f),
     };
     config->ukernel(input + block_begin * input_block_stride, input_block_stride, output + block_begin * output_block_stride,
                     output_block_stride, (size_t)(block_end - block_begin), height, width, &p);
