@@ -15,33 +15,53 @@ SN_INLINE int32_t small_quantize(float v, const sn_qu8_requant *q) {
 
 void sn_qu8_quantize_ukernel__generic(const float *input, ptrdiff_t plane_stride, size_t channels, size_t pixels,
                                       uint8_t *output, const sn_qu8_requant *q) {
-    for (size_t p = 0; p < pixels; p++) {
-        for (size_t j = 0; j < 4; j++) {
-            output[4 * p + j] = (uint8_t)(j < channels ? small_quantize(input[(ptrdiff_t)j * plane_stride + (ptrdiff_t)p], q)
-                                                       : q->zero_point);
+    // Channel by channel (a loop the compiler vectorizes), then the missing channels of the block.
+    for (size_t j = 0; j < 4; j++) {
+        const float *x = input + (ptrdiff_t)j * plane_stride;
+        uint8_t *y = output + j;
+        if (j < channels) {
+            for (size_t p = 0; p < pixels; p++) y[4 * p] = (uint8_t)small_quantize(x[p], q);
+        } else {
+            for (size_t p = 0; p < pixels; p++) y[4 * p] = (uint8_t)q->zero_point;
         }
     }
 }
 
+/// Output columns per step of the portable average pool (its column sums live on the stack).
+enum { SN_QA_GENERIC_STEP = 64 };
+
 void sn_qu8_avgpool3x3s2_ukernel__generic(const uint8_t *input, ptrdiff_t input_block_stride, uint8_t *output,
                                           ptrdiff_t output_block_stride, size_t blocks, ptrdiff_t height, ptrdiff_t width,
                                           const sn_qu8_avgpool_params *p) {
+    // As the vector kernels: padding taps read as the zero point, so every window sums 9 taps, minus 9z.
     const ptrdiff_t oh = (height - 1) / 2 + 1, ow = (width - 1) / 2 + 1;
+    const int32_t z = p->input_zero_point;
+    int32_t columns[(2 * SN_QA_GENERIC_STEP + 1) * 4];
     for (size_t b = 0; b < blocks; b++) {
         const uint8_t *x = input + (ptrdiff_t)b * input_block_stride;
         uint8_t *y = output + (ptrdiff_t)b * output_block_stride;
         for (ptrdiff_t oy = 0; oy < oh; oy++) {
-            for (ptrdiff_t ox = 0; ox < ow; ox++) {
-                for (int j = 0; j < 4; j++) {
-                    int32_t sum = 0;
-                    for (ptrdiff_t iy = 2 * oy - 1; iy <= 2 * oy + 1; iy++) {
-                        if (iy < 0 || iy >= height) continue;
-                        for (ptrdiff_t ix = 2 * ox - 1; ix <= 2 * ox + 1; ix++) {
-                            if (ix < 0 || ix >= width) continue;
-                            sum += (int32_t)x[4 * (iy * width + ix) + j] - p->input_zero_point;
-                        }
+            const uint8_t *rows[3];
+            for (int k = 0; k < 3; k++) {
+                const ptrdiff_t iy = 2 * oy - 1 + k;
+                rows[k] = iy >= 0 && iy < height ? x + 4 * iy * width : NULL;
+            }
+            for (ptrdiff_t ox0 = 0; ox0 < ow; ox0 += SN_QA_GENERIC_STEP) {
+                const ptrdiff_t n = ow - ox0 < SN_QA_GENERIC_STEP ? ow - ox0 : SN_QA_GENERIC_STEP;
+                // Column sums of input columns 2 ox0 - 1 ... 2 (ox0 + n) - 1.
+                for (ptrdiff_t i = 0; i < 2 * n + 1; i++) {
+                    const ptrdiff_t ix = 2 * ox0 - 1 + i;
+                    for (int j = 0; j < 4; j++) {
+                        int32_t sum = 0;
+                        for (int k = 0; k < 3; k++) sum += rows[k] != NULL && ix >= 0 && ix < width ? rows[k][4 * ix + j] : z;
+                        columns[4 * i + j] = sum;
                     }
-                    y[4 * (oy * ow + ox) + j] = (uint8_t)small_quantize((float)sum * p->step, &p->out);
+                }
+                for (ptrdiff_t o = 0; o < n; o++) {
+                    for (int j = 0; j < 4; j++) {
+                        const int32_t sum = columns[8 * o + j] + columns[8 * o + 4 + j] + columns[8 * o + 8 + j] - 9 * z;
+                        y[4 * (oy * ow + ox0 + o) + j] = (uint8_t)small_quantize((float)sum * p->step, &p->out);
+                    }
                 }
             }
         }
