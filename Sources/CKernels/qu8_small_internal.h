@@ -52,6 +52,16 @@ typedef struct sn_qu8_gap_params {
 typedef void (*sn_qu8_gap_ukernel_fn)(const uint8_t *input, ptrdiff_t block_stride, size_t channels, size_t pixels,
                                      const sn_qu8_gap_params *p, float *features, uint8_t *codes);
 
+/// One output block of the channel copy: see templates/qu8_copy_channels.h.
+typedef void (*sn_qu8_copy_ukernel_fn)(const uint8_t *const sources[4], const uint32_t shift[4], const uint32_t mask[4],
+                                      uint32_t keep, uint8_t *output, size_t pixels);
+
+typedef struct sn_qu8_copy_config {
+    const char *name;
+    sn_cpu_features required;
+    sn_qu8_copy_ukernel_fn ukernel;
+} sn_qu8_copy_config;
+
 typedef struct sn_qu8_quantize_config {
     const char *name;
     sn_cpu_features required;
@@ -80,6 +90,14 @@ void sn_qu8_avgpool3x3s2_ukernel__generic(const uint8_t *input, ptrdiff_t input_
 void sn_qu8_gavgpool_ukernel__generic(const uint8_t *input, ptrdiff_t block_stride, size_t channels, size_t pixels,
                                       const sn_qu8_gap_params *p, float *features, uint8_t *codes);
 void sn_qu8_dense_ukernel_16__generic(const sn_qu8_dense_tile *tile);
+void sn_qu8_copy_channels_ukernel__generic(const uint8_t *const sources[4], const uint32_t shift[4], const uint32_t mask[4],
+                                           uint32_t keep, uint8_t *output, size_t pixels);
+#if SN_KERNELS_X86
+void sn_qu8_copy_channels_ukernel__avx2(const uint8_t *const sources[4], const uint32_t shift[4], const uint32_t mask[4],
+                                        uint32_t keep, uint8_t *output, size_t pixels);
+void sn_qu8_copy_channels_ukernel__avx512bw(const uint8_t *const sources[4], const uint32_t shift[4],
+                                            const uint32_t mask[4], uint32_t keep, uint8_t *output, size_t pixels);
+#endif
 #if SN_KERNELS_X86
 void sn_qu8_quantize_ukernel_8__avx2(const float *input, ptrdiff_t plane_stride, size_t channels, size_t pixels,
                                      uint8_t *output, const sn_qu8_requant *q);

@@ -141,5 +141,10 @@ SN_INLINE void qa_split_256(__m256i a, __m256i b, __m256i *even, __m256i *odd) {
 #define SN_QA_MIN_BITS(f, bound) SN_QQ_MIN_F((f), (bound))
 #include "templates/qu8_avgpool3x3s2.h"
 
+// MARK: - Channel copy (templates/qu8_copy_channels.h): the compiler's vectorization of the plain-C body.
+
+#define SN_QC_UKERNEL sn_qu8_copy_channels_ukernel__avx2
+#include "templates/qu8_copy_channels.h"
+
 #pragma clang attribute pop
 #endif

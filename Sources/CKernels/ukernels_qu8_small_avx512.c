@@ -108,5 +108,10 @@ SN_INLINE __m512i qa_load_512(const uint8_t *p, ptrdiff_t n, uint32_t fill) {
 #define SN_QA_MIN_BITS(f, bound) SN_QQ_MIN_F((f), (bound))
 #include "templates/qu8_avgpool3x3s2.h"
 
+// MARK: - Channel copy (templates/qu8_copy_channels.h): the compiler's vectorization of the plain-C body.
+
+#define SN_QC_UKERNEL sn_qu8_copy_channels_ukernel__avx512bw
+#include "templates/qu8_copy_channels.h"
+
 #pragma clang attribute pop
 #endif

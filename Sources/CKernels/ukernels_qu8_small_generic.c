@@ -3,6 +3,7 @@
 #include "qu8_small_internal.h"
 
 #include <math.h>
+#include <string.h>
 
 SN_INLINE int32_t small_rint(float f) { return (int32_t)((f + 12582912.0f) - 12582912.0f); }
 
@@ -105,3 +106,7 @@ void sn_qu8_dense_ukernel_16__generic(const sn_qu8_dense_tile *tile) {
         }
     }
 }
+
+// The channel copy (templates/qu8_copy_channels.h), vectorized by the compiler for the baseline.
+#define SN_QC_UKERNEL sn_qu8_copy_channels_ukernel__generic
+#include "templates/qu8_copy_channels.h"
