@@ -87,7 +87,7 @@ void sn_qu8_dense_ukernel_16__generic(const sn_qu8_dense_tile *tile) {
     for (size_t panel = 0; panel < t.panels; panel++) {
         const int8_t *w = t.weights + panel * t.quads * 64;
         int32_t acc[16];
-        for (int r = 0; r < 16; r++) acc[r] = t.terms[panel * 16 + r];
+        for (int r = 0; r < 16; r++) acc[r] = t.terms[panel * 16 + (size_t)r];
         for (size_t q = 0; q < t.quads; q++, w += 64) {
             uint8_t x[4];
             if (q < t.full_quads) {

@@ -92,7 +92,7 @@ SN_INLINE void qa_row(const uint8_t *x, uint8_t *y, ptrdiff_t iy, ptrdiff_t widt
         prev_lo = odd_lo;
         prev_hi = odd_hi;
         const ptrdiff_t n = ow - ox < SN_QQ_LANES ? ow - ox : SN_QQ_LANES;
-        SN_QQ_STORE(y + 4 * ox, qa_codes(lo, hi, p, CLAMP), n);
+        SN_QQ_STORE(y + 4 * ox, qa_codes(lo, hi, p, CLAMP), (size_t)n);
     }
 }
 
@@ -128,7 +128,7 @@ SN_INLINE void qa_rows_paired(const uint8_t *x, uint8_t *y, ptrdiff_t height, pt
         SN_QA_SPLIT(a_hi, b_hi, even_hi, odd_hi);
         const SN_QA_V lo = SN_QA_SUB16(SN_QA_ADD16(SN_QA_ADD16(even_lo, odd_lo), SN_QA_SHIFT_IN_HALVES(odd_lo, pad)), nine);
         const SN_QA_V hi = SN_QA_SUB16(SN_QA_ADD16(SN_QA_ADD16(even_hi, odd_hi), SN_QA_SHIFT_IN_HALVES(odd_hi, pad)), nine);
-        SN_QQ_STORE(y + 4 * oy * ow, SN_QA_PERMUTE(qa_codes(lo, hi, p, CLAMP), compact), pair ? 2 * ow : ow);
+        SN_QQ_STORE(y + 4 * oy * ow, SN_QA_PERMUTE(qa_codes(lo, hi, p, CLAMP), compact), (size_t)(pair ? 2 * ow : ow));
     }
 }
 
