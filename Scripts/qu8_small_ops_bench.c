@@ -227,7 +227,7 @@ static void correctness(void) {
         printf("%s: %d cases\n", cfg->name, checked - before);
     }
     for (ptrdiff_t g = 1; g <= 8; g++)
-        for (ptrdiff_t n = 1; n <= 23; n += 3) check_copy(g, n, 4 * (g % 3) + (n % 2 ? 0 : 16), n * 3 % 50 + 1);
+        for (ptrdiff_t n = 1; n <= 23; n += 3) check_copy(g, n, 4 * (g % 3) + n % 4 + (n % 2 ? 0 : 16), n * 3 % 50 + 1);
     check_copy(8, 22, 16, 784);
     printf("correctness: %d cases, %d failures\n", checked, failures);
 }

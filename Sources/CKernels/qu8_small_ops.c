@@ -199,7 +199,18 @@ int sn_qu8_copy_channels(const uint8_t *input, ptrdiff_t input_block_stride, ptr
             shift[j] = (uint32_t)(8 * (slot % 4));
             mask[j] = 0xff;
         }
-        config->ukernel(sources, shift, mask, keep, output + b * output_block_stride, (size_t)pixels);
+        uint8_t *y = output + b * output_block_stride;
+        if (keep == 0) {
+            config->ukernel(sources, shift, mask, keep, y, (size_t)pixels);
+        } else {
+            // The first and last blocks of the range may be shared with another writer (the pooled part of the
+            // concat): bytes only, so that the other lanes are not even rewritten.
+            for (int j = 0; j < 4; j++) {
+                if (mask[j] == 0) continue;
+                const uint8_t *x = sources[j] + shift[j] / 8;
+                for (ptrdiff_t i = 0; i < pixels; i++) y[4 * i + j] = x[4 * i];
+            }
+        }
     }
     return SN_KERNELS_OK;
 }

@@ -1,6 +1,7 @@
 // The channel copy micro-kernel (one output block of the stride-2 concat), one plain-C body compiled once per
 // instruction set (ukernels_qu8_small_<isa>.c): per pixel, each lane j of the output dword is byte `shift[j] / 8`
-// of source j's dword (when mask[j] is 0xff), the lanes in `keep` are the output's own. The compiler vectorizes
+// of source j's dword (when mask[j] is 0xff), the lanes in `keep` are the output's own (the driver passes
+// keep = 0: blocks it shares with other lanes' writers it copies byte by byte). The compiler vectorizes
 // the pixel loop (loop-invariant shifts, ands, ors; 4 / 8 / 16 pixels per vector); sources never overlap the output.
 //   SN_QC_UKERNEL   the function's name
 
