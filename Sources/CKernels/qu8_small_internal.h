@@ -31,6 +31,9 @@ typedef struct sn_qu8_avgpool_params {
     int32_t input_zero_point;
     float step;
     sn_qu8_requant out;
+    /// Whether (float)sum * step * inv_scale may reach 2^31 for some |sum| <= 9 * 255: the kernels then clamp
+    /// before cvtps2dq (set by the driver).
+    int clamp;
 } sn_qu8_avgpool_params;
 
 /// `blocks` consecutive blocks from `input` / `output`, each `height x width` pixels in.
@@ -48,6 +51,16 @@ typedef struct sn_qu8_gap_params {
 /// The whole global average pool (`codes` may be NULL).
 typedef void (*sn_qu8_gap_ukernel_fn)(const uint8_t *input, ptrdiff_t block_stride, size_t channels, size_t pixels,
                                      const sn_qu8_gap_params *p, float *features, uint8_t *codes);
+
+/// One output block of the channel copy: see templates/qu8_copy_channels.h.
+typedef void (*sn_qu8_copy_ukernel_fn)(const uint8_t *const sources[4], const uint32_t shift[4], const uint32_t mask[4],
+                                      uint32_t keep, uint8_t *output, size_t pixels);
+
+typedef struct sn_qu8_copy_config {
+    const char *name;
+    sn_cpu_features required;
+    sn_qu8_copy_ukernel_fn ukernel;
+} sn_qu8_copy_config;
 
 typedef struct sn_qu8_quantize_config {
     const char *name;
@@ -77,6 +90,14 @@ void sn_qu8_avgpool3x3s2_ukernel__generic(const uint8_t *input, ptrdiff_t input_
 void sn_qu8_gavgpool_ukernel__generic(const uint8_t *input, ptrdiff_t block_stride, size_t channels, size_t pixels,
                                       const sn_qu8_gap_params *p, float *features, uint8_t *codes);
 void sn_qu8_dense_ukernel_16__generic(const sn_qu8_dense_tile *tile);
+void sn_qu8_copy_channels_ukernel__generic(const uint8_t *const sources[4], const uint32_t shift[4], const uint32_t mask[4],
+                                           uint32_t keep, uint8_t *output, size_t pixels);
+#if SN_KERNELS_X86
+void sn_qu8_copy_channels_ukernel__avx2(const uint8_t *const sources[4], const uint32_t shift[4], const uint32_t mask[4],
+                                        uint32_t keep, uint8_t *output, size_t pixels);
+void sn_qu8_copy_channels_ukernel__avx512bw(const uint8_t *const sources[4], const uint32_t shift[4],
+                                            const uint32_t mask[4], uint32_t keep, uint8_t *output, size_t pixels);
+#endif
 #if SN_KERNELS_X86
 void sn_qu8_quantize_ukernel_8__avx2(const float *input, ptrdiff_t plane_stride, size_t channels, size_t pixels,
                                      uint8_t *output, const sn_qu8_requant *q);
@@ -86,10 +107,10 @@ void sn_qu8_gavgpool_ukernel_8__avx2(const uint8_t *input, ptrdiff_t block_strid
                                      const sn_qu8_gap_params *p, float *features, uint8_t *codes);
 void sn_qu8_gavgpool_ukernel_16__avx512vnni(const uint8_t *input, ptrdiff_t block_stride, size_t channels, size_t pixels,
                                             const sn_qu8_gap_params *p, float *features, uint8_t *codes);
-void sn_qu8_avgpool3x3s2_ukernel_4__avx2(const uint8_t *input, ptrdiff_t input_block_stride, uint8_t *output,
+void sn_qu8_avgpool3x3s2_ukernel_8__avx2(const uint8_t *input, ptrdiff_t input_block_stride, uint8_t *output,
                                          ptrdiff_t output_block_stride, size_t blocks, ptrdiff_t height, ptrdiff_t width,
                                          const sn_qu8_avgpool_params *p);
-void sn_qu8_avgpool3x3s2_ukernel_8__avx512bw(const uint8_t *input, ptrdiff_t input_block_stride, uint8_t *output,
+void sn_qu8_avgpool3x3s2_ukernel_16__avx512bw(const uint8_t *input, ptrdiff_t input_block_stride, uint8_t *output,
                                              ptrdiff_t output_block_stride, size_t blocks, ptrdiff_t height,
                                              ptrdiff_t width, const sn_qu8_avgpool_params *p);
 void sn_qu8_dense_ukernel_64__avx2(const sn_qu8_dense_tile *tile);

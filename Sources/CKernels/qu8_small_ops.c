@@ -28,8 +28,8 @@ static const sn_qu8_quantize_config quantize_configs[] = {
 
 static const sn_qu8_avgpool_config avgpool_configs[] = {
 #if SN_KERNELS_X86
-    {"sn_qu8_avgpool3x3s2_ukernel_8__avx512bw", SN_SMALL_AVX512VNNI, sn_qu8_avgpool3x3s2_ukernel_8__avx512bw},
-    {"sn_qu8_avgpool3x3s2_ukernel_4__avx2", SN_SMALL_AVX2, sn_qu8_avgpool3x3s2_ukernel_4__avx2},
+    {"sn_qu8_avgpool3x3s2_ukernel_16__avx512bw", SN_SMALL_AVX512VNNI, sn_qu8_avgpool3x3s2_ukernel_16__avx512bw},
+    {"sn_qu8_avgpool3x3s2_ukernel_8__avx2", SN_SMALL_AVX2, sn_qu8_avgpool3x3s2_ukernel_8__avx2},
 #endif
     {"sn_qu8_avgpool3x3s2_ukernel__generic", 0, sn_qu8_avgpool3x3s2_ukernel__generic},
 };
@@ -40,6 +40,14 @@ static const sn_qu8_gap_config gap_configs[] = {
     {"sn_qu8_gavgpool_ukernel_8__avx2", SN_SMALL_AVX2, sn_qu8_gavgpool_ukernel_8__avx2},
 #endif
     {"sn_qu8_gavgpool_ukernel__generic", 0, sn_qu8_gavgpool_ukernel__generic},
+};
+
+static const sn_qu8_copy_config copy_configs[] = {
+#if SN_KERNELS_X86
+    {"sn_qu8_copy_channels_ukernel__avx512bw", SN_SMALL_AVX512VNNI, sn_qu8_copy_channels_ukernel__avx512bw},
+    {"sn_qu8_copy_channels_ukernel__avx2", SN_SMALL_AVX2, sn_qu8_copy_channels_ukernel__avx2},
+#endif
+    {"sn_qu8_copy_channels_ukernel__generic", 0, sn_qu8_copy_channels_ukernel__generic},
 };
 
 static const sn_qu8_dense_config dense_configs[] = {
@@ -84,6 +92,7 @@ const char *sn_qu8_small_op_kernel_name(int op, sn_kernel_variant variant) {
     case 0: return SN_SMALL_SELECT(quantize_configs, f)->name;
     case 1: return SN_SMALL_SELECT(avgpool_configs, f)->name;
     case 2: return SN_SMALL_SELECT(gap_configs, f)->name;
+    case 3: return SN_SMALL_SELECT(copy_configs, f)->name;
     default: return NULL;
     }
 }
@@ -133,6 +142,8 @@ int sn_qu8_avgpool3x3s2(const uint8_t *input, ptrdiff_t input_block_stride, ptrd
         .input_zero_point = input_zero_point,
         .step = step,
         .out = sn_qu8_requant_of(inv_out, output_zero_point),
+        // The largest |(float)sum * step * inv_out|, by the same two rounded products (rounding is monotonic).
+        .clamp = !(fabsf((float)(9 * 255) * step * inv_out) < 2147483520.0f),
     };
     config->ukernel(input + block_begin * input_block_stride, input_block_stride, output + block_begin * output_block_stride,
                     output_block_stride, (size_t)(block_end - block_begin), height, width, &p);
@@ -167,13 +178,38 @@ int sn_qu8_copy_channels(const uint8_t *input, ptrdiff_t input_block_stride, ptr
         || input_block_stride < sn_qu8_block_bytes(pixels) || output_block_stride < sn_qu8_block_bytes(pixels)) {
         return SN_KERNELS_INVALID_ARGUMENT;
     }
-    const ptrdiff_t padded = (per_group + 3) / 4 * 4;
-    for (ptrdiff_t g = 0; g < groups; g++) {
-        for (ptrdiff_t i = 0; i < per_group; i++) {
-            const ptrdiff_t from = g * padded + i, to = channel_offset + g * per_group + i;
-            const uint8_t *x = input + from / 4 * input_block_stride + from % 4;
-            uint8_t *y = output + to / 4 * output_block_stride + to % 4;
-            for (ptrdiff_t p = 0; p < pixels; p++) y[4 * p] = x[4 * p];
+    if (pixels == 0) return SN_KERNELS_OK;
+    // It takes no cap (a data move, not arithmetic): the enabled features choose.
+    const sn_qu8_copy_config *config = SN_SMALL_SELECT(copy_configs, sn_cpu_features_enabled());
+    const ptrdiff_t padded = (per_group + 3) / 4 * 4, first = channel_offset, past = channel_offset + groups * per_group;
+    for (ptrdiff_t b = first / 4; b < (past + 3) / 4; b++) {
+        const uint8_t *sources[4];
+        uint32_t shift[4], mask[4], keep = 0;
+        for (int j = 0; j < 4; j++) {
+            const ptrdiff_t c = 4 * b + j;
+            if (c < first || c >= past) {
+                sources[j] = input;  // read, then masked off
+                shift[j] = 0;
+                mask[j] = 0;
+                keep |= 0xffu << (8 * j);
+                continue;
+            }
+            const ptrdiff_t r = c - first, slot = r / per_group * padded + r % per_group;
+            sources[j] = input + slot / 4 * input_block_stride;
+            shift[j] = (uint32_t)(8 * (slot % 4));
+            mask[j] = 0xff;
+        }
+        uint8_t *y = output + b * output_block_stride;
+        if (keep == 0) {
+            config->ukernel(sources, shift, mask, keep, y, (size_t)pixels);
+        } else {
+            // The first and last blocks of the range may be shared with another writer (the pooled part of the
+            // concat): bytes only, so that the other lanes are not even rewritten.
+            for (int j = 0; j < 4; j++) {
+                if (mask[j] == 0) continue;
+                const uint8_t *x = sources[j] + shift[j] / 8;
+                for (ptrdiff_t i = 0; i < pixels; i++) y[4 * i + j] = x[4 * i];
+            }
         }
     }
     return SN_KERNELS_OK;

@@ -107,48 +107,44 @@ SN_INLINE __m256i qg_sum4_256(__m256i acc, __m256i x) {
 #define SN_QG_FOLD(acc) _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256((acc), 1))
 #include "templates/qu8_gavgpool.h"
 
-// MARK: - 3x3 stride-2 average pool (templates/qu8_avgpool3x3s2.h): 4 pixels x 4 channels of int16 per ymm.
+// MARK: - 3x3 stride-2 average pool (templates/qu8_avgpool3x3s2.h): 8 pixels per ymm, the quantize layer's packs.
 
 SN_INLINE __m256i qa_load_256(const uint8_t *p, ptrdiff_t n, uint32_t fill) {
-    __m128i bytes;
-    if (n == 4) {
-        bytes = _mm_loadu_si128((const __m128i *)(const void *)p);
-    } else {
-        const __m128i mask = _mm_cmpgt_epi32(_mm_set1_epi32((int)n), _mm_setr_epi32(0, 1, 2, 3));
-        bytes = _mm_blendv_epi8(_mm_set1_epi32((int)fill), _mm_maskload_epi32((const int *)(const void *)p, mask), mask);
-    }
-    return _mm256_cvtepu8_epi16(bytes);
+    if (n == 8) return _mm256_loadu_si256((const __m256i *)(const void *)p);
+    const __m256i mask = qq_mask_256((size_t)n);
+    return _mm256_blendv_epi8(_mm256_set1_epi32((int)fill), _mm256_maskload_epi32((const int *)(const void *)p, mask), mask);
 }
 
-SN_INLINE void qa_store_256(uint8_t *y, __m256i sums, ptrdiff_t n, const sn_qu8_avgpool_params *p) {
-    const __m256 step = _mm256_set1_ps(p->step), inv = _mm256_set1_ps(p->out.inv_scale), high = _mm256_set1_ps(65536.0f);
-    const __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(sums)));
-    const __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(sums, 1)));
-    const __m256i qlo = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_mul_ps(_mm256_mul_ps(lo, step), inv), high));
-    const __m256i qhi = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_mul_ps(_mm256_mul_ps(hi, step), inv), high));
-    const __m256i w = _mm256_adds_epi16(_mm256_packs_epi32(qlo, qhi), _mm256_set1_epi16((short)p->out.zero_point));
-    // Lane 0: pixels 0, 2; lane 1: pixels 1, 3.
-    const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(w, w), _mm256_setr_epi32(0, 4, 1, 5, 0, 0, 0, 0));
-    const __m128i four = _mm256_castsi256_si128(bytes);
-    if (n == 4) _mm_storeu_si128((__m128i *)(void *)y, four);
-    else _mm_maskstore_epi32((int *)(void *)y, _mm_cmpgt_epi32(_mm_set1_epi32((int)n), _mm_setr_epi32(0, 1, 2, 3)), four);
+/// Even and odd dwords of a, b: each vector's own split (one in-lane-crossing permute), then the halves swapped in.
+SN_INLINE void qa_split_256(__m256i a, __m256i b, __m256i *even, __m256i *odd) {
+    const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    const __m256i ta = _mm256_permutevar8x32_epi32(a, order), tb = _mm256_permutevar8x32_epi32(b, order);
+    *even = _mm256_permute2x128_si256(ta, tb, 0x20);
+    *odd = _mm256_permute2x128_si256(ta, tb, 0x31);
 }
 
-#define SN_QA_UKERNEL sn_qu8_avgpool3x3s2_ukernel_4__avx2
-#define SN_QA_PIXELS 4
+#define SN_QQ_CVT_F(i) _mm256_cvtepi32_ps(i)
+#define SN_QA_UKERNEL sn_qu8_avgpool3x3s2_ukernel_8__avx2
 #define SN_QA_V __m256i
 #define SN_QA_LOAD(p, n, fill) qa_load_256((p), (n), (fill))
-#define SN_QA_SET1(x) _mm256_set1_epi16(x)
-#define SN_QA_ADD(a, b) _mm256_add_epi16((a), (b))
-#define SN_QA_SUB(a, b) _mm256_sub_epi16((a), (b))
-#define SN_QA_SPLIT(a, b, even, odd)                                                          \
-    do {                                                                                      \
-        (even) = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64((a), (b)), 0xd8);             \
-        (odd) = _mm256_permute4x64_epi64(_mm256_unpackhi_epi64((a), (b)), 0xd8);              \
-    } while (0)
-#define SN_QA_SHIFT_IN(odd, prev) _mm256_alignr_epi8((odd), _mm256_permute2x128_si256((prev), (odd), 0x21), 8)
-#define SN_QA_STORE(p, sums, n, params) qa_store_256((p), (sums), (n), (params))
+#define SN_QA_SET1_32(x) _mm256_set1_epi32(x)
+#define SN_QA_AND(a, b) _mm256_and_si256((a), (b))
+#define SN_QA_SRL16_8(v) _mm256_srli_epi16((v), 8)
+#define SN_QA_ADD16(a, b) _mm256_add_epi16((a), (b))
+#define SN_QA_SUB16(a, b) _mm256_sub_epi16((a), (b))
+#define SN_QA_LO32(v) _mm256_madd_epi16((v), _mm256_set1_epi32(1))
+#define SN_QA_HI32(v) _mm256_srai_epi32((v), 16)
+#define SN_QA_SPLIT(a, b, even, odd) qa_split_256((a), (b), &(even), &(odd))
+#define SN_QA_SHIFT_IN(odd, prev) _mm256_alignr_epi8((odd), _mm256_permute2x128_si256((prev), (odd), 0x21), 12)
+#define SN_QA_SHIFT_IN_HALVES(odd, pad) _mm256_alignr_epi8((odd), (pad), 12)
+#define SN_QA_PERMUTE(v, index) _mm256_permutevar8x32_epi32((v), (index))
+#define SN_QA_MIN_BITS(f, bound) SN_QQ_MIN_F((f), (bound))
 #include "templates/qu8_avgpool3x3s2.h"
+
+// MARK: - Channel copy (templates/qu8_copy_channels.h): the compiler's vectorization of the plain-C body.
+
+#define SN_QC_UKERNEL sn_qu8_copy_channels_ukernel__avx2
+#include "templates/qu8_copy_channels.h"
 
 #pragma clang attribute pop
 #endif

@@ -77,44 +77,41 @@ SN_INLINE __m128i qg_fold_512(__m512i acc) {
 #define SN_QG_FOLD(acc) qg_fold_512(acc)
 #include "templates/qu8_gavgpool.h"
 
-// MARK: - 3x3 stride-2 average pool (templates/qu8_avgpool3x3s2.h): 8 pixels x 4 channels of int16 per zmm.
+// MARK: - 3x3 stride-2 average pool (templates/qu8_avgpool3x3s2.h): 16 pixels per zmm, the quantize layer's packs.
 
 SN_INLINE __m512i qa_load_512(const uint8_t *p, ptrdiff_t n, uint32_t fill) {
-    const __m256i bytes = n == 8 ? _mm256_loadu_si256((const __m256i *)(const void *)p)
-                                 : _mm256_mask_loadu_epi32(_mm256_set1_epi32((int)fill), (__mmask8)((1u << n) - 1u), p);
-    return _mm512_cvtepu8_epi16(bytes);
+    return n == 16 ? _mm512_loadu_si512((const void *)p)
+                   : _mm512_mask_loadu_epi32(_mm512_set1_epi32((int)fill), (__mmask16)((1u << n) - 1u), p);
 }
 
-SN_INLINE void qa_store_512(uint8_t *y, __m512i sums, ptrdiff_t n, const sn_qu8_avgpool_params *p) {
-    const __m512 step = _mm512_set1_ps(p->step), inv = _mm512_set1_ps(p->out.inv_scale);
-    const __m512i high = _mm512_castps_si512(_mm512_set1_ps(65536.0f));
-    const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_castsi512_si256(sums)));
-    const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(sums, 1)));
-    // min(s, 2^16) on the bits (as the quantize kernel): the integer ALUs, not the FP pipes.
-    const __m512i qlo = _mm512_cvtps_epi32(_mm512_castsi512_ps(_mm512_min_epi32(_mm512_castps_si512(_mm512_mul_ps(_mm512_mul_ps(lo, step), inv)), high)));
-    const __m512i qhi = _mm512_cvtps_epi32(_mm512_castsi512_ps(_mm512_min_epi32(_mm512_castps_si512(_mm512_mul_ps(_mm512_mul_ps(hi, step), inv)), high)));
-    const __m512i w = _mm512_adds_epi16(_mm512_packs_epi32(qlo, qhi), _mm512_set1_epi16((short)p->out.zero_point));
-    // Lane i: pixels i and 4 + i (dwords 4i and 4i + 1).
-    const __m512i bytes = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0),
-                                                   _mm512_packus_epi16(w, w));
-    _mm256_mask_storeu_epi32(y, (__mmask8)((1u << n) - 1u), _mm512_castsi512_si256(bytes));
-}
-
-#define SN_QA_UKERNEL sn_qu8_avgpool3x3s2_ukernel_8__avx512bw
-#define SN_QA_PIXELS 8
+#define SN_QQ_CVT_F(i) _mm512_cvtepi32_ps(i)
+#define SN_QA_UKERNEL sn_qu8_avgpool3x3s2_ukernel_16__avx512bw
 #define SN_QA_V __m512i
 #define SN_QA_LOAD(p, n, fill) qa_load_512((p), (n), (fill))
-#define SN_QA_SET1(x) _mm512_set1_epi64((long long)(uint16_t)(x) * 0x0001000100010001ll)
-#define SN_QA_ADD(a, b) _mm512_add_epi16((a), (b))
-#define SN_QA_SUB(a, b) _mm512_sub_epi16((a), (b))
-#define SN_QA_SPLIT(a, b, even, odd)                                                                    \
-    do {                                                                                                \
-        (even) = _mm512_permutex2var_epi64((a), _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14), (b));      \
-        (odd) = _mm512_permutex2var_epi64((a), _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15), (b));       \
+#define SN_QA_SET1_32(x) _mm512_set1_epi32(x)
+#define SN_QA_AND(a, b) _mm512_and_si512((a), (b))
+#define SN_QA_SRL16_8(v) _mm512_srli_epi16((v), 8)
+#define SN_QA_ADD16(a, b) _mm512_add_epi16((a), (b))
+#define SN_QA_SUB16(a, b) _mm512_sub_epi16((a), (b))
+/// vpmaddwd with (1, 0): the low int16 sign-extended in one op (a shift pair otherwise).
+#define SN_QA_LO32(v) _mm512_madd_epi16((v), _mm512_set1_epi32(1))
+#define SN_QA_HI32(v) _mm512_srai_epi32((v), 16)
+#define SN_QA_SPLIT(a, b, even, odd)                                                                                     \
+    do {                                                                                                                 \
+        (even) = _mm512_permutex2var_epi32((a), _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), (b)); \
+        (odd) = _mm512_permutex2var_epi32((a), _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), (b));  \
     } while (0)
-#define SN_QA_SHIFT_IN(odd, prev) _mm512_alignr_epi64((odd), (prev), 7)
-#define SN_QA_STORE(p, sums, n, params) qa_store_512((p), (sums), (n), (params))
+#define SN_QA_SHIFT_IN(odd, prev) _mm512_alignr_epi32((odd), (prev), 15)
+#define SN_QA_SHIFT_IN_HALVES(odd, pad) \
+    _mm512_permutex2var_epi32((odd), _mm512_setr_epi32(16, 0, 1, 2, 3, 4, 5, 6, 16, 8, 9, 10, 11, 12, 13, 14), (pad))
+#define SN_QA_PERMUTE(v, index) _mm512_permutexvar_epi32((index), (v))
+#define SN_QA_MIN_BITS(f, bound) SN_QQ_MIN_F((f), (bound))
 #include "templates/qu8_avgpool3x3s2.h"
+
+// MARK: - Channel copy (templates/qu8_copy_channels.h): the compiler's vectorization of the plain-C body.
+
+#define SN_QC_UKERNEL sn_qu8_copy_channels_ukernel__avx512bw
+#include "templates/qu8_copy_channels.h"
 
 #pragma clang attribute pop
 #endif

@@ -544,7 +544,8 @@ int sn_qu8_global_average_pool(const uint8_t *input, ptrdiff_t block_stride, ptr
 /// Copies a group-padded tensor (`groups` groups of `per_group` channels, each group starting on a block: group
 /// g's channel i is slot `g * roundup(per_group, 4) + i`) into dense blocks: real channel `g * per_group + i` goes
 /// to channel `channel_offset + g * per_group + i` of `output`. Touches only those output lanes (the stride-2
-/// concat when the branch is not block-aligned, e.g. 0.5x g8: 8 groups of 22 after a 16-channel pool part).
+/// concat when the branch is not block-aligned, e.g. 0.5x g8: 8 groups of 22 after a 16-channel pool part). `input`
+/// and `output` must not overlap. Runs the best micro-kernel within the enabled features (it takes no cap).
 int sn_qu8_copy_channels(const uint8_t *input, ptrdiff_t input_block_stride, ptrdiff_t groups, ptrdiff_t per_group,
                          uint8_t *output, ptrdiff_t output_block_stride, ptrdiff_t channel_offset, ptrdiff_t pixels);
 
@@ -600,7 +601,7 @@ size_t sn_qu8_dense_config_count(void);
 const sn_qu8_dense_config *sn_qu8_dense_config_at(size_t index);
 const sn_qu8_dense_config *sn_qu8_dense_select(sn_cpu_features features);
 
-/// The name of the micro-kernel `op` (0 quantize, 1 average pool, 2 global average pool) runs under the cap
+/// The name of the micro-kernel `op` (0 quantize, 1 average pool, 2 global average pool, 3 channel copy) runs under the cap
 /// `variant` on this CPU, e.g. "sn_qu8_avgpool3x3s2_ukernel_16__avx512bw" (NULL for an unknown op or a cap the
 /// CPU cannot run). For reports and benchmarks.
 const char *sn_qu8_small_op_kernel_name(int op, sn_kernel_variant variant);

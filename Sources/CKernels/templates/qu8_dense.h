@@ -27,12 +27,12 @@ SN_INLINE void qd_tile(const sn_qu8_dense_tile *t, const int NV) {
         memcpy(&quad, x + 4 * q, 4);
         const SN_QD_X xq = SN_QD_XBCAST(quad);
 #pragma clang loop unroll(full)
-        for (int v = 0; v < NV; v++) acc[v] = SN_QD_DOT(acc[v], xq, w + (v / SN_QD_VPP) * stride + (v % SN_QD_VPP) * SN_QD_LANES * 4);
+        for (int v = 0; v < NV; v++) acc[v] = SN_QD_DOT(acc[v], xq, w + (size_t)(v / SN_QD_VPP) * stride + (size_t)(v % SN_QD_VPP) * SN_QD_LANES * 4);
     }
     if (t->quads > t->full_quads) {
         const SN_QD_X xq = SN_QD_XBCAST(t->tail_quad);
 #pragma clang loop unroll(full)
-        for (int v = 0; v < NV; v++) acc[v] = SN_QD_DOT(acc[v], xq, w + (v / SN_QD_VPP) * stride + (v % SN_QD_VPP) * SN_QD_LANES * 4);
+        for (int v = 0; v < NV; v++) acc[v] = SN_QD_DOT(acc[v], xq, w + (size_t)(v / SN_QD_VPP) * stride + (size_t)(v % SN_QD_VPP) * SN_QD_LANES * 4);
     }
     const ptrdiff_t begin = (ptrdiff_t)t->begin, end = (ptrdiff_t)t->end;
 #pragma clang loop unroll(full)
