@@ -413,7 +413,7 @@ const sn_qu8_pointwise_config *sn_qu8_pointwise_config_at(size_t index);
 /// The first configuration whose required features are all in `features`.
 const sn_qu8_pointwise_config *sn_qu8_pointwise_select(sn_cpu_features features);
 
-/// Bytes of one channel block holding `pixels` pixels (4 * pixels rounded up to 16).
+/// Bytes of one channel block holding `pixels` pixels: 4 x (pixels rounded up to 16), a multiple of 64.
 ptrdiff_t sn_qu8_block_bytes(ptrdiff_t pixels);
 
 // MARK: - int8 depthwise 3x3 convolution with the channel shuffle folded in
