@@ -24,29 +24,25 @@ SN_INLINE __m256i qdw_dot(__m256i acc, __m256i x, qdw_w16 w) {
     return _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(even, w.even), _mm256_madd_epi16(odd, w.odd)));
 }
 
-SN_INLINE __m256i qdw_load_s2(const uint8_t *p) {
-    const __m256 a = _mm256_loadu_ps((const float *)(const void *)p), b = _mm256_loadu_ps((const float *)(const void *)(p + 32));
-    const __m256 even = _mm256_shuffle_ps(a, b, 0x88);  // a0 a2 b0 b2 | a4 a6 b4 b6
-    return _mm256_permute4x64_epi64(_mm256_castps_si256(even), 0xd8);
+/// The 4x4 byte transpose of each 128-bit lane (ukernels_qu8_dw_avx512vnni.c): 4 pixels x 4 channels in, each
+/// channel's 4 taps out.
+SN_INLINE __m256i qdw_win(__m256i v) {
+    return _mm256_shuffle_epi8(v, _mm256_broadcastsi128_si256(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)));
+}
+
+SN_INLINE __m256i qdw_halves(const uint8_t *p, const uint8_t *q) {
+    return qdw_win(_mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)p)),
+                                           _mm_loadu_si128((const __m128i *)(const void *)q), 1));
 }
 
 #define SN_DLANES 8
 #define SN_DV __m256i
 #define SN_DF __m256
 #define SN_DW qdw_w16
-#define SN_DLOAD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
-#define SN_DLOAD_S2(p) qdw_load_s2(p)
-#define SN_DCOMBINE(a, b) _mm256_inserti128_si256((a), _mm256_castsi256_si128(b), 1)
-#define SN_DZERO() _mm256_setzero_si256()
-#define SN_DTRANSPOSE(a, b, c, d, r)                                                                              \
-    do {                                                                                                          \
-        const __m256i ab_lo_ = _mm256_unpacklo_epi8((a), (b)), ab_hi_ = _mm256_unpackhi_epi8((a), (b));           \
-        const __m256i cd_lo_ = _mm256_unpacklo_epi8((c), (d)), cd_hi_ = _mm256_unpackhi_epi8((c), (d));           \
-        (r)[0] = _mm256_unpacklo_epi16(ab_lo_, cd_lo_);                                                           \
-        (r)[1] = _mm256_unpackhi_epi16(ab_lo_, cd_lo_);                                                           \
-        (r)[2] = _mm256_unpacklo_epi16(ab_hi_, cd_hi_);                                                           \
-        (r)[3] = _mm256_unpackhi_epi16(ab_hi_, cd_hi_);                                                           \
-    } while (0)
+#define SN_DWIN(p) qdw_win(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#define SN_DWIN_S2(p) qdw_halves((p), (p) + 32)
+#define SN_DWIN_HALVES(p, q) qdw_halves((p), (q))
+#define SN_DWIN_HALVES_S2(p, q) qdw_halves((p), (q))
 #define SN_DLOADW(rec, q) qdw_loadw((rec), (q))
 #define SN_DDOT(acc, x, w) qdw_dot((acc), (x), (w))
 #define SN_DPATTERN_I(p) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(p)))

@@ -14,22 +14,24 @@
 #define SN_DV __m512i
 #define SN_DF __m512
 #define SN_DW __m512i
-#define SN_DLOAD(p) _mm512_loadu_si512((const void *)(p))
-#define SN_DLOAD_S2(p)                                                                                            \
-    _mm512_permutex2var_epi32(_mm512_loadu_si512((const void *)(p)),                                              \
-                              _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),       \
-                              _mm512_loadu_si512((const void *)((p) + 64)))
-#define SN_DCOMBINE(a, b) _mm512_inserti64x4((a), _mm512_castsi512_si256(b), 1)
-#define SN_DZERO() _mm512_setzero_si512()
-#define SN_DTRANSPOSE(a, b, c, d, r)                                                                              \
-    do {                                                                                                          \
-        const __m512i ab_lo_ = _mm512_unpacklo_epi8((a), (b)), ab_hi_ = _mm512_unpackhi_epi8((a), (b));           \
-        const __m512i cd_lo_ = _mm512_unpacklo_epi8((c), (d)), cd_hi_ = _mm512_unpackhi_epi8((c), (d));           \
-        (r)[0] = _mm512_unpacklo_epi16(ab_lo_, cd_lo_);                                                           \
-        (r)[1] = _mm512_unpackhi_epi16(ab_lo_, cd_lo_);                                                           \
-        (r)[2] = _mm512_unpacklo_epi16(ab_hi_, cd_hi_);                                                           \
-        (r)[3] = _mm512_unpackhi_epi16(ab_hi_, cd_hi_);                                                           \
-    } while (0)
+/// The 4x4 byte transpose of every 128-bit lane: byte 4j + t takes byte 4t + j (4 pixels x 4 channels in, 4
+/// channels x those pixels out), so a lane loaded at pixel x - 1 becomes channel j's taps (x - 1, x, x + 1, x + 2).
+#define SN_DWIN_T() _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15))
+#define SN_DWIN(p) _mm512_shuffle_epi8(_mm512_loadu_si512((const void *)(p)), SN_DWIN_T())
+/// Stride 2: lanes at p + 0, 8, 16, 24 pixels (lanes 0 and 2 of two loads).
+#define SN_DWIN_S2(p)                                                                                             \
+    _mm512_shuffle_epi8(_mm512_shuffle_i32x4(_mm512_loadu_si512((const void *)(p)),                               \
+                                             _mm512_loadu_si512((const void *)((p) + 64)), 0x88),                 \
+                        SN_DWIN_T())
+/// Pairs: the low half (lanes at p + 0, 4 pixels; stride 2: 0, 8) from one row, the high half from another.
+#define SN_DWIN_HALVES(p, q)                                                                                      \
+    _mm512_shuffle_epi8(_mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)(p))), \
+                                           _mm256_loadu_si256((const __m256i *)(const void *)(q)), 1),            \
+                        SN_DWIN_T())
+#define SN_DWIN_HALVES_S2(p, q)                                                                                   \
+    _mm512_shuffle_epi8(_mm512_shuffle_i32x4(_mm512_loadu_si512((const void *)(p)),                               \
+                                             _mm512_loadu_si512((const void *)(q)), 0x88),                        \
+                        SN_DWIN_T())
 #define SN_DLOADW(rec, q) _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(rec)->w[q]))
 #define SN_DDOT(acc, x, w) _mm512_dpbusd_epi32((acc), (x), (w))
 #define SN_DPATTERN_I(p) _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(p)))

@@ -64,17 +64,26 @@ SN_INLINE void qdw_gather(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record
     }
 }
 
-SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *rec, const int ST) {
+/// Window vector at p (stride ST; with pairs, its high half at q).
+SN_INLINE SN_DV qdw_window(const uint8_t *p, const uint8_t *q, const int ST, const int pairs) {
+#if SN_DLANES >= 8
+    if (pairs) return ST == 1 ? SN_DWIN_HALVES(p, q) : SN_DWIN_HALVES_S2(p, q);
+#endif
+    (void)q, (void)pairs;
+    return ST == 1 ? SN_DWIN(p) : SN_DWIN_S2(p);
+}
+
+SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *rec, const int ST, const int pairs) {
     const ptrdiff_t pw = blk->width + 2;
     const ptrdiff_t oh = (blk->height - 1) / ST + 1, ow = (blk->width - 1) / ST + 1;
     const SN_DW w0 = SN_DLOADW(rec, 0), w1 = SN_DLOADW(rec, 1), w2 = SN_DLOADW(rec, 2);
     const SN_DV term = SN_DPATTERN_I(rec->term), zero_out = SN_DPATTERN_I(rec->zero_out);
     const SN_DF mul = SN_DPATTERN_F(rec->multiplier), bias = SN_DPATTERN_F(rec->bias), inv = SN_DPATTERN_F(rec->inv_out);
     const SN_DF low = SN_DPATTERN_F(rec->low), high = SN_DPATTERN_F(rec->high);
-    const SN_DV zero = SN_DZERO();
+    // Window vector m of the group of SN_DLANES output pixels at ox: output pixel ox + m + 4i in 128-bit lane i
+    // (4 channels x its 3 horizontal taps), so that the packs of the 4 accumulators give natural order.
     // Rows no wider than half a vector (7 x 7 outputs in 16 lanes) are computed two at a time: the low half of
-    // every tap vector from row oy, the high half from row oy + 1 (SN_DCOMBINE), so that no vector is mostly empty.
-    const int pairs = 2 * ow <= SN_DLANES;
+    // every window vector from row oy, the high half from row oy + 1, so that no vector is mostly empty.
     for (ptrdiff_t oy = 0; oy < oh; oy += pairs ? 2 : 1) {
         const uint8_t *r0 = blk->scratch + 4 * (oy * ST) * pw;
         const uint8_t *rows[3] = {r0, r0 + 4 * pw, r0 + 8 * pw};
@@ -82,24 +91,16 @@ SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *
         const ptrdiff_t dy = pairs && oy + 1 < oh ? ST : 0;
         uint8_t *out = blk->output + 4 * oy * ow;
         for (ptrdiff_t ox = 0; ox < ow; ox += SN_DLANES) {
-            SN_DV x[9];
-            for (int ky = 0; ky < 3; ky++)
-                for (int kx = 0; kx < 3; kx++) {
-                    const uint8_t *p = rows[ky] + 4 * (ox * ST + kx);
-                    if (pairs) {
-                        const uint8_t *p1 = p + 4 * dy * pw;
-                        x[3 * ky + kx] = ST == 1 ? SN_DCOMBINE(SN_DLOAD(p), SN_DLOAD(p1)) : SN_DCOMBINE(SN_DLOAD_S2(p), SN_DLOAD_S2(p1));
-                    } else {
-                        x[3 * ky + kx] = ST == 1 ? SN_DLOAD(p) : SN_DLOAD_S2(p);
-                    }
-                }
-            SN_DV acc[4] = {term, term, term, term}, r[4];
-            SN_DTRANSPOSE(x[0], x[1], x[2], x[3], r);
-            for (int k = 0; k < 4; k++) acc[k] = SN_DDOT(acc[k], r[k], w0);
-            SN_DTRANSPOSE(x[4], x[5], x[6], x[7], r);
-            for (int k = 0; k < 4; k++) acc[k] = SN_DDOT(acc[k], r[k], w1);
-            SN_DTRANSPOSE(x[8], zero, zero, zero, r);
-            for (int k = 0; k < 4; k++) acc[k] = SN_DDOT(acc[k], r[k], w2);
+            SN_DV acc[4] = {term, term, term, term};
+#define SN_QDW_TAPS(row, wk)                                                                                      \
+    for (int m = 0; m < 4; m++) {                                                                                 \
+        const uint8_t *p_ = (row) + 4 * ST * (ox + m);                                                            \
+        acc[m] = SN_DDOT(acc[m], qdw_window(p_, p_ + 4 * dy * pw, ST, pairs), (wk));                              \
+    }
+            SN_QDW_TAPS(rows[0], w0)
+            SN_QDW_TAPS(rows[1], w1)
+            SN_QDW_TAPS(rows[2], w2)
+#undef SN_QDW_TAPS
             SN_DV q[4];
             for (int k = 0; k < 4; k++) {
                 // clamp(rint(s) + z, 0, 255) = rint(clamp(s, -z, 255 - z)) + z (templates/qu8_pointwise.h). With a
@@ -129,9 +130,12 @@ SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *
 void SN_QDW_UKERNEL(const sn_qu8_dwconv_block *blk) {
     const sn_qu8_dw_record *rec = (const sn_qu8_dw_record *)blk->record;
     qdw_gather(blk, rec);
+    const ptrdiff_t ow = (blk->width - 1) / blk->stride + 1;
+    // Rows no wider than half a vector (7 x 7 outputs in 16 lanes) are computed two at a time.
+    const int pairs = SN_DLANES >= 8 && 2 * ow <= SN_DLANES;
     if (blk->stride == 1) {
-        qdw_rows(blk, rec, 1);
+        if (pairs) qdw_rows(blk, rec, 1, 1); else qdw_rows(blk, rec, 1, 0);
     } else {
-        qdw_rows(blk, rec, 2);
+        if (pairs) qdw_rows(blk, rec, 2, 1); else qdw_rows(blk, rec, 2, 0);
     }
 }
