@@ -46,36 +46,44 @@
 #define SN_DPACK(q0, q1, q2, q3) _mm512_packus_epi16(_mm512_packus_epi32((q0), (q1)), _mm512_packus_epi32((q2), (q3)))
 #define SN_DSTORE(p, v) _mm512_storeu_si512((void *)(p), (v))
 
-/// One scratch row from its 4 source blocks: per slot a masked load of 16 dwords, one `vpshufb` moving byte
-/// shift[j] of each dword to byte j (the others zeroed), or-ed together; masked at the row's end, so nothing past
-/// the plane is read (the source block may end there) or written.
-/// The `vpshufb` controls of the 4 slots: byte 4i + j of each 128-bit lane takes byte 4i + shift[j]; 0x80 zeroes
-/// the others.
-SN_INLINE void qdw_gather_controls(const int shift[4], __m512i ctrl[4]) {
+/// One scratch row from its 4 source blocks: per slot a load of 16 dwords and one `vpshufb` moving byte shift[j]
+/// of each dword to byte j, merged under a mask of the bytes j (a padding slot: an empty mask, on any real
+/// block), so that the 4 slots need no or; whole vectors, masked only where a load would leave the block's room.
+typedef struct qdw_gather_state {
+    const uint8_t *base[4];
+    __m512i ctrl[4];
+    __mmask64 keep[4];
+} qdw_gather_state;
+
+SN_INLINE qdw_gather_state qdw_gather_setup(const uint8_t *const base[4], const int shift[4]) {
+    qdw_gather_state g;
+    const uint8_t *any = base[0] ? base[0] : base[1] ? base[1] : base[2] ? base[2] : base[3];
     for (int j = 0; j < 4; j++) {
-        const uint32_t c = (0x80808080u & ~(0xffu << (8 * j))) | ((uint32_t)shift[j] << (8 * j));
-        ctrl[j] = _mm512_add_epi8(_mm512_set1_epi32((int32_t)c),
-                                  _mm512_and_si512(_mm512_set1_epi32((int32_t)(0xffu << (8 * j))),
-                                                   _mm512_set4_epi32(0x0c0c0c0c, 0x08080808, 0x04040404, 0)));
+        g.base[j] = base[j] ? base[j] : any;
+        g.keep[j] = base[j] ? (__mmask64)(0x1111111111111111ull << j) : 0;
+        // Byte 4i + j of each 128-bit lane takes byte 4i + shift[j].
+        g.ctrl[j] = _mm512_add_epi8(_mm512_set1_epi8((char)shift[j]), _mm512_broadcast_i32x4(_mm_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12)));
     }
+    return g;
 }
 
-SN_INLINE void qdw_gather_row(uint32_t *out, const uint8_t *const base[4], const __m512i ctrl[4], ptrdiff_t at, ptrdiff_t w) {
-    for (ptrdiff_t x = 0; x < w; x += 16) {
+SN_INLINE __m512i qdw_gather16(const qdw_gather_state *g, ptrdiff_t at, __mmask16 m) {
+    __m512i v = _mm512_setzero_si512();
+    for (int j = 0; j < 4; j++) v = _mm512_mask_shuffle_epi8(v, g->keep[j], _mm512_maskz_loadu_epi32(m, g->base[j] + at), g->ctrl[j]);
+    return v;
+}
+
+SN_INLINE void qdw_gather_row(const qdw_gather_state *g, uint32_t *out, ptrdiff_t at, ptrdiff_t w, ptrdiff_t room) {
+    ptrdiff_t x = 0;
+    for (; x < w && x + 16 <= room; x += 16) _mm512_storeu_si512((void *)(out + x), qdw_gather16(g, at + 4 * x, (__mmask16)0xffff));
+    for (; x < w; x += 16) {
         const __mmask16 m = w - x >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (w - x)) - 1);
-        __m512i v = _mm512_setzero_si512();
-        for (int j = 0; j < 4; j++) {
-            if (!base[j]) continue;
-            v = _mm512_or_si512(v, _mm512_shuffle_epi8(_mm512_maskz_loadu_epi32(m, base[j] + at + 4 * x), ctrl[j]));
-        }
-        _mm512_mask_storeu_epi32(out + x, m, v);
+        _mm512_storeu_si512((void *)(out + x), qdw_gather16(g, at + 4 * x, m));
     }
 }
 
-#define SN_DGATHER_SETUP(shift) \
-    __m512i gather_ctrl_[4];    \
-    qdw_gather_controls((shift), gather_ctrl_)
-#define SN_DGATHER_ROW(out, base, shift, at, w) qdw_gather_row((out), (base), gather_ctrl_, (at), (w))
+#define SN_DGATHER_SETUP(base, shift) const qdw_gather_state gather_ = qdw_gather_setup((base), (shift))
+#define SN_DGATHER_ROW(out, at, w, room) qdw_gather_row(&gather_, (out), (at), (w), (room))
 
 #define SN_DPACK_SATURATES 1
 

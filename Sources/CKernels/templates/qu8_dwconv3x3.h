@@ -18,8 +18,10 @@
 //   SN_DPACK(r0, r1, r2, r3)       the codes (0 ... 255 per lane) of the transposed order back as natural bytes;
 //   SN_DPACK_SATURATES    1 when it saturates each int32 below at 0 (x86's packus), else 0
 //   SN_DSTORE(p, v)
-//   SN_DGATHER_SETUP(shift), SN_DGATHER_ROW(out, base, shift, at, w)   optional (once per block, per row): out[x] (x < w) = the dword whose byte j is byte shift[j] of
-//                         dword x of base[j] + at (0 where base[j] is NULL); without it, a plain C loop
+//   SN_DGATHER_SETUP(base, shift), SN_DGATHER_ROW(out, at, w, room)   optional (once per block, per row): out[x]
+//                         (x < w) = the dword whose byte j is byte shift[j] of dword x of base[j] + at (0 where
+//                         base[j] is NULL), reading at most `room` dwords from base[j] + at, writing up to 15
+//                         dwords past out[w - 1]; without it, a plain C loop
 //
 // Why transposed: 9 taps of one channel must meet in one int32 lane; in the block layout a lane holds 4
 // channels of one pixel. Unpacking 4 tap vectors byte- then word-wise gives, per lane, 4 taps of one (pixel,
@@ -33,7 +35,6 @@ SN_INLINE void qdw_gather(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record
     uint32_t pad = 0;
     for (int j = 0; j < 4; j++) pad |= (uint32_t)(rec->source[j] >= 0 ? rec->pad_code[j] : 0) << (8 * j);
     uint32_t *s = (uint32_t *)(void *)blk->scratch;
-    for (ptrdiff_t x = 0; x < pw; x++) s[x] = pad, s[(h + 1) * pw + x] = pad;
     // Slot j's channel: byte `shift[j]` of every dword of block `base[j]` (NULL: a padding slot, code 0).
     const uint8_t *base[4];
     int shift[4];
@@ -42,16 +43,15 @@ SN_INLINE void qdw_gather(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record
         shift[j] = rec->source[j] >= 0 ? rec->source[j] % 4 : 0;
     }
 #ifdef SN_DGATHER_SETUP
-    SN_DGATHER_SETUP(shift);
+    SN_DGATHER_SETUP(base, shift);
 #endif
     for (ptrdiff_t y = 0; y < h; y++) {
         uint32_t *row = s + (y + 1) * pw;
-        row[0] = pad;
-        row[w + 1] = pad;
         const ptrdiff_t at = 4 * y * w;
 #ifdef SN_DGATHER_ROW
-        // The ISA's: whole vectors (masked at the row's end, so nothing past the plane is read or written).
-        SN_DGATHER_ROW(row + 1, base, shift, at, w);
+        // The ISA's: whole vectors, reading past the row end (the next row's pixels) but not past the block's
+        // room (h * w pixels rounded up to 16), writing past it (the border and the next row, written after).
+        SN_DGATHER_ROW(row + 1, at, w, (h * w + 15) / 16 * 16 - y * w);
 #else
         uint32_t *out = row + 1;
         for (ptrdiff_t x = 0; x < w; x++) out[x] = 0;
@@ -61,7 +61,10 @@ SN_INLINE void qdw_gather(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record
             for (ptrdiff_t x = 0; x < w; x++) out[x] |= (uint32_t)p[4 * x] << (8 * j);
         }
 #endif
+        row[0] = pad;
+        row[w + 1] = pad;
     }
+    for (ptrdiff_t x = 0; x < pw; x++) s[x] = pad, s[(h + 1) * pw + x] = pad;
 }
 
 /// Window vector at p (stride ST; with pairs, its high half at q).
