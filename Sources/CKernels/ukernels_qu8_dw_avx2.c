@@ -55,6 +55,7 @@ SN_INLINE __m256i qdw_halves(const uint8_t *p, const uint8_t *q) {
 #define SN_DCVT_RINT(f) _mm256_cvtps_epi32(f)
 #define SN_DADD_I(a, b) _mm256_add_epi32((a), (b))
 #define SN_DPACK(q0, q1, q2, q3) _mm256_packus_epi16(_mm256_packus_epi32((q0), (q1)), _mm256_packus_epi32((q2), (q3)))
+#define SN_DUNZIP_S2(v) _mm256_permute4x64_epi64((v), 0xd8)
 #define SN_DSTORE(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
 
 #define SN_DPACK_SATURATES 1

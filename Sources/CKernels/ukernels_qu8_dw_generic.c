@@ -75,6 +75,7 @@ typedef const int8_t *dq_weights;
 #define SN_DCVT_RINT(f) dq_rint(f)
 #define SN_DADD_I(a, b) ((a) + (b))
 #define SN_DPACK(q0, q1, q2, q3) dq_pack((q0), (q1), (q2), (q3))
+#define SN_DUNZIP_S2(v) (v)
 #define SN_DSTORE(p, v) memcpy((p), &(v), 16)
 
 #define SN_DPACK_SATURATES 0

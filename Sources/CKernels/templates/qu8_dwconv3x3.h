@@ -73,7 +73,7 @@ SN_INLINE SN_DV qdw_window(const uint8_t *p, const uint8_t *q, const int ST, con
     if (pairs) return ST == 1 ? SN_DWIN_HALVES(p, q) : SN_DWIN_HALVES_S2(p, q);
 #endif
     (void)q, (void)pairs;
-    return ST == 1 ? SN_DWIN(p) : SN_DWIN_S2(p);
+    return SN_DWIN(p);
 }
 
 SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *rec, const int ST, const int pairs) {
@@ -97,7 +97,7 @@ SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *
             SN_DV acc[4] = {term, term, term, term};
 #define SN_QDW_TAPS(row, wk)                                                                                      \
     for (int m = 0; m < 4; m++) {                                                                                 \
-        const uint8_t *p_ = (row) + 4 * ST * (ox + m);                                                            \
+        const uint8_t *p_ = (row) + 4 * ST * (ox + (pairs || ST == 1 ? m : m / 2 * (SN_DLANES / 2) + m % 2));     \
         acc[m] = SN_DDOT(acc[m], qdw_window(p_, p_ + 4 * dy * pw, ST, pairs), (wk));                              \
     }
             SN_QDW_TAPS(rows[0], w0)
@@ -113,7 +113,8 @@ SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *
                 s = SN_DPACK_SATURATES ? SN_DMIN_F(s, high) : SN_DMIN_F(SN_DMAX_F(s, low), high);
                 q[k] = SN_DADD_I(SN_DCVT_RINT(s), zero_out);
             }
-            const SN_DV codes = SN_DPACK(q[0], q[1], q[2], q[3]);
+            SN_DV codes = SN_DPACK(q[0], q[1], q[2], q[3]);
+            if (ST == 2 && !pairs) codes = SN_DUNZIP_S2(codes);
             if (pairs) {
                 uint8_t tmp[4 * SN_DLANES];
                 SN_DSTORE(tmp, codes);
