@@ -44,6 +44,7 @@ SN_INLINE __m256i qdw_halves(const uint8_t *p, const uint8_t *q) {
 #define SN_DWIN_HALVES(p, q) qdw_halves((p), (q))
 #define SN_DWIN_HALVES_S2(p, q) qdw_halves((p), (q))
 #define SN_DLOADW(rec, q) qdw_loadw((rec), (q))
+#define SN_DSHIFTW(w) ((qdw_w16){_mm256_slli_epi32((w).odd, 16), (w).even})
 #define SN_DDOT(acc, x, w) qdw_dot((acc), (x), (w))
 #define SN_DPATTERN_I(p) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define SN_DPATTERN_F(p) _mm256_broadcast_ps((const __m128 *)(const void *)(p))

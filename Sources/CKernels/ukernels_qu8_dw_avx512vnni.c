@@ -33,6 +33,7 @@
                                              _mm512_loadu_si512((const void *)(q)), 0x88),                        \
                         SN_DWIN_T())
 #define SN_DLOADW(rec, q) _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(rec)->w[q]))
+#define SN_DSHIFTW(w) _mm512_slli_epi32((w), 8)
 #define SN_DDOT(acc, x, w) _mm512_dpbusd_epi32((acc), (x), (w))
 #define SN_DPATTERN_I(p) _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define SN_DPATTERN_F(p) _mm512_broadcast_f32x4(_mm_loadu_ps(p))

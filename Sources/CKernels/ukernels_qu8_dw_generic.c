@@ -59,12 +59,29 @@ SN_INLINE dqi4 dq_pack(dqi4 q0, dqi4 q1, dqi4 q2, dqi4 q3) {
 #define SN_DLANES 4
 #define SN_DV dqi4
 #define SN_DF dqf4
-typedef const int8_t *dq_weights;
+/// A kernel row's weights, 4 per slot (by value: the shifted copy is made per block).
+typedef struct dq_weights {
+    int8_t w[16];
+} dq_weights;
+
+SN_INLINE dq_weights dq_loadw(const int8_t *w) {
+    dq_weights r;
+    memcpy(r.w, w, 16);
+    return r;
+}
+
+/// Each slot's 4 weights one byte up: (0, w0, w1, w2).
+SN_INLINE dq_weights dq_shiftw(dq_weights w) {
+    dq_weights r;
+    for (int j = 0; j < 4; j++) r.w[4 * j] = 0, r.w[4 * j + 1] = w.w[4 * j], r.w[4 * j + 2] = w.w[4 * j + 1], r.w[4 * j + 3] = w.w[4 * j + 2];
+    return r;
+}
 #define SN_DW dq_weights
+#define SN_DSHIFTW(w) dq_shiftw(w)
 #define SN_DWIN(p) dq_window(p)
 #define SN_DWIN_S2(p) dq_window(p)
-#define SN_DLOADW(rec, q) ((rec)->w[q])
-#define SN_DDOT(acc, x, w) dq_dot((acc), (x), (w))
+#define SN_DLOADW(rec, q) dq_loadw((rec)->w[q])
+#define SN_DDOT(acc, x, wts) dq_dot((acc), (x), (wts).w)
 #define SN_DPATTERN_I(p) dq_load(p)
 #define SN_DPATTERN_F(p) ((dqf4){(p)[0], (p)[1], (p)[2], (p)[3]})
 #define SN_DCVT_F(i) __builtin_convertvector((i), dqf4)

@@ -80,6 +80,7 @@ SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *
     const ptrdiff_t pw = blk->width + 2;
     const ptrdiff_t oh = (blk->height - 1) / ST + 1, ow = (blk->width - 1) / ST + 1;
     const SN_DW w0 = SN_DLOADW(rec, 0), w1 = SN_DLOADW(rec, 1), w2 = SN_DLOADW(rec, 2);
+    const SN_DW w0_next = SN_DSHIFTW(w0), w1_next = SN_DSHIFTW(w1), w2_next = SN_DSHIFTW(w2);
     const SN_DV term = SN_DPATTERN_I(rec->term), zero_out = SN_DPATTERN_I(rec->zero_out);
     const SN_DF mul = SN_DPATTERN_F(rec->multiplier), bias = SN_DPATTERN_F(rec->bias), inv = SN_DPATTERN_F(rec->inv_out);
     const SN_DF low = SN_DPATTERN_F(rec->low), high = SN_DPATTERN_F(rec->high);
@@ -95,14 +96,18 @@ SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *
         uint8_t *out = blk->output + 4 * oy * ow;
         for (ptrdiff_t ox = 0; ox < ow; ox += SN_DLANES) {
             SN_DV acc[4] = {term, term, term, term};
-#define SN_QDW_TAPS(row, wk)                                                                                      \
-    for (int m = 0; m < 4; m++) {                                                                                 \
+            // Stride 1: the window of output pixel x (padded pixels x ... x + 3) is also that of x + 1 against the
+            // weights one byte up, so vectors 1 and 3 reuse the windows of 0 and 2.
+#define SN_QDW_TAPS(row, wk, wk_next)                                                                             \
+    for (int m = 0; m < 4; m += ST == 1 ? 2 : 1) {                                                                \
         const uint8_t *p_ = (row) + 4 * ST * (ox + (pairs || ST == 1 ? m : m / 2 * (SN_DLANES / 2) + m % 2));     \
-        acc[m] = SN_DDOT(acc[m], qdw_window(p_, p_ + 4 * dy * pw, ST, pairs), (wk));                              \
+        const SN_DV x_ = qdw_window(p_, p_ + 4 * dy * pw, ST, pairs);                                             \
+        acc[m] = SN_DDOT(acc[m], x_, (wk));                                                                       \
+        if (ST == 1) acc[m + 1] = SN_DDOT(acc[m + 1], x_, (wk_next));                                             \
     }
-            SN_QDW_TAPS(rows[0], w0)
-            SN_QDW_TAPS(rows[1], w1)
-            SN_QDW_TAPS(rows[2], w2)
+            SN_QDW_TAPS(rows[0], w0, w0_next)
+            SN_QDW_TAPS(rows[1], w1, w1_next)
+            SN_QDW_TAPS(rows[2], w2, w2_next)
 #undef SN_QDW_TAPS
             SN_DV q[4];
             for (int k = 0; k < 4; k++) {
