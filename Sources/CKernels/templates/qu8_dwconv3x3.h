@@ -76,63 +76,96 @@ SN_INLINE SN_DV qdw_window(const uint8_t *p, const uint8_t *q, const int ST, con
     return SN_DWIN(p);
 }
 
-SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *rec, const int ST, const int pairs) {
+/// The block's constants, in registers.
+typedef struct qdw_consts {
+    /// Kernel row ky's weights, and the same one byte up (stride 1: the window of pixel x serves x + 1 too).
+    SN_DW w[3], w_next[3];
+    SN_DV term, zero_out;
+    SN_DF mul, bias, inv, low, high;
+} qdw_consts;
+
+/// 4 accumulators -> SN_DLANES pixels x 4 channels of codes, in the order of the accumulators' lanes.
+SN_INLINE SN_DV qdw_requantize(const qdw_consts *k, const SN_DV acc[4]) {
+    SN_DV q[4];
+    for (int i = 0; i < 4; i++) {
+        // clamp(rint(s) + z, 0, 255) = rint(clamp(s, -z, 255 - z)) + z (templates/qu8_pointwise.h). With a
+        // pack that saturates at 0 the lower clamp is the pack's: rint(s) + z < 0 becomes 0 either way (a
+        // cvtps2dq overflow, INT_MIN, + z stays negative: right, it only happens far below).
+        SN_DF s = SN_DMUL_F(SN_DFMA_F(SN_DCVT_F(acc[i]), k->mul, k->bias), k->inv);
+        s = SN_DPACK_SATURATES ? SN_DMIN_F(s, k->high) : SN_DMIN_F(SN_DMAX_F(s, k->low), k->high);
+        q[i] = SN_DADD_I(SN_DCVT_RINT(s), k->zero_out);
+    }
+    return SN_DPACK(q[0], q[1], q[2], q[3]);
+}
+
+/// Output rows oy ..< oy + R (R = 1 or 2; with pairs, R = 1 and the vectors hold rows oy and oy + 1), every
+/// group of SN_DLANES output pixels. Window vector m of the group at ox (4 channels x the 3 horizontal taps of
+/// one output pixel per 128-bit lane): stride 1, output pixel ox + m + 4i in lane i, so that the packs of the 4
+/// accumulators give natural order, and the window of pixel x (padded pixels x ... x + 3) serves x + 1 against
+/// the weights one byte up: vectors 1 and 3 reuse the windows of 0 and 2. Stride 2: output pixel ox + (m / 2) *
+/// SN_DLANES / 2 + m % 2 + 2i, so that the lanes of one plain load are 4 padded pixels apart; one permute of
+/// the packed codes restores the order. With R = 2 each padded row's windows serve both output rows.
+SN_INLINE void qdw_output_rows(const sn_qu8_dwconv_block *blk, const qdw_consts *k, ptrdiff_t oy, const int ST,
+                               const int pairs, const int R) {
     const ptrdiff_t pw = blk->width + 2;
     const ptrdiff_t oh = (blk->height - 1) / ST + 1, ow = (blk->width - 1) / ST + 1;
-    const SN_DW w0 = SN_DLOADW(rec, 0), w1 = SN_DLOADW(rec, 1), w2 = SN_DLOADW(rec, 2);
-    const SN_DW w0_next = SN_DSHIFTW(w0), w1_next = SN_DSHIFTW(w1), w2_next = SN_DSHIFTW(w2);
-    const SN_DV term = SN_DPATTERN_I(rec->term), zero_out = SN_DPATTERN_I(rec->zero_out);
-    const SN_DF mul = SN_DPATTERN_F(rec->multiplier), bias = SN_DPATTERN_F(rec->bias), inv = SN_DPATTERN_F(rec->inv_out);
-    const SN_DF low = SN_DPATTERN_F(rec->low), high = SN_DPATTERN_F(rec->high);
-    // Window vector m of the group of SN_DLANES output pixels at ox: output pixel ox + m + 4i in 128-bit lane i
-    // (4 channels x its 3 horizontal taps), so that the packs of the 4 accumulators give natural order.
-    // Rows no wider than half a vector (7 x 7 outputs in 16 lanes) are computed two at a time: the low half of
-    // every window vector from row oy, the high half from row oy + 1, so that no vector is mostly empty.
-    for (ptrdiff_t oy = 0; oy < oh; oy += pairs ? 2 : 1) {
-        const uint8_t *r0 = blk->scratch + 4 * (oy * ST) * pw;
-        const uint8_t *rows[3] = {r0, r0 + 4 * pw, r0 + 8 * pw};
-        // The pair's second row (the first again when oy is the last).
-        const ptrdiff_t dy = pairs && oy + 1 < oh ? ST : 0;
-        uint8_t *out = blk->output + 4 * oy * ow;
-        for (ptrdiff_t ox = 0; ox < ow; ox += SN_DLANES) {
-            SN_DV acc[4] = {term, term, term, term};
-            // Stride 1: the window of output pixel x (padded pixels x ... x + 3) is also that of x + 1 against the
-            // weights one byte up, so vectors 1 and 3 reuse the windows of 0 and 2.
-#define SN_QDW_TAPS(row, wk, wk_next)                                                                             \
-    for (int m = 0; m < 4; m += ST == 1 ? 2 : 1) {                                                                \
-        const uint8_t *p_ = (row) + 4 * ST * (ox + (pairs || ST == 1 ? m : m / 2 * (SN_DLANES / 2) + m % 2));     \
-        const SN_DV x_ = qdw_window(p_, p_ + 4 * dy * pw, ST, pairs);                                             \
-        acc[m] = SN_DDOT(acc[m], x_, (wk));                                                                       \
-        if (ST == 1) acc[m + 1] = SN_DDOT(acc[m + 1], x_, (wk_next));                                             \
-    }
-            SN_QDW_TAPS(rows[0], w0, w0_next)
-            SN_QDW_TAPS(rows[1], w1, w1_next)
-            SN_QDW_TAPS(rows[2], w2, w2_next)
-#undef SN_QDW_TAPS
-            SN_DV q[4];
-            for (int k = 0; k < 4; k++) {
-                // clamp(rint(s) + z, 0, 255) = rint(clamp(s, -z, 255 - z)) + z (templates/qu8_pointwise.h). With a
-                // pack that saturates at 0 the lower clamp is the pack's: rint(s) + z < 0 becomes 0 either way (a
-                // cvtps2dq overflow, INT_MIN, + z stays negative: right, it only happens far below).
-                SN_DF s = SN_DMUL_F(SN_DFMA_F(SN_DCVT_F(acc[k]), mul, bias), inv);
-                s = SN_DPACK_SATURATES ? SN_DMIN_F(s, high) : SN_DMIN_F(SN_DMAX_F(s, low), high);
-                q[k] = SN_DADD_I(SN_DCVT_RINT(s), zero_out);
+    // The pair's second row (the first again when oy is the last).
+    const ptrdiff_t dy = pairs && oy + 1 < oh ? ST : 0;
+    const uint8_t *r0 = blk->scratch + 4 * (oy * ST) * pw;
+    uint8_t *out = blk->output + 4 * oy * ow;
+    for (ptrdiff_t ox = 0; ox < ow; ox += SN_DLANES) {
+        SN_DV acc[2][4];
+        for (int t = 0; t < 2; t++)
+            for (int m = 0; m < 4; m++) acc[t][m] = k->term;
+        for (int r = 0; r < (R == 2 ? ST + 3 : 3); r++) {
+            const uint8_t *row = r0 + 4 * r * pw;
+            SN_DV x[4];
+            for (int m = 0; m < 4; m += ST == 1 ? 2 : 1) {
+                const uint8_t *p = row + 4 * ST * (ox + (pairs || ST == 1 ? m : m / 2 * (SN_DLANES / 2) + m % 2));
+                x[m] = qdw_window(p, p + 4 * dy * pw, ST, pairs);
             }
-            SN_DV codes = SN_DPACK(q[0], q[1], q[2], q[3]);
+            for (int t = 0; t < R; t++) {
+                const int ky = r - t * ST;
+                if (ky < 0 || ky > 2) continue;
+                for (int m = 0; m < 4; m += ST == 1 ? 2 : 1) {
+                    acc[t][m] = SN_DDOT(acc[t][m], x[m], k->w[ky]);
+                    if (ST == 1) acc[t][m + 1] = SN_DDOT(acc[t][m + 1], x[m], k->w_next[ky]);
+                }
+            }
+        }
+        for (int t = 0; t < R; t++) {
+            SN_DV codes = qdw_requantize(k, acc[t]);
             if (ST == 2 && !pairs) codes = SN_DUNZIP_S2(codes);
+            uint8_t *o = out + 4 * t * ow;
             if (pairs) {
                 uint8_t tmp[4 * SN_DLANES];
                 SN_DSTORE(tmp, codes);
-                memcpy(out, tmp, (size_t)(4 * ow));
-                if (dy) memcpy(out + 4 * ow, tmp + 2 * SN_DLANES, (size_t)(4 * ow));
+                memcpy(o, tmp, (size_t)(4 * ow));
+                if (dy) memcpy(o + 4 * ow, tmp + 2 * SN_DLANES, (size_t)(4 * ow));
             } else if (ox + SN_DLANES <= ow) {
-                SN_DSTORE(out + 4 * ox, codes);
+                SN_DSTORE(o + 4 * ox, codes);
             } else {
                 uint8_t tmp[4 * SN_DLANES];
                 SN_DSTORE(tmp, codes);
-                memcpy(out + 4 * ox, tmp, (size_t)(4 * (ow - ox)));
+                memcpy(o + 4 * ox, tmp, (size_t)(4 * (ow - ox)));
             }
         }
+    }
+}
+
+SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *rec, const int ST, const int pairs) {
+    const ptrdiff_t oh = (blk->height - 1) / ST + 1;
+    qdw_consts k;
+    for (int ky = 0; ky < 3; ky++) k.w[ky] = SN_DLOADW(rec, ky), k.w_next[ky] = SN_DSHIFTW(k.w[ky]);
+    k.term = SN_DPATTERN_I(rec->term), k.zero_out = SN_DPATTERN_I(rec->zero_out);
+    k.mul = SN_DPATTERN_F(rec->multiplier), k.bias = SN_DPATTERN_F(rec->bias), k.inv = SN_DPATTERN_F(rec->inv_out);
+    k.low = SN_DPATTERN_F(rec->low), k.high = SN_DPATTERN_F(rec->high);
+    if (pairs) {
+        for (ptrdiff_t oy = 0; oy < oh; oy += 2) qdw_output_rows(blk, &k, oy, ST, 1, 1);
+    } else {
+        ptrdiff_t oy = 0;
+        for (; oy + 1 < oh; oy += 2) qdw_output_rows(blk, &k, oy, ST, 0, 2);
+        if (oy < oh) qdw_output_rows(blk, &k, oy, ST, 0, 1);
     }
 }
 
