@@ -59,6 +59,52 @@ SN_INLINE __m256i qdw_halves(const uint8_t *p, const uint8_t *q) {
 #define SN_DUNZIP_S2(v) _mm256_permute4x64_epi64((v), 0xd8)
 #define SN_DSTORE(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
 
+/// One scratch row from its 4 source blocks (ukernels_qu8_dw_avx512vnni.c): per slot a load of 8 dwords and one
+/// `vpshufb` moving byte shift[j] of each dword to byte j (0x80, zero, elsewhere; a padding slot's control all
+/// 0x80, on any real block), or-ed together; whole vectors while a load stays in the block's room, the rest in C.
+typedef struct qdw_gather_state {
+    const uint8_t *base[4];
+    int shift[4], real[4];
+    __m256i ctrl[4];
+} qdw_gather_state;
+
+SN_INLINE qdw_gather_state qdw_gather_setup(const uint8_t *const base[4], const int shift[4]) {
+    qdw_gather_state g;
+    const uint8_t *any = base[0] ? base[0] : base[1] ? base[1] : base[2] ? base[2] : base[3];
+    for (int j = 0; j < 4; j++) {
+        g.base[j] = base[j];
+        g.shift[j] = shift[j];
+        g.real[j] = base[j] != NULL;
+        const uint32_t c = base[j] ? (0x80808080u & ~(0xffu << (8 * j))) | ((uint32_t)shift[j] << (8 * j)) : 0x80808080u;
+        const uint32_t step = base[j] ? 0x04040404u & (0xffu << (8 * j)) : 0;
+        g.ctrl[j] = _mm256_add_epi8(_mm256_set1_epi32((int32_t)c),
+                                    _mm256_setr_epi32(0, (int32_t)step, (int32_t)(2 * step), (int32_t)(3 * step), 0,
+                                                      (int32_t)step, (int32_t)(2 * step), (int32_t)(3 * step)));
+        if (!base[j]) g.base[j] = any;
+    }
+    return g;
+}
+
+SN_INLINE void qdw_gather_row(const qdw_gather_state *g, uint32_t *out, ptrdiff_t at, ptrdiff_t w, ptrdiff_t room) {
+    ptrdiff_t x = 0;
+    for (; x < w && x + 8 <= room; x += 8) {
+        __m256i v[4];
+        for (int j = 0; j < 4; j++)
+            v[j] = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(g->base[j] + at + 4 * x)), g->ctrl[j]);
+        _mm256_storeu_si256((__m256i *)(void *)(out + x), _mm256_or_si256(_mm256_or_si256(v[0], v[1]), _mm256_or_si256(v[2], v[3])));
+    }
+    for (; x < w; x++) {
+        uint32_t d = 0;
+        for (int j = 0; j < 4; j++) {
+            if (g->real[j]) d |= (uint32_t)g->base[j][at + 4 * x + g->shift[j]] << (8 * j);
+        }
+        out[x] = d;
+    }
+}
+
+#define SN_DGATHER_SETUP(base, shift) const qdw_gather_state gather_ = qdw_gather_setup((base), (shift))
+#define SN_DGATHER_ROW(out, at, w, room) qdw_gather_row(&gather_, (out), (at), (w), (room))
+
 #define SN_DPACK_SATURATES 1
 
 #define SN_QDW_UKERNEL sn_qu8_dwconv3x3_ukernel_8__avx2
