@@ -40,7 +40,6 @@ SN_INLINE __m256i qdw_halves(const uint8_t *p, const uint8_t *q) {
 #define SN_DF __m256
 #define SN_DW qdw_w16
 #define SN_DWIN(p) qdw_win(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
-#define SN_DWIN_S2(p) qdw_halves((p), (p) + 32)
 #define SN_DWIN_HALVES(p, q) qdw_halves((p), (q))
 #define SN_DWIN_HALVES_S2(p, q) qdw_halves((p), (q))
 #define SN_DLOADW(rec, q) qdw_loadw((rec), (q))

@@ -18,11 +18,6 @@
 /// channels x those pixels out), so a lane loaded at pixel x - 1 becomes channel j's taps (x - 1, x, x + 1, x + 2).
 #define SN_DWIN_T() _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15))
 #define SN_DWIN(p) _mm512_shuffle_epi8(_mm512_loadu_si512((const void *)(p)), SN_DWIN_T())
-/// Stride 2: lanes at p + 0, 8, 16, 24 pixels (lanes 0 and 2 of two loads).
-#define SN_DWIN_S2(p)                                                                                             \
-    _mm512_shuffle_epi8(_mm512_shuffle_i32x4(_mm512_loadu_si512((const void *)(p)),                               \
-                                             _mm512_loadu_si512((const void *)((p) + 64)), 0x88),                 \
-                        SN_DWIN_T())
 /// Pairs: the low half (lanes at p + 0, 4 pixels; stride 2: 0, 8) from one row, the high half from another.
 #define SN_DWIN_HALVES(p, q)                                                                                      \
     _mm512_shuffle_epi8(_mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)(p))), \

@@ -79,7 +79,6 @@ SN_INLINE dq_weights dq_shiftw(dq_weights w) {
 #define SN_DW dq_weights
 #define SN_DSHIFTW(w) dq_shiftw(w)
 #define SN_DWIN(p) dq_window(p)
-#define SN_DWIN_S2(p) dq_window(p)
 #define SN_DLOADW(rec, q) dq_loadw((rec)->w[q])
 #define SN_DDOT(acc, x, wts) dq_dot((acc), (x), (wts).w)
 #define SN_DPATTERN_I(p) dq_load(p)

@@ -1,32 +1,39 @@
 // The int8 3x3 depthwise micro-kernel (padding 1, stride 1 or 2), one body for every instruction set: one output
 // block (4 channels of the expand's shuffled input) per call. It gathers the block's 4 source channels into a
-// zero-point-bordered scratch block, then for each vector of output pixels loads the 9 tap vectors (SN_DLANES
-// pixels x 4 channels each), puts each (pixel, channel)'s taps side by side 4 at a time (a 4x4 byte transpose),
-// adds them with exact u8 x s8 dot products, and requantizes (the scheme's fp32 epilogue, as
-// templates/qu8_pointwise.h has it). Included by ukernels_qu8_dw_<isa>.c after its vector layer:
+// zero-point-bordered scratch block, then for each group of SN_DLANES output pixels of one or two output rows
+// builds "window" vectors (one in-lane byte shuffle of one load: per (pixel, channel) int32 lane, that channel's
+// 3 horizontal taps and one more), adds each kernel row with one exact u8 x s8 dot product per lane, and
+// requantizes (the scheme's fp32 epilogue, as templates/qu8_pointwise.h has it). Included by
+// ukernels_qu8_dw_<isa>.c after its vector layer:
 //   SN_QDW_UKERNEL        the function's name
-//   SN_DLANES             pixels per vector (a vector is 4 * SN_DLANES bytes, or SN_DLANES int32 lanes)
+//   SN_DLANES             int32 lanes per vector, SN_DLANES / 4 pixels x 4 channels (a 128-bit lane: one pixel)
 //   SN_DV                 the vector type (bytes or int32 lanes alike)
-//   SN_DLOAD(p)           SN_DLANES pixels x 4 channels from p; SN_DLOAD_S2(p): every other pixel of twice that
-//   SN_DZERO(), SN_DCOMBINE(a, b): the low half of a, then the low half of b
-//   SN_DTRANSPOSE(a, b, c, d, r)   r[k], k = 0 ... 3: int32 lane (i, j) (lane 4i + j) is the bytes (a, b, c, d) of
-//                         pixel 4i + k, channel j (in-lane unpacks on x86; a 128-bit lane is 4 pixels x 4 channels)
-//   SN_DW, SN_DLOADW(record, q)    quad q's weights in the ISA's form; SN_DDOT(acc, x, w) exact dot per lane
+//   SN_DWIN(p)            window vector: 128-bit lane i from the 4 padded pixels at p + 16i bytes, its 4x4 bytes
+//                         transposed (int32 lane j = channel j's bytes at those 4 pixels)
+//   SN_DWIN_HALVES(p, q), SN_DWIN_HALVES_S2(p, q)   (SN_DLANES >= 8) the low half's lanes from p + 16i (stride 2:
+//                         p + 32i), the high half's from q the same way
+//   SN_DW, SN_DLOADW(record, ky)   kernel row ky's weights in the ISA's form; SN_DSHIFTW(w) the same one byte up
+//                         per slot, (0, w0, w1, w2); SN_DDOT(acc, x, w) exact dot per lane
 //   SN_DPATTERN_I(p), SN_DPATTERN_F(p)   4 per-channel values, lane 4i + j getting channel j's
 //   SN_DF, SN_DCVT_F, SN_DFMA_F(a, b, c) (fused, as fmaf), SN_DMUL_F, SN_DMIN_F, SN_DMAX_F, SN_DCVT_RINT (half to
 //   even), SN_DADD_I
-//   SN_DPACK(r0, r1, r2, r3)       the codes (0 ... 255 per lane) of the transposed order back as natural bytes;
+//   SN_DPACK(q0, q1, q2, q3)       the codes (0 ... 255 per lane) as bytes: 128-bit lane i = lane i of q0 ... q3
 //   SN_DPACK_SATURATES    1 when it saturates each int32 below at 0 (x86's packus), else 0
+//   SN_DUNZIP_S2(v)       stride 2's order back to natural (64-bit units 0, 2, 4, ..., 1, 3, 5, ...)
 //   SN_DSTORE(p, v)
 //   SN_DGATHER_SETUP(base, shift), SN_DGATHER_ROW(out, at, w, room)   optional (once per block, per row): out[x]
 //                         (x < w) = the dword whose byte j is byte shift[j] of dword x of base[j] + at (0 where
 //                         base[j] is NULL), reading at most `room` dwords from base[j] + at, writing up to 15
 //                         dwords past out[w - 1]; without it, a plain C loop
 //
-// Why transposed: 9 taps of one channel must meet in one int32 lane; in the block layout a lane holds 4
-// channels of one pixel. Unpacking 4 tap vectors byte- then word-wise gives, per lane, 4 taps of one (pixel,
-// channel): one `vpdpbusd` (or two `vpmaddwd`) then adds 4 products. The unpacks are in-lane, and so are the packs
-// that bring the codes back, so the order round-trips with no cross-lane permute.
+// Why windows: the 9 taps of one channel must meet in one int32 lane, and in the block layout a lane holds 4
+// channels of one pixel. A 128-bit lane loaded at padded pixel x (padded column x is input column x - 1) holds 4
+// pixels x 4 channels; transposing its bytes puts each channel's padded pixels x ... x + 3 side by side: one
+// `vpdpbusd` (AVX2: two `vpmaddwd` on the even/odd bytes) against (w0, w1, w2, 0) adds a kernel row of output
+// pixel x, and against (0, w0, w1, w2) one of output pixel x + 1 (stride 1). So per 4 accumulators (SN_DLANES output pixels x 4 channels) and kernel row: 2
+// window vectors at stride 1, 4 at stride 2, each one load and one in-lane shuffle, and no permute until the
+// packs (which give natural order: accumulator m holds pixels m, m + 4, m + 8, ...). The three 4x4 transposes of
+// 4 tap vectors per 4 accumulators this replaces were 24 shuffles where the windows take 6 (stride 1).
 
 /// Copies the 4 source channels into `scratch`, `(height + 2) x (width + 2)` dwords, the border each channel's
 /// input zero point (padding taps then contribute `W * (z - z) = 0`, through the term), a padding slot 0.
