@@ -56,6 +56,13 @@ SN_INLINE __m256i qdw_halves(const uint8_t *p, const uint8_t *q) {
 #define SN_DADD_I(a, b) _mm256_add_epi32((a), (b))
 #define SN_DPACK(q0, q1, q2, q3) _mm256_packus_epi16(_mm256_packus_epi32((q0), (q1)), _mm256_packus_epi32((q2), (q3)))
 #define SN_DUNZIP_S2(v) _mm256_permute4x64_epi64((v), 0xd8)
+/// n (< 8) pixels of v from pixel `at` on (`at` is 0 or 4).
+SN_INLINE void qdw_store_part(uint8_t *p, __m256i v, ptrdiff_t n, int at) {
+    if (at) v = _mm256_permute2x128_si256(v, v, 0x01);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_maskstore_epi32((int *)(void *)p, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), lanes), v);
+}
+#define SN_DSTORE_PART(p, v, n, at) qdw_store_part((p), (v), (n), (at))
 #define SN_DSTORE(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), (v))
 
 /// One scratch row from its 4 source blocks (ukernels_qu8_dw_avx512vnni.c): per slot a load of 8 dwords and one

@@ -41,6 +41,8 @@
 #define SN_DADD_I(a, b) _mm512_add_epi32((a), (b))
 #define SN_DPACK(q0, q1, q2, q3) _mm512_packus_epi16(_mm512_packus_epi32((q0), (q1)), _mm512_packus_epi32((q2), (q3)))
 #define SN_DUNZIP_S2(v) _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7), (v))
+#define SN_DSTORE_PART(p, v, n, at)                                                                               \
+    _mm512_mask_storeu_epi32((void *)(p), (__mmask16)((1u << (n)) - 1), _mm512_alignr_epi32((v), (v), (at)))
 #define SN_DSTORE(p, v) _mm512_storeu_si512((void *)(p), (v))
 
 /// One scratch row from its 4 source blocks: per slot a load of 16 dwords and one `vpshufb` moving byte shift[j]

@@ -92,6 +92,12 @@ SN_INLINE dq_weights dq_shiftw(dq_weights w) {
 #define SN_DADD_I(a, b) ((a) + (b))
 #define SN_DPACK(q0, q1, q2, q3) dq_pack((q0), (q1), (q2), (q3))
 #define SN_DUNZIP_S2(v) (v)
+/// n (< 4) pixels of v from pixel `at` on, as bytes (no memcpy call).
+SN_INLINE void dq_store_part(uint8_t *p, dqi4 v, ptrdiff_t n, int at) {
+    for (ptrdiff_t i = 0; i < n; i++)
+        for (int k = 0; k < 4; k++) p[4 * i + k] = (uint8_t)((uint32_t)v[at + i] >> (8 * k));
+}
+#define SN_DSTORE_PART(p, v, n, at) dq_store_part((p), (v), (n), (at))
 #define SN_DSTORE(p, v) memcpy((p), &(v), 16)
 
 #define SN_DPACK_SATURATES 0

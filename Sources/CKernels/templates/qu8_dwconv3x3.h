@@ -20,7 +20,7 @@
 //   SN_DPACK(q0, q1, q2, q3)       the codes (0 ... 255 per lane) as bytes: 128-bit lane i = lane i of q0 ... q3
 //   SN_DPACK_SATURATES    1 when it saturates each int32 below at 0 (x86's packus), else 0
 //   SN_DUNZIP_S2(v)       stride 2's order back to natural (64-bit units 0, 2, 4, ..., 1, 3, 5, ...)
-//   SN_DSTORE(p, v)
+//   SN_DSTORE(p, v), SN_DSTORE_PART(p, v, n, at): n pixels (n * 4 bytes) of v from pixel `at` on, to p (no call)
 //   SN_DGATHER_SETUP(base, shift), SN_DGATHER_ROW(out, at, w, room)   optional (once per block, per row): out[x]
 //                         (x < w) = the dword whose byte j is byte shift[j] of dword x of base[j] + at (0 where
 //                         base[j] is NULL), reading at most `room` dwords from base[j] + at, writing up to 15
@@ -145,16 +145,12 @@ SN_INLINE void qdw_output_rows(const sn_qu8_dwconv_block *blk, const qdw_consts 
             if (ST == 2 && !pairs) codes = SN_DUNZIP_S2(codes);
             uint8_t *o = out + 4 * t * ow;
             if (pairs) {
-                uint8_t tmp[4 * SN_DLANES];
-                SN_DSTORE(tmp, codes);
-                memcpy(o, tmp, (size_t)(4 * ow));
-                if (dy) memcpy(o + 4 * ow, tmp + 2 * SN_DLANES, (size_t)(4 * ow));
+                SN_DSTORE_PART(o, codes, ow, 0);
+                if (dy) SN_DSTORE_PART(o + 4 * ow, codes, ow, SN_DLANES / 2);
             } else if (ox + SN_DLANES <= ow) {
                 SN_DSTORE(o + 4 * ox, codes);
             } else {
-                uint8_t tmp[4 * SN_DLANES];
-                SN_DSTORE(tmp, codes);
-                memcpy(o + 4 * ox, tmp, (size_t)(4 * (ow - ox)));
+                SN_DSTORE_PART(o + 4 * ox, codes, ow - ox, 0);
             }
         }
     }
@@ -176,15 +172,25 @@ SN_INLINE void qdw_rows(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *
     }
 }
 
+SN_INLINE void qdw_rows_s1(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *rec) { qdw_rows(blk, rec, 1, 0); }
+SN_INLINE void qdw_rows_s2(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *rec) { qdw_rows(blk, rec, 2, 0); }
+#if SN_DLANES >= 8
+SN_INLINE void qdw_pairs_s1(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *rec) { qdw_rows(blk, rec, 1, 1); }
+SN_INLINE void qdw_pairs_s2(const sn_qu8_dwconv_block *blk, const sn_qu8_dw_record *rec) { qdw_rows(blk, rec, 2, 1); }
+#endif
+
 void SN_QDW_UKERNEL(const sn_qu8_dwconv_block *blk) {
     const sn_qu8_dw_record *rec = (const sn_qu8_dw_record *)blk->record;
     qdw_gather(blk, rec);
     const ptrdiff_t ow = (blk->width - 1) / blk->stride + 1;
     // Rows no wider than half a vector (7 x 7 outputs in 16 lanes) are computed two at a time.
     const int pairs = SN_DLANES >= 8 && 2 * ow <= SN_DLANES;
-    if (blk->stride == 1) {
-        if (pairs) qdw_rows(blk, rec, 1, 1); else qdw_rows(blk, rec, 1, 0);
-    } else {
-        if (pairs) qdw_rows(blk, rec, 2, 1); else qdw_rows(blk, rec, 2, 0);
+#if SN_DLANES >= 8
+    if (pairs) {
+        if (blk->stride == 1) qdw_pairs_s1(blk, rec); else qdw_pairs_s2(blk, rec);
+        return;
     }
+#endif
+    (void)pairs;
+    if (blk->stride == 1) qdw_rows_s1(blk, rec); else qdw_rows_s2(blk, rec);
 }
