@@ -79,7 +79,7 @@ SN_INLINE SN_DV qdw_window(const uint8_t *p, const uint8_t *q, const int ST, con
 #if SN_DLANES >= 8
     if (pairs) return ST == 1 ? SN_DWIN_HALVES(p, q) : SN_DWIN_HALVES_S2(p, q);
 #endif
-    (void)q, (void)pairs;
+    (void)q, (void)pairs, (void)ST;
     return SN_DWIN(p);
 }
 
