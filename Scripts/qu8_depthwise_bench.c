@@ -7,6 +7,12 @@
 //       -lm -o /tmp/qu8_depthwise_bench && /tmp/qu8_depthwise_bench [rounds]
 //
 // rounds 0: correctness only.
+//
+// Old against new in the same run: compile another version's qu8_depthwise.c and ukernels_qu8_dw_{avx512vnni,avx2}.c
+// (with its own kernels_internal.h and templates/qu8_dwconv3x3.h first on the include path) with every
+// sn_qu8_depthwise3x3* and sn_qu8_dwconv3x3_ukernel_* symbol renamed base_*, link the object in and add
+// -DSN_QDW_BASELINE: each round then times the baseline too (baseline, int8, fp32 in turn) and the table gets
+// its column and the new/baseline ratio.
 #include "kernels_internal.h"
 
 #include <math.h>
@@ -84,7 +90,27 @@ static int check(const sn_qu8_depthwise_config *cfg, ptrdiff_t channels, ptrdiff
     return bad;
 }
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+#ifdef SN_QDW_BASELINE
+sn_packed_weights *base_sn_qu8_depthwise3x3_pack(const sn_qu8_depthwise_config *, const int8_t *, const uint8_t *,
+                                                 const float *, const float *, const float *, const uint8_t *,
+                                                 const ptrdiff_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, int *);
+int base_sn_qu8_depthwise3x3(const sn_qu8_depthwise_config *, const sn_packed_weights *, const sn_qu8_depthwise_args *);
+ptrdiff_t base_sn_qu8_depthwise3x3_scratch_bytes(ptrdiff_t, ptrdiff_t);
+void base_sn_qu8_dwconv3x3_ukernel_16__avx512vnni(const sn_qu8_dwconv_block *);
+void base_sn_qu8_dwconv3x3_ukernel_8__avx2(const sn_qu8_dwconv_block *);
+#endif
+
+/// The thread's CPU time (SN_QDW_WALL_CLOCK: monotonic wall time): on a shared machine, time slices given to other
+/// processes then do not count (their cache and memory traffic still does).
+static double now(void) {
+    struct timespec t;
+#ifdef SN_QDW_WALL_CLOCK
+    clock_gettime(CLOCK_MONOTONIC, &t);
+#else
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+#endif
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
 static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
 
 int main(int argc, char **argv) {
@@ -112,11 +138,21 @@ int main(int argc, char **argv) {
     const sn_qu8_depthwise_config *q = sn_qu8_depthwise_select(sn_cpu_features_enabled());
     const sn_f32_depthwise_config *f = sn_f32_kernels_default()->depthwise;
     printf("\nint8 %s vs fp32 %s, one thread, %d interleaved rounds, medians\n", q->name, f->name, rounds);
+#ifdef SN_QDW_BASELINE
+    sn_qu8_depthwise_config base = *q;
+    base.ukernel = q->lanes == 16 ? base_sn_qu8_dwconv3x3_ukernel_16__avx512vnni : base_sn_qu8_dwconv3x3_ukernel_8__avx2;
+    const int passes = 3;
+    printf("with the baseline build of the same kernel in every round (column \"base us\")\n");
+#else
+    const int passes = 2;
+#endif
     const struct { const char *name; ptrdiff_t stage[3]; } models[] = {{"0.5x g3", {120, 240, 480}}, {"1x g3", {240, 480, 960}}};
     const int units[3] = {4, 8, 4};
     for (int mi = 0; mi < 2; mi++) {
-        printf("\n%s\n| layer | x | C | input | stride | int8 us | fp32 us | int8/fp32 |\n|---|---:|---:|---:|---:|---:|---:|---:|\n", models[mi].name);
-        double total_q = 0, total_f = 0;
+        printf("\n%s\n| layer | x | C | input | stride | %sint8 us | fp32 us | int8/fp32 |%s\n|---|---:|---:|---:|---:|%s---:|---:|---:|%s\n",
+               models[mi].name, passes == 3 ? "base us | " : "", passes == 3 ? " int8/base |" : "", passes == 3 ? "---:|" : "",
+               passes == 3 ? "---:|" : "");
+        double total_q = 0, total_f = 0, total_b = 0;
         ptrdiff_t size = 56;
         for (int st = 0; st < 3; st++) {
             const ptrdiff_t mid = models[mi].stage[st] / 4, g = 3, n = mid / g;
@@ -145,29 +181,55 @@ int main(int argc, char **argv) {
                 const sn_qu8_depthwise_args qa = {x, ibs, y, obs, in, in, stride, 0, oblocks, qs, sb};
                 const sn_depthwise_args fa = {xf, fstride, in, in, yf, fstride, dest, wf, small, 0, mid, fs, stride};
                 const int reps = (int)(4e6 / (double)(mid * os * os * 9)) + 1;
-                double tq[64], tf[64];
+                double tq[64], tf[64], tb[64];
+#ifdef SN_QDW_BASELINE
+                sn_packed_weights *pb = base_sn_qu8_depthwise3x3_pack(&base, w, z, small, small, small, zo, dest, mid, in_groups, g, &err);
+                const ptrdiff_t bsb = base_sn_qu8_depthwise3x3_scratch_bytes(in, in);
+                uint8_t *bs = aligned_alloc(64, (size_t)(bsb + 63) / 64 * 64);
+                const sn_qu8_depthwise_args ba = {x, ibs, y, obs, in, in, stride, 0, oblocks, bs, bsb};
+#endif
                 for (int r = 0; r < rounds; r++) {
-                    for (int pass = 0; pass < 2; pass++) {
+                    for (int pass = passes - 1; pass >= 0; pass--) {
                         const double t0 = now();
                         for (int i = 0; i < reps; i++) {
-                            if (pass == 0) sn_qu8_depthwise3x3(q, pq, &qa); else sn_f32_depthwise3x3(f, &fa);
+                            if (pass == 0) sn_qu8_depthwise3x3(q, pq, &qa);
+                            else if (pass == 1) sn_f32_depthwise3x3(f, &fa);
+#ifdef SN_QDW_BASELINE
+                            else base_sn_qu8_depthwise3x3(&base, pb, &ba);
+#endif
                         }
-                        (pass == 0 ? tq : tf)[r] = (now() - t0) / reps;
+                        (pass == 0 ? tq : pass == 1 ? tf : tb)[r] = (now() - t0) / reps;
                     }
                 }
                 qsort(tq, (size_t)rounds, sizeof(double), cmp);
                 qsort(tf, (size_t)rounds, sizeof(double), cmp);
                 const double mq = tq[rounds / 2], mf = tf[rounds / 2];
                 const int repeat = stride == 2 ? 1 : units[st] - 1;
-                printf("| stage %d | %d | %td | %tdx%td | %d | %.1f | %.1f | %.2f |\n", st + 2, repeat, mid, in, in, stride, mq * 1e6, mf * 1e6, mq / mf);
+                if (passes == 3) {
+                    qsort(tb, (size_t)rounds, sizeof(double), cmp);
+                    const double mb = tb[rounds / 2];
+                    printf("| stage %d | %d | %td | %tdx%td | %d | %.1f | %.1f | %.1f | %.2f | %.2f |\n", st + 2, repeat, mid, in, in, stride,
+                           mb * 1e6, mq * 1e6, mf * 1e6, mq / mf, mq / mb);
+                    total_b += repeat * mb;
+                } else {
+                    printf("| stage %d | %d | %td | %tdx%td | %d | %.1f | %.1f | %.2f |\n", st + 2, repeat, mid, in, in, stride, mq * 1e6, mf * 1e6, mq / mf);
+                }
                 total_q += repeat * mq;
                 total_f += repeat * mf;
+#ifdef SN_QDW_BASELINE
+                sn_packed_weights_free(pb);
+                free(bs);
+#endif
                 sn_packed_weights_free(pq);
                 free(x); free(y); free(xf); free(yf); free(w); free(wf); free(small); free(z); free(zo); free(dest); free(qs); free(fs);
             }
             size /= 2;
         }
-        printf("| **all depthwise layers of %s** | | | | | **%.0f** | **%.0f** | **%.2f** |\n", models[mi].name, total_q * 1e6, total_f * 1e6, total_q / total_f);
+        if (passes == 3)
+            printf("| **all depthwise layers of %s** | | | | | **%.0f** | **%.0f** | **%.0f** | **%.2f** | **%.2f** |\n", models[mi].name,
+                   total_b * 1e6, total_q * 1e6, total_f * 1e6, total_q / total_f, total_q / total_b);
+        else
+            printf("| **all depthwise layers of %s** | | | | | **%.0f** | **%.0f** | **%.2f** |\n", models[mi].name, total_q * 1e6, total_f * 1e6, total_q / total_f);
     }
     return 0;
 }

@@ -181,9 +181,9 @@ static inline sn_panel_rows sn_panel_rows_at(const float *weights, ptrdiff_t k, 
 /// One output block's packed record: the 4 channels that land in it (slot j: depthwise channel `channel[j]`, or
 /// -1 for a group's padding slot, whose weights, terms and constants are zero: it gets code 0).
 typedef struct sn_qu8_dw_record {
-    /// Quad q (taps 4q ... 4q + 3; q = 2 holds tap 8 and three zeros): slot j's 4 weights at [q][4j ... 4j + 3].
+    /// Kernel row ky (taps 3ky ... 3ky + 2, then a zero): slot j's 4 weights at [ky][4j ... 4j + 3].
     int8_t w[3][16];
-    /// The same as int16 pairs: (w0, w2) of slot j at [q][2j ... 2j + 1], and (w1, w3).
+    /// The same as int16 pairs: (w0, w2) of slot j at [ky][2j ... 2j + 1], and (w1, 0).
     int16_t w_even[3][8];
     int16_t w_odd[3][8];
     int32_t term[4];

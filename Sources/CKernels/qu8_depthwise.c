@@ -69,10 +69,11 @@ sn_packed_weights *sn_qu8_depthwise3x3_pack(const sn_qu8_depthwise_config *confi
         int32_t sum = 0;
         for (int t = 0; t < 9; t++) {
             const int8_t w = weights[c * 9 + t];
+            const int ky = t / 3, kx = t % 3;
             sum += w;
-            r->w[t / 4][4 * j + t % 4] = w;
-            int16_t *pair = (t % 4) % 2 == 0 ? r->w_even[t / 4] : r->w_odd[t / 4];
-            pair[2 * j + (t % 4) / 2] = w;
+            r->w[ky][4 * j + kx] = w;
+            int16_t *pair = kx % 2 == 0 ? r->w_even[ky] : r->w_odd[ky];
+            pair[2 * j + kx / 2] = w;
         }
         r->term[j] = -sum * (int32_t)input_zero_points[c];
         r->multiplier[j] = multipliers[c];

@@ -17,22 +17,15 @@ SN_INLINE dqi4 dq_load(const void *p) {
     return v;
 }
 
-SN_INLINE dqi4 dq_load_s2(const uint8_t *p) {
-    int32_t d[8];
-    memcpy(d, p, sizeof d);
-    return (dqi4){d[0], d[2], d[4], d[6]};
-}
-
 SN_INLINE uint32_t dq_byte(int32_t v, int n) { return ((uint32_t)v >> (8 * n)) & 255u; }
 
-/// r[k] lane j: the bytes (a, b, c, d) of pixel k, channel j.
-SN_INLINE void dq_transpose(dqi4 a, dqi4 b, dqi4 c, dqi4 d, dqi4 *r) {
-    for (int k = 0; k < 4; k++) {
-        dqu4 t;
-        for (int j = 0; j < 4; j++)
-            t[j] = dq_byte(a[k], j) | dq_byte(b[k], j) << 8 | dq_byte(c[k], j) << 16 | dq_byte(d[k], j) << 24;
-        r[k] = (dqi4)t;
-    }
+/// The window of one output pixel from 4 padded pixels at p (4 channels each): lane j is channel j's bytes at
+/// pixels 0 ... 3 (its 3 horizontal taps and one with weight 0).
+SN_INLINE dqi4 dq_window(const uint8_t *p) {
+    const dqi4 a = dq_load(p);
+    dqu4 t;
+    for (int j = 0; j < 4; j++) t[j] = dq_byte(a[0], j) | dq_byte(a[1], j) << 8 | dq_byte(a[2], j) << 16 | dq_byte(a[3], j) << 24;
+    return (dqi4)t;
 }
 
 SN_INLINE dqi4 dq_dot(dqi4 acc, dqi4 x, const int8_t *w) {
@@ -66,15 +59,28 @@ SN_INLINE dqi4 dq_pack(dqi4 q0, dqi4 q1, dqi4 q2, dqi4 q3) {
 #define SN_DLANES 4
 #define SN_DV dqi4
 #define SN_DF dqf4
-typedef const int8_t *dq_weights;
+/// A kernel row's weights, 4 per slot (by value: the shifted copy is made per block).
+typedef struct dq_weights {
+    int8_t w[16];
+} dq_weights;
+
+SN_INLINE dq_weights dq_loadw(const int8_t *w) {
+    dq_weights r;
+    memcpy(r.w, w, 16);
+    return r;
+}
+
+/// Each slot's 4 weights one byte up: (0, w0, w1, w2).
+SN_INLINE dq_weights dq_shiftw(dq_weights w) {
+    dq_weights r;
+    for (int j = 0; j < 4; j++) r.w[4 * j] = 0, r.w[4 * j + 1] = w.w[4 * j], r.w[4 * j + 2] = w.w[4 * j + 1], r.w[4 * j + 3] = w.w[4 * j + 2];
+    return r;
+}
 #define SN_DW dq_weights
-#define SN_DLOAD(p) dq_load(p)
-#define SN_DLOAD_S2(p) dq_load_s2(p)
-#define SN_DCOMBINE(a, b) ((dqi4){(a).x, (a).y, (b).x, (b).y})
-#define SN_DZERO() ((dqi4)(0))
-#define SN_DTRANSPOSE(a, b, c, d, r) dq_transpose((a), (b), (c), (d), (r))
-#define SN_DLOADW(rec, q) ((rec)->w[q])
-#define SN_DDOT(acc, x, w) dq_dot((acc), (x), (w))
+#define SN_DSHIFTW(w) dq_shiftw(w)
+#define SN_DWIN(p) dq_window(p)
+#define SN_DLOADW(rec, q) dq_loadw((rec)->w[q])
+#define SN_DDOT(acc, x, wts) dq_dot((acc), (x), (wts).w)
 #define SN_DPATTERN_I(p) dq_load(p)
 #define SN_DPATTERN_F(p) ((dqf4){(p)[0], (p)[1], (p)[2], (p)[3]})
 #define SN_DCVT_F(i) __builtin_convertvector((i), dqf4)
@@ -85,6 +91,13 @@ typedef const int8_t *dq_weights;
 #define SN_DCVT_RINT(f) dq_rint(f)
 #define SN_DADD_I(a, b) ((a) + (b))
 #define SN_DPACK(q0, q1, q2, q3) dq_pack((q0), (q1), (q2), (q3))
+#define SN_DUNZIP_S2(v) (v)
+/// n (< 4) pixels of v from pixel `at` on, as bytes (no memcpy call).
+SN_INLINE void dq_store_part(uint8_t *p, dqi4 v, ptrdiff_t n, int at) {
+    for (ptrdiff_t i = 0; i < n; i++)
+        for (int k = 0; k < 4; k++) p[4 * i + k] = (uint8_t)((uint32_t)v[at + i] >> (8 * k));
+}
+#define SN_DSTORE_PART(p, v, n, at) dq_store_part((p), (v), (n), (at))
 #define SN_DSTORE(p, v) memcpy((p), &(v), 16)
 
 #define SN_DPACK_SATURATES 0

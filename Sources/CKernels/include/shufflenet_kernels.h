@@ -275,9 +275,9 @@ int sn_f32_pointwise(const sn_f32_pointwise_config *config, const sn_packed_weig
 ///
 /// How the other int8 operators use it:
 ///   - depthwise 3x3 (written: `sn_qu8_depthwise3x3` below): per *output* block, the 4 source channels are
-///     gathered (masked loads + one in-lane `vpshufb` per source block) into a zero-point-bordered scratch block;
-///     the 9 taps of a (pixel, channel) are put side by side 4 at a time by in-lane byte/word unpacks, so one
-///     `vpdpbusd` adds 4 exact products (AVX2: `vpmaddwd` on the even/odd bytes); packs bring the order back.
+///     gathered (one load + one in-lane `vpshufb` per source slot) into a zero-point-bordered scratch block;
+///     one in-lane `vpshufb` of a load from it puts each (pixel, channel)'s 3 horizontal taps side by side, so
+///     one `vpdpbusd` adds a kernel row (AVX2: `vpmaddwd` on the even/odd bytes); the packs give natural order.
 ///   - channel shuffle: folded into the depthwise as above, at block granularity (whole-block stores; the
 ///     expand's `input_zero_points` are the shuffled order).
 ///   - residual add: fused in the expand's epilogue (below); the residual is the unit's input in the same layout,
@@ -433,9 +433,12 @@ ptrdiff_t sn_qu8_block_bytes(ptrdiff_t pixels);
 ///     v   = fma(float(acc), multiplier[c], bias[c])
 ///     q   = clamp(rint(v * inv_out[c]) + zero_out[c], 0, 255)
 ///
-/// The taps of one (pixel, channel) are put side by side four at a time (a 4x4 byte transpose of 4 tap vectors,
-/// in-lane unpacks) so that one `vpdpbusd` adds 4 exact u8 x s8 products per int32 lane (AVX2: two `vpmaddwd`
-/// on the even/odd bytes); 9 taps are 3 quads (the last one tap and 3 zero weights).
+/// The taps of one (pixel, channel) are put side by side one kernel row at a time: a 128-bit lane loaded from the
+/// scratch block holds 4 pixels x 4 channels, and one in-lane byte transpose (`vpshufb`) makes each int32 lane
+/// one channel's 4 consecutive pixels ("window"), so that one `vpdpbusd` against (w0, w1, w2, 0) adds a kernel
+/// row of 4 exact u8 x s8 products (AVX2: two `vpmaddwd` on the even/odd bytes), and at stride 1 the same window
+/// against (0, w0, w1, w2) adds the next output pixel's; 3 dot products per output. Two output rows per
+/// iteration share their windows (templates/qu8_dwconv3x3.h).
 typedef struct sn_qu8_dwconv_block {
     /// The input tensor (group-padded blocks of the compress output) and its block stride.
     const uint8_t *input;
