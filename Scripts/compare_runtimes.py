@@ -303,11 +303,27 @@ class ShuffleNetRunner:
 # One cell: interleaved rounds
 # ---------------------------------------------------------------------------------------------
 
+def with_megvii_preprocessing(path, output):
+    """A copy of a safetensors file whose metadata names Megvii's preprocessing (BGR 0..255, what the peers are fed),
+    for random weights, whose files name none, so that `shufflenet quantize` decodes the photos as for Megvii's."""
+    with open(path, "rb") as f:
+        data = f.read()
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + length])
+    header.setdefault("__metadata__", {}).setdefault("preprocessing", "megvii")
+    encoded = json.dumps(header, separators=(",", ":")).encode()
+    encoded += b" " * (-len(encoded) % 8)
+    with open(output, "wb") as f:
+        f.write(len(encoded).to_bytes(8, "little") + encoded + data[8 + length:])
+    return output
+
+
 def quantize_shufflenet(binary, config, weights_path, calibration_folder, workdir, log):
     """shufflenet's own int8 file from the same fp32 weights and photos (`shufflenet quantize`, default method)."""
     output = os.path.join(workdir, f"{config}-int8.safetensors")
     log(f"  {config}: shufflenet quantize on {calibration_folder}")
-    run_command([binary, "quantize", "--weights", weights_path, "--calibration", calibration_folder, "-o", output, "-q"])
+    source = with_megvii_preprocessing(weights_path, os.path.join(workdir, f"{config}-for-quantize.safetensors"))
+    run_command([binary, "quantize", "--weights", source, "--calibration", calibration_folder, "-o", output, "-q"])
     return output
 
 
