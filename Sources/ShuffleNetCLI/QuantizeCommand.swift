@@ -9,8 +9,8 @@ struct QuantizeCommand: ParsableCommand {
         discussion: """
             The photos in --calibration (files or folders, searched recursively) are decoded and preprocessed \
             exactly as classify does; the fp32 network's activations on them give each int8 tensor its range \
-            (--method). Weights are int8 with one scale per output channel, BatchNorm folded; conv1 stays \
-            fp32 (Weights/README.md, "int8 files"). With --evaluate, the int8 network (the \
+            (--method); weights are rounded to int8 codes with one scale per output channel, BatchNorm folded \
+            (--rounding); conv1 stays fp32 (Weights/README.md, "int8 files"). With --evaluate, the int8 network (the \
             reference implementation) is compared with fp32 on those photos: how often the top-1 class agrees.
 
             Exit codes: 0 written; 1 nothing could run; 2 written, but some photos could not be read; 64 bad usage.
@@ -25,8 +25,8 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("The int8 weights file to write.", valueName: "int8.safetensors"))
     var output: String
 
-    @Option(name: .long, help: "How each tensor's range is chosen: percentile (99.999, the default: it measured best), percentile:P, mse (the range with the smallest squared quantization error on the photos' values: rounding inside, clipping outside), or minmax.")
-    var method: String = "percentile"
+    @Option(name: .long, help: "How each tensor's range is chosen: mse (the default: the range with the smallest expected squared quantization error on the photos' values, rounding inside and clipping outside; with gptq it measured best), percentile (99.999), percentile:P, or minmax.")
+    var method: String = CalibrationMethod.standard.description
 
     @Option(name: .long, help: "How weights are rounded to int8 codes: gptq (the default: each rounding error spread over the weights not yet rounded so the layer's output on the calibration photos moves least; it measured best) or nearest.")
     var rounding: String = WeightRounding.standard.rawValue

@@ -13,6 +13,7 @@ public enum WeightRounding: String, Sendable, Equatable, CaseIterable, CustomStr
     /// The default: `gptq`, measured best.
     public static let standard = WeightRounding.gptq
 
+    /// The name `--rounding` reads (`init(rawValue:)`).
     public var description: String { rawValue }
 }
 
