@@ -146,6 +146,24 @@ def qweights(w):
     return q, s
 
 
+ACT_ORDER = False
+
+
+def gptq_act_order(w, s, h):
+    """GPTQ with the inputs taken in decreasing order of their energy (diag H), GPTQ's act-order option."""
+    if h.shape[0] == w.shape[0] and h.strides[0] == 0:
+        h = h[:1]  # one matrix shared by every row (the classifier, ungrouped convolutions)
+    order = np.argsort(-np.einsum("...ii->...i", h).reshape(-1, h.shape[-1]).mean(0), kind="stable")
+    hp = h[..., order, :][..., :, order]
+    factor = hinv_factor(hp)
+    if factor.shape[0] == 1:
+        factor = np.broadcast_to(factor, (w.shape[0],) + factor.shape[1:])
+    q = gptq(w[:, order], s, factor)
+    out = np.empty_like(q)
+    out[:, order] = q
+    return out
+
+
 def gptq(w, s, hinv_chol, rows_per=1):
     """GPTQ rounding with fixed per-row scales: w (O, K); hinv_chol (O, K, K) the upper Cholesky factor of each
     row's inverse Hessian (rows of one group share one). Rounds column by column, spreading each column's error
@@ -329,9 +347,12 @@ class Quantizer:
             wq, wsc = qweights(scaled)
             if weight_rounding == "fp32":
                 wq, wsc = scaled / 1, np.ones(scaled.shape[0], f32)
-            if weight_rounding == "gptq":
+            if weight_rounding in ("gptq", "gptq-act"):
                 xs = shuffle(self.acts[("d", i)], g) / ds[None, :, None, None]
-                wq = gptq(scaled, wsc, hinv_factor(gram_pointwise(xs, g, scaled.shape[0])))
+                gm = gram_pointwise(xs, g, scaled.shape[0])
+                if g == 1:
+                    gm = np.broadcast_to(gm, (scaled.shape[0],) + gm.shape[1:])
+                wq = gptq(scaled, wsc, hinv_factor(gm)) if weight_rounding == "gptq" else gptq_act_order(scaled, wsc, gm)
             deq = (wq * wsc[:, None]).astype(np.float64)
             eb = u["eb"].astype(np.float64)
             if bias_correction != "none":
@@ -375,6 +396,9 @@ class Quantizer:
         wq, s = qweights(w)
         if weight_rounding == "gptq":
             wq = gptq(w, s, hinv_factor(gram()))
+        elif weight_rounding == "gptq-act":
+            g = gram()
+            wq = gptq_act_order(w, s, np.broadcast_to(g, (w.shape[0],) + g.shape[1:]) if g.shape[0] == 1 else g)
         elif weight_rounding == "fp32":
             return w, b
         deq = (wq * s[:, None]).astype(np.float64)
