@@ -9,7 +9,7 @@ and for the pooled features, conv1 fp32, the depthwise output scales folded into
 correction. Each variant changes only how maps / weight codes / biases are chosen (the arithmetic and the file
 format stay fixed).
 
-    .venv/bin/python Scripts/int8_calibration_study.py --variants all > /tmp/study.txt
+    .venv/bin/python Scripts/int8_study_calibration.py --variants all > /tmp/study.txt
 
 Calibration: the 50 shared ImageNet photos. Unseen: hymenoptera train/{ants,bees} (244 photos).
 """
