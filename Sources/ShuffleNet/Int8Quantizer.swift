@@ -7,6 +7,9 @@ import ShuffleNetEngine
 package struct Int8Quantizer {
     package let classifier: ImageClassifier
     package let method: CalibrationMethod
+    /// How weights become codes (`WeightRounding`); `.gptq` also accumulates every layer's input Gram matrix
+    /// during the calibration pass.
+    package var rounding = WeightRounding.standard
     /// Rounds of empirical bias correction (each one more pass of the int8 reference over the photos).
     package var biasCorrectionRounds = 0
 
@@ -29,6 +32,7 @@ package struct Int8Quantizer {
         }
         let folded = FoldedNetwork(weights: float32)
         var statistics = ActivationStatistics(plan: folded.plan)
+        var grams = rounding == .gptq ? LayerGrams(plan: folded.plan) : nil
         var unreadable: [String] = []
         var input = [Float](repeating: 0, count: Preprocessor.tensorCount)
         var used: [String] = []
@@ -42,7 +46,17 @@ package struct Int8Quantizer {
                 progress?(true)
                 continue
             }
-            _ = folded.logits(for: input, observe: { point, values in statistics.add(point.index, values) })
+            if grams == nil {
+                _ = folded.logits(for: input, observe: { point, values in statistics.add(point.index, values) })
+            } else {
+                let classifierIndex = grams!.classifierIndex
+                _ = folded.logits(for: input, layer: { index, layerInput, size, _ in
+                    grams!.add(layer: index, input: layerInput, size: size)
+                }, observe: { point, values in
+                    statistics.add(point.index, values)
+                    if case .pooledFeatures = point { grams!.add(layer: classifierIndex, input: values, size: 1) }
+                })
+            }
             statistics.finishImage()
             used.append(path)
             progress?(false)
@@ -52,7 +66,7 @@ package struct Int8Quantizer {
             throw WeightsError(path: "calibration photos", paths.isEmpty ? "no image files found" : "none of the \(paths.count) could be read (\(reasons))")
         }
         let metadata = classifier.weights.metadata
-        var weights = try folded.quantized(statistics: statistics, method: method, metadata: metadata)
+        var weights = try folded.quantized(statistics: statistics, method: method, metadata: metadata, rounding: rounding, grams: grams)
         for _ in 0..<biasCorrectionRounds {
             // Each layer alone on the fp32 network's own input: its mean shift is its own rounding and clipping.
             let int8Means = PreActivationMeans(plan: folded.plan), fp32Layer = PreActivationMeans(plan: folded.plan)

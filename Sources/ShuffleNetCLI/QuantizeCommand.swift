@@ -9,8 +9,8 @@ struct QuantizeCommand: ParsableCommand {
         discussion: """
             The photos in --calibration (files or folders, searched recursively) are decoded and preprocessed \
             exactly as classify does; the fp32 network's activations on them give each int8 tensor its range \
-            (--method). Weights are int8 with one scale per output channel, BatchNorm folded; conv1 stays \
-            fp32 (Weights/README.md, "int8 files"). With --evaluate, the int8 network (the \
+            (--method); weights are rounded to int8 codes with one scale per output channel, BatchNorm folded \
+            (--rounding); conv1 stays fp32 (Weights/README.md, "int8 files"). With --evaluate, the int8 network (the \
             reference implementation) is compared with fp32 on those photos: how often the top-1 class agrees.
 
             Exit codes: 0 written; 1 nothing could run; 2 written, but some photos could not be read; 64 bad usage.
@@ -25,8 +25,11 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: [.short, .long], help: ArgumentHelp("The int8 weights file to write.", valueName: "int8.safetensors"))
     var output: String
 
-    @Option(name: .long, help: "How each tensor's range is chosen: percentile (99.999, the default: it measured best), percentile:P, or minmax.")
-    var method: String = "percentile"
+    @Option(name: .long, help: "How each tensor's range is chosen: mse (the default: the range with the smallest expected squared quantization error on the photos' values, rounding inside and clipping outside; with gptq it measured best), percentile (99.999), percentile:P, or minmax.")
+    var method: String = CalibrationMethod.standard.description
+
+    @Option(name: .long, help: "How weights are rounded to int8 codes: gptq (the default: each rounding error spread over the weights not yet rounded so the layer's output on the calibration photos moves least; it measured best) or nearest.")
+    var rounding: String = WeightRounding.standard.rawValue
 
     @Option(name: .long, help: ArgumentHelp("Photos (files or folders) to compare int8 with fp32 on after quantizing. Repeatable.", valueName: "dir"))
     var evaluate: [String] = []
@@ -41,7 +44,8 @@ struct QuantizeCommand: ParsableCommand {
 
     func validate() throws {
         guard !calibration.isEmpty else { throw ValidationError("--calibration DIR is required (photos like the ones you will classify)") }
-        guard CalibrationMethod(name: method) != nil else { throw ValidationError("--method must be percentile, percentile:P (50 < P <= 100) or minmax") }
+        guard CalibrationMethod(name: method) != nil else { throw ValidationError("--method must be percentile, percentile:P (50 < P <= 100), mse or minmax") }
+        guard WeightRounding(rawValue: rounding) != nil else { throw ValidationError("--rounding must be gptq or nearest") }
     }
 
     /// The image files under `inputs`, in classify -r's order.
@@ -66,6 +70,7 @@ struct QuantizeCommand: ParsableCommand {
         let paths = Self.photos(calibration)
         var quantizer = Int8Quantizer(classifier: classifier, method: CalibrationMethod(name: method)!)
         quantizer.biasCorrectionRounds = biasCorrection
+        quantizer.rounding = WeightRounding(rawValue: rounding)!
         let start = DispatchTime.now().uptimeNanoseconds
         let result: Int8Quantizer.Result
         do {
@@ -78,7 +83,7 @@ struct QuantizeCommand: ParsableCommand {
         if !quiet {
             for line in result.unreadable { Diagnostics.note("unreadable, not used: \(line)") }
             let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
-            Diagnostics.note(String(format: "wrote %@ (int8, %@, %.1f MB): calibrated on %d of %d photos in %.1f s", output, method,
+            Diagnostics.note(String(format: "wrote %@ (int8, %@, %@ rounding, %.1f MB): calibrated on %d of %d photos in %.1f s", output, method, rounding,
                                     Double(bytes) / 1e6, result.photosUsed, paths.count,
                                     Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
         }

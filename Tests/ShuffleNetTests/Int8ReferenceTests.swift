@@ -39,7 +39,7 @@ import Testing
             let json = try JSONSerialization.jsonObject(with: inspect.stdout) as? [String: Any]
             let info = json?["weights"] as? [String: Any]
             #expect(info?["precision"] as? String == "int8")
-            #expect((info?["metadata"] as? [String: String])?["quantization_method"] == "percentile")
+            #expect((info?["metadata"] as? [String: String])?["quantization_method"] == CalibrationMethod.standard.description)
         }
 
         let process = Process()

@@ -25,6 +25,8 @@ public struct QuantizedWeights: Sendable {
     public static let precisionName = "int8"
     /// Metadata key: how the activation ranges were chosen (`CalibrationMethod`).
     public static let methodKey = "quantization_method"
+    /// Metadata key: how the weights were rounded to codes (`WeightRounding`), informative.
+    public static let roundingKey = "weight_rounding"
     /// Metadata key: how many photos calibrated the ranges.
     public static let calibrationImagesKey = "calibration_images"
 
