@@ -5,7 +5,7 @@ import ShuffleNet
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Make an int8 weights file from an fp32 one, calibrating activation ranges on photos (in progress: classify does not run int8 files yet).",
+        abstract: "Make an int8 weights file from an fp32 one, calibrating activation ranges on photos (classify, embed and bench run it).",
         discussion: """
             The photos in --calibration (files or folders, searched recursively) are decoded and preprocessed \
             exactly as classify does; the fp32 network's activations on them give each int8 tensor its range \
