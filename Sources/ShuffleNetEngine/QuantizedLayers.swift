@@ -152,18 +152,9 @@ extension ShuffleNetModel {
         let pool = w.pool
         let c = configuration
         let kernels = self.kernels
-        let inSize = plan.inputSize, stemSize = plan.stemOutputSize, poolSize = plan.poolOutputSize
-        let bandRows = w.stemBandRows, stemPlaneStride = w.planeStride(poolSize)
+        let poolSize = plan.poolOutputSize, stemPlaneStride = w.planeStride(poolSize)
         profile?.start()
-        pool.run(chunks: (poolSize + bandRows - 1) / bandRows) { band, thread in
-            let pooled = (band * bandRows)..<min(poolSize, (band + 1) * bandRows)
-            let convRows = max(2 * pooled.lowerBound - 1, 0)..<min(2 * pooled.upperBound, stemSize)
-            let scratch = w.scratch(thread), bandPlane = w.stemBandPlane
-            net.stem.run(input: input, inputPlaneStride: inSize * inSize, height: inSize, width: inSize, output: scratch,
-                         outputPlaneStride: bandPlane, rows: convRows, outputRowBase: convRows.lowerBound, variant: kernels)
-            Pooling.max3x3Stride2(input: scratch, inputPlaneStride: bandPlane, inputRowBase: convRows.lowerBound,
-                                  channels: c.stemChannels, height: stemSize, width: stemSize, output: w.ping,
-                                  outputPlaneStride: stemPlaneStride, rows: pooled, variant: kernels)
+        runStem(net.stem, input: input, workspace: w) { pooled in
             KernelCallError.trapOnFailure { () throws(KernelCallError) in
                 try QuantizedPooling.quantize(planes: w.ping, planeStride: stemPlaneStride, channels: c.stemChannels,
                                               pixels: (pooled.lowerBound * poolSize)..<(pooled.upperBound * poolSize),

@@ -191,21 +191,17 @@ public final class ShuffleNetModel: Sendable {
         }
     }
 
-    /// The fp32 inference (see `run`).
-    private func runFloat32(_ net: Float32Layers, input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>,
-                            workspace: Workspace, features: UnsafeMutablePointer<Float>?, profile: LayerProfile?) {
-        let w = workspace
-        let stem = net.stem, units = net.units, classifier = net.classifier
-        let pool = w.pool
-        let c = configuration
+    /// conv1 and the max pool into `w.ping` (planes of `w.planeStride(poolOutputSize)` floats), in bands of pooled
+    /// rows: each band's conv1 rows (2 per pooled row, plus the one above) go to the thread's scratch and are pooled
+    /// while still in cache. The whole conv1 output would be 1.2 MB at 1x, more than L2, and the pool would read it
+    /// back from L3; the shared rows between bands (1 in 15) are computed twice instead. `afterBand(pooledRows)`
+    /// runs on the band's thread once its rows are pooled (the int8 path quantizes them there, still in cache).
+    func runStem(_ stem: StemConvolution, input: UnsafePointer<Float>, workspace w: Workspace,
+                 afterBand: (Range<Int>) -> Void = { _ in }) {
+        let c = configuration, kernels = self.kernels
         let inSize = plan.inputSize, stemSize = plan.stemOutputSize
-        profile?.start()
-        // conv1 and the max pool in bands of pooled rows: each band's conv1 rows (2 per pooled row, plus the one
-        // above) go to the thread's scratch and are pooled while still in cache. The whole conv1 output would be
-        // 1.2 MB at 1x, more than L2, and the pool would read it back from L3; the shared rows between bands
-        // (1 in 15) are computed twice instead.
         let poolSize = plan.poolOutputSize, bandRows = w.stemBandRows
-        pool.run(chunks: (poolSize + bandRows - 1) / bandRows) { band, thread in
+        w.pool.run(chunks: (poolSize + bandRows - 1) / bandRows) { band, thread in
             let pooled = (band * bandRows)..<min(poolSize, (band + 1) * bandRows)
             let convRows = max(2 * pooled.lowerBound - 1, 0)..<min(2 * pooled.upperBound, stemSize)
             let scratch = w.scratch(thread), bandPlane = w.stemBandPlane
@@ -214,7 +210,19 @@ public final class ShuffleNetModel: Sendable {
             Pooling.max3x3Stride2(input: scratch, inputPlaneStride: bandPlane, inputRowBase: convRows.lowerBound,
                                   channels: c.stemChannels, height: stemSize, width: stemSize, output: w.ping,
                                   outputPlaneStride: w.planeStride(poolSize), rows: pooled, variant: kernels)
+            afterBand(pooled)
         }
+    }
+
+    /// The fp32 inference (see `run`).
+    private func runFloat32(_ net: Float32Layers, input: UnsafePointer<Float>, logits: UnsafeMutablePointer<Float>,
+                            workspace: Workspace, features: UnsafeMutablePointer<Float>?, profile: LayerProfile?) {
+        let w = workspace
+        let stem = net.stem, units = net.units, classifier = net.classifier
+        let pool = w.pool
+        let c = configuration
+        profile?.start()
+        runStem(stem, input: input, workspace: w)
         profile?.record("conv1 + max pool", kind: .stem)
         var x = w.ping, y = w.pong
         for unit in units {
