@@ -85,8 +85,13 @@ package struct Int8Quantizer {
         return Result(weights: weights, photosUsed: statistics.images, unreadable: unreadable)
     }
 
-    /// Top-1 of the fp32 network and of `int8` on each readable photo (nil for unreadable ones).
+    /// Top-1 of the fp32 network and of `int8` on each readable photo (nil for unreadable ones). The int8 network
+    /// is the engine `classify` runs (the int8 reference where its weights cannot be packed, which the load checks
+    /// make a bug): they compute the same integers, but the engine's conv1 is the fp32 engine's, whose rounding can
+    /// move a pooled code by one step.
     package func compare(_ int8: QuantizedWeights, paths: [String]) -> [(fp32: Int, int8: Int, fp32Logits: [Float])?] {
+        let engine = try? ShuffleNetModel(quantized: int8, inputSize: Preprocessor.cropSize)
+        let workspace = engine?.makeWorkspace()
         let reference = QuantizedReferenceNetwork(weights: int8)
         var input = [Float](repeating: 0, count: Preprocessor.tensorCount)
         return paths.map { path in
@@ -96,7 +101,11 @@ package struct Int8Quantizer {
                 }
             } catch { return nil }
             guard let fp32 = try? classifier.logits(forInput: input) else { return nil }
-            let quantized = reference.run(input).logits
+            let quantized = if let engine, let logits = try? engine.logits(for: input, workspace: workspace) {
+                logits
+            } else {
+                reference.run(input).logits
+            }
             func top(_ x: [Float]) -> Int { x.indices.max { x[$0] < x[$1] } ?? 0 }
             return (top(fp32), top(quantized), fp32)
         }

@@ -10,8 +10,8 @@ struct QuantizeCommand: ParsableCommand {
             The photos in --calibration (files or folders, searched recursively) are decoded and preprocessed \
             exactly as classify does; the fp32 network's activations on them give each int8 tensor its range \
             (--method); weights are rounded to int8 codes with one scale per output channel, BatchNorm folded \
-            (--rounding); conv1 stays fp32 (Weights/README.md, "int8 files"). With --evaluate, the int8 network (the \
-            reference implementation) is compared with fp32 on those photos: how often the top-1 class agrees.
+            (--rounding); conv1 stays fp32 (Weights/README.md, "int8 files"). With --evaluate, the int8 network (what \
+            classify runs on the file) is compared with fp32 on those photos: how often the top-1 class agrees.
 
             Exit codes: 0 written; 1 nothing could run; 2 written, but some photos could not be read; 64 bad usage.
             """
