@@ -72,7 +72,7 @@ struct QuantizedLayers: Sendable {
                 outputZeroPoints: [w.output.zeroPoint], outputs: u.branchChannels, inputsPerGroup: mid / c.groups,
                 groups: c.groups)
             units.append(Unit(plan: u, input: input, output: w.output, compress: compress, depthwise: depthwise, expand: expand,
-                              branchInPlace: u.inputChannels % 4 == 0 && (u.branchChannels / c.groups) % 4 == 0))
+                              branchInPlace: Self.branchFitsConcat(u, groups: c.groups)))
             input = w.output
         }
         self.units = units
@@ -82,6 +82,12 @@ struct QuantizedLayers: Sendable {
             inputZeroPoint: q.featuresOutput.zeroPoint,
             multipliers: q.classifier.weightScales.map { [featuresOutput = q.featuresOutput] in featuresOutput.scale * $0 },
             bias: q.classifier.bias, outputs: c.numClasses, inputs: plan.finalChannels)
+    }
+
+    /// Whether a stride-2 unit's branch lands on whole blocks of the concat: the pooled channels fill whole blocks and
+    /// so does each group's share of the branch (then the expand writes straight into the concat).
+    static func branchFitsConcat(_ u: UnitPlan, groups: Int) -> Bool {
+        u.inputChannels % 4 == 0 && (u.branchChannels / groups) % 4 == 0
     }
 
     /// The map of the last unit's output, which the global pool reads.
@@ -121,7 +127,9 @@ struct QuantizedBuffers {
             activation = max(activation, bytes(u.inputChannels, size: u.inputSize), bytes(u.outputChannels, size: u.outputSize))
             bottleneckIn = max(bottleneckIn, bytes(u.bottleneckChannels, groups: u.firstConvGroups, size: u.inputSize))
             bottleneckOut = max(bottleneckOut, bytes(u.bottleneckChannels, groups: c.groups, size: u.outputSize))
-            if u.stride == 2 { branch = max(branch, bytes(u.branchChannels, groups: c.groups, size: u.outputSize)) }
+            if u.stride == 2 && !QuantizedLayers.branchFitsConcat(u, groups: c.groups) {
+                branch = max(branch, bytes(u.branchChannels, groups: c.groups, size: u.outputSize))  // 0 when none needs it
+            }
             scratch = max(scratch, QuantizedDepthwiseConvolution.scratchBytes(height: u.inputSize, width: u.inputSize))
         }
         func rounded(_ n: Int) -> Int { (n + 63) / 64 * 64 }
