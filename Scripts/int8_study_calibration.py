@@ -9,9 +9,13 @@ and for the pooled features, conv1 fp32, the depthwise output scales folded into
 correction. Each variant changes only how maps / weight codes / biases are chosen (the arithmetic and the file
 format stay fixed).
 
-    .venv/bin/python Scripts/int8_study_calibration.py --variants all > /tmp/study.txt
+    .venv/bin/python Scripts/int8_study_calibration.py --variants "baseline;method='mse',weight_rounding='gptq'"
 
-Calibration: the 50 shared ImageNet photos. Unseen: hymenoptera train/{ants,bees} (244 photos).
+Calibration: the 50 shared ImageNet photos. Unseen: hymenoptera train/{ants,bees} (244 photos; with --flip also
+mirrored, 488). --heldout-views adds a 2-fold ImageNet estimate (calibrate on 25 photos, evaluate the other 25's 20
+views each); --points the logit error each quantization point adds alone. Besides `Quantizer.build`'s keywords a
+variant may set `kinds` (the kinds of points quantized), `keep_fp32` (a point_filter spec of points left in fp32)
+and `calib_views` (calibrate on those views of each photo). Scripts/int8_study.md sections 8 and 9 have the results.
 """
 
 import argparse
@@ -306,8 +310,11 @@ class Quantizer:
         print("   chosen fractions:", " ".join(f"{v:.2f}" for v in chosen.values()), flush=True)
         return maps
 
-    def build(self, method="percentile", point_methods=None, weight_rounding="nearest", bias_correction="analytic", search=False):
-        """The int8 network as dequantized weights + maps. point_methods: {'c'|'d'|'o'|'s'|'p': method}."""
+    def build(self, method="percentile", point_methods=None, weight_rounding="nearest", bias_correction="analytic", search=False,
+              per_channel="", fc_fp32=False):
+        """The int8 network as dequantized weights + maps. point_methods: {'c'|'d'|'o'|'s'|'p': method};
+        per_channel: the one-map points ('s', 'o', 'p') that get a map per channel instead; fc_fp32: the classifier
+        keeps its fp32 weights (run it with kinds without 'p' for fp32 features too)."""
         net = self.net
         pm = point_methods or {}
         maps = {}
@@ -317,13 +324,13 @@ class Quantizer:
             sz = [amap(lo, hi) for lo, hi in ranges]
             return np.array([s for s, _ in sz], f32), np.array([z for _, z in sz], f32)
 
-        maps["s"] = mapping("s", "s", False, False)
+        maps["s"] = mapping("s", "s", "s" in per_channel, False)
         q = dict(groups=net["groups"], stem=net["stem"], units=[], fc=None, fcb=None)
         for i, u in enumerate(net["units"]):
             maps[("c", i)] = mapping(("c", i), "c", True, False)
             maps[("d", i)] = mapping(("d", i), "d", True, True)
-            maps[("o", i)] = mapping(("o", i), "o", False, False)
-        maps["p"] = mapping("p", "p", False, False)
+            maps[("o", i)] = mapping(("o", i), "o", "o" in per_channel, False)
+        maps["p"] = mapping("p", "p", "p" in per_channel, False)
         self.maps = maps
 
         g = net["groups"]
@@ -363,7 +370,7 @@ class Quantizer:
         p_mean = self.acts["p"].mean(axis=0)
         pa = self.acts["p"].astype(np.float64)
         gram = (lambda: (pa.T @ pa / len(pa))[None])
-        fcw, fcb = self.quant_layer(net["fc"], net["fcb"], p_mean, 1, weight_rounding, bias_correction, gram=gram)
+        fcw, fcb = self.quant_layer(net["fc"], net["fcb"], p_mean, 1, "fp32" if fc_fp32 else weight_rounding, bias_correction, gram=gram)
         q["fc"], q["fcb"] = fcw, fcb
         if search:
             maps = self.search_tensor_ranges(q, maps)
@@ -424,14 +431,30 @@ def choose(vals, signed, method):
     raise ValueError(method)
 
 
-def quantized_forward(qnet, maps, x, kinds="scdop", layer=None):
+def point_filter(spec):
+    """The points a spec names, as a predicate on hook names: entries separated by spaces, each a kind letter
+    ('s', 'c', 'd', 'o', 'p') with an optional unit or unit range ('o0', 'c0-3'): "s o0 c0-3 d0-3"."""
+    entries = []
+    for item in spec.split():
+        kind, units = item[0], item[1:]
+        lo, _, hi = units.partition("-")
+        entries.append((kind, int(lo) if lo else None, int(hi) if hi else (int(lo) if lo else None)))
+    def contains(name):
+        kind, unit = (name, None) if isinstance(name, str) else name
+        return any(k == kind and (lo is None or (unit is not None and lo <= unit <= hi)) for k, lo, hi in entries)
+    return contains
+
+
+def quantized_forward(qnet, maps, x, kinds="scdop", layer=None, keep_fp32=""):
+    """keep_fp32: a point_filter spec of points left unquantized (what a mixed-precision network would compute)."""
+    fp32 = point_filter(keep_fp32)
     def hook(name, v):
         kind = name if isinstance(name, str) else name[0]
-        if kind not in kinds:
+        if kind not in kinds or fp32(name):
             return v
         s, z = maps[name]
         if v.ndim == 2:
-            return fq(v, s[0], z[0])
+            return fq(v, s[None, :], z[None, :]) if s.size > 1 else fq(v, s[0], z[0])
         return fq(v, expand_c(s, v.ndim) if s.size > 1 else s[0], expand_c(z, v.ndim) if z.size > 1 else z[0])
     return forward(qnet, x, hook, layer)
 
@@ -448,6 +471,35 @@ def load_inputs(paths, name):
     return x
 
 
+def views(path):
+    """20 network inputs from one photo: short side 256 and 288, five 224 crops each (centre, four corners), each
+    also mirrored. The centre crop at 256 is `rf.preprocess`'s."""
+    import cv2
+    from PIL import Image
+    with Image.open(path) as image:
+        bgr = np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+    h, w = bgr.shape[:2]
+    out = []
+    for short in (256, 288):
+        size = (int(short / h * w + 0.5), short) if h < w else (short, int(short / w * h + 0.5))
+        r = cv2.resize(bgr, size, interpolation=cv2.INTER_LINEAR)
+        rh, rw = r.shape[:2]
+        for top, left in [(int(round((rh - 224) / 2.0)), int(round((rw - 224) / 2.0))), (0, 0), (0, rw - 224),
+                          (rh - 224, 0), (rh - 224, rw - 224)]:
+            crop = r[top:top + 224, left:left + 224].transpose(2, 0, 1).astype(f32)
+            out += [crop, crop[..., ::-1]]
+    return np.stack(out)
+
+
+def load_views(paths, name):
+    path = f"{CACHE}/{name}-views.npy"
+    if os.path.exists(path):
+        return np.load(path)
+    v = np.stack([views(p) for p in paths])
+    np.save(path, v)
+    return v
+
+
 def batched(fn, x, n=25):
     return np.concatenate([fn(x[i:i + n]) for i in range(0, len(x), n)])
 
@@ -456,13 +508,24 @@ def main(argv):
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", default="g3,g8")
     parser.add_argument("--variants", default="baseline")
+    parser.add_argument("--flip", action="store_true", help="also count the unseen photos mirrored (twice the samples)")
+    parser.add_argument("--heldout-views", action="store_true",
+                        help="also 2-fold on the 50 ImageNet photos: calibrate on 25, count agreement on the other 25's "
+                             "20 views each (2 sizes x 5 crops x mirror: 1,000 inputs over both folds)")
+    parser.add_argument("--points", action="store_true",
+                        help="for each variant, the logit error each quantization point adds alone (in quadrature "
+                             "over the weights-only error), on the unseen photos")
     args = parser.parse_args(argv)
     calib_paths = rf.expand_inputs([CALIB])
     unseen_paths = rf.expand_inputs(UNSEEN)
     xc = load_inputs(calib_paths, "calib")
     xu = load_inputs(unseen_paths, "unseen")
+    if args.flip:
+        xu = np.concatenate([xu, xu[..., ::-1]])
     wnids = rf.read_class_wnids(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Weights", "imagenet-classes.tsv"))
     labels = np.array([wnids[os.path.basename(p).split("_", 1)[0]] for p in calib_paths])
+    held = load_views(calib_paths, "calib") if args.heldout_views else None
+    folds = [np.arange(0, 50, 2), np.arange(1, 50, 2)]
     for m in args.models.split(","):
         model = rf.ShuffleNetV1Reference(load_state_dict(CHECKPOINTS[m]), CHECKPOINTS[m])
         net = fold(model)
@@ -475,14 +538,49 @@ def main(argv):
             kw = eval(f"dict({variant})") if variant != "baseline" else {}
             t = time.time()
             kinds = kw.pop("kinds", "scdop")
-            qnet, maps = qz.build(**kw)
-            ic = batched(lambda x: quantized_forward(qnet, maps, x, kinds), xc)
-            iu = batched(lambda x: quantized_forward(qnet, maps, x, kinds), xu)
+            keep = kw.pop("keep_fp32", "")
+            calib_views = kw.pop("calib_views", None)  # e.g. list(range(20)): calibrate on these views of each photo
+            if calib_views is None:
+                qnet, maps = qz.build(**kw)
+            else:
+                qnet, maps = Quantizer(net, load_views(calib_paths, "calib")[:, calib_views].reshape(-1, 3, 224, 224)).build(**kw)
+            ic = batched(lambda x: quantized_forward(qnet, maps, x, kinds, keep_fp32=keep), xc)
+            iu = batched(lambda x: quantized_forward(qnet, maps, x, kinds, keep_fp32=keep), xu)
             agree_u = (iu.argmax(1) == fu.argmax(1)).sum()
             agree_c = (ic.argmax(1) == fc.argmax(1)).sum()
             rel = np.mean(np.sqrt(((iu - fu) ** 2).mean(1)) / fu.std(1))
-            print(f"{m} | {variant} | unseen {agree_u}/244 ({100 * agree_u / 244:.1f}%) | calib {agree_c}/50 | "
-                  f"top-1 {(ic.argmax(1) == labels).sum()} (fp32 {(fc.argmax(1) == labels).sum()}) | rel.err {rel:.4f} | {time.time() - t:.0f}s",
+            # How far int8 moves the gap between fp32's top two classes, against how small those gaps are: a photo
+            # flips when the move exceeds its gap (both in units of the photo's fp32 logit spread).
+            rows = np.arange(len(fu))
+            first, second = fu.argmax(1), np.argsort(fu, 1)[:, -2]
+            gap = (fu[rows, first] - fu[rows, second]) / fu.std(1)
+            moved = ((iu[rows, first] - iu[rows, second]) - (fu[rows, first] - fu[rows, second])) / fu.std(1)
+            flips = iu.argmax(1) != fu.argmax(1)
+            extra = ""
+            if held is not None:
+                agree_v = 0
+                for k in range(2):
+                    xv = held[folds[1 - k]].reshape(-1, 3, 224, 224)
+                    qk, mk = Quantizer(net, xc[folds[k]]).build(**kw)
+                    fv = batched(lambda x: forward(net, x), xv)
+                    iv = batched(lambda x: quantized_forward(qk, mk, x, kinds, keep_fp32=keep), xv)
+                    agree_v += (iv.argmax(1) == fv.argmax(1)).sum()
+                extra = f" | held-out views {agree_v}/1000"
+            if args.points:
+                def rel_err(out):
+                    return np.mean(np.sqrt(((out - fu) ** 2).mean(1)) / fu.std(1))
+                names = ["s"] + [(k, i) for i in range(len(net["units"])) for k in "cdo"] + ["p"]
+                base = rel_err(batched(lambda x: quantized_forward(qnet, maps, x, ""), xu))
+                added = []
+                for name in names:
+                    only = " ".join(f"{n}" if isinstance(n, str) else f"{n[0]}{n[1]}" for n in names if n != name)
+                    e = rel_err(batched(lambda x: quantized_forward(qnet, maps, x, keep_fp32=only), xu))
+                    added.append(f"{name if isinstance(name, str) else name[0] + str(name[1])} {np.sqrt(max(e * e - base * base, 0)):.4f}")
+                print(f"   weights only {base:.4f}; each point alone adds: " + ", ".join(added), flush=True)
+            print(f"{m} | {variant} | unseen {agree_u}/{len(xu)} ({100 * agree_u / len(xu):.1f}%){extra} | calib {agree_c}/50 | "
+                  f"top-1 {(ic.argmax(1) == labels).sum()} (fp32 {(fc.argmax(1) == labels).sum()}) | rel.err {rel:.4f} | "
+                  f"gap move sd {moved.std():.3f}, gaps < 0.1: {(gap < 0.1).mean() * 100:.0f}%, flipped gaps <= "
+                  f"{gap[flips].max() if flips.any() else 0:.2f} | {time.time() - t:.0f}s",
                   flush=True)
 
 
