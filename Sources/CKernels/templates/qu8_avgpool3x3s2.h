@@ -22,28 +22,28 @@
 //   SN_QA_PERMUTE(v, index)        v's pixels (32-bit lanes) as `index` says
 //   SN_QA_MIN_BITS(f, bound)       min(f, bound) for a positive bound (float vectors)
 
+/// Adds one window row's codes to the (channels 0, 2) and (1, 3) int16 sums; a row outside the plane (`PRESENT`
+/// 0) adds `zrow`, the zero point's pair, so that it contributes exactly nothing after the zero-point subtraction.
+SN_INLINE void qa_add_row(const uint8_t *row, ptrdiff_t n, uint32_t fill, SN_QA_V zrow, SN_QA_V mask, SN_QA_V *l,
+                          SN_QA_V *h, const int PRESENT) {
+    if (PRESENT) {
+        const SN_QA_V x = SN_QA_LOAD(row, n, fill);
+        *l = SN_QA_ADD16(*l, SN_QA_AND(x, mask));
+        *h = SN_QA_ADD16(*h, SN_QA_SRL16_8(x));
+    } else {
+        *l = SN_QA_ADD16(*l, zrow);
+        *h = SN_QA_ADD16(*h, zrow);
+    }
+}
+
 /// The vertical sums of one step's columns, as (channels 0, 2) and (1, 3) int16 pairs.
 SN_INLINE void qa_columns(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, ptrdiff_t n, uint32_t fill,
                           SN_QA_V zrow, SN_QA_V *lo, SN_QA_V *hi, const int TOP, const int BOTTOM) {
     const SN_QA_V mask = SN_QA_SET1_32(0x00ff00ff);
     const SN_QA_V x1 = SN_QA_LOAD(r1, n, fill);
     SN_QA_V l = SN_QA_AND(x1, mask), h = SN_QA_SRL16_8(x1);
-    if (TOP) {
-        const SN_QA_V x0 = SN_QA_LOAD(r0, n, fill);
-        l = SN_QA_ADD16(l, SN_QA_AND(x0, mask));
-        h = SN_QA_ADD16(h, SN_QA_SRL16_8(x0));
-    } else {
-        l = SN_QA_ADD16(l, zrow);
-        h = SN_QA_ADD16(h, zrow);
-    }
-    if (BOTTOM) {
-        const SN_QA_V x2 = SN_QA_LOAD(r2, n, fill);
-        l = SN_QA_ADD16(l, SN_QA_AND(x2, mask));
-        h = SN_QA_ADD16(h, SN_QA_SRL16_8(x2));
-    } else {
-        l = SN_QA_ADD16(l, zrow);
-        h = SN_QA_ADD16(h, zrow);
-    }
+    qa_add_row(r0, n, fill, zrow, mask, &l, &h, TOP);
+    qa_add_row(r2, n, fill, zrow, mask, &l, &h, BOTTOM);
     *lo = l;
     *hi = h;
 }
