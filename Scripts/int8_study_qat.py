@@ -5,7 +5,8 @@ scales folded into expand's rows) written in PyTorch with straight-through round
 be trained to pull its logits towards the fp32 network's (distillation, no labels) on the 20 views of each
 calibration photo. Activation maps stay fixed (the mse calibration). `--stream` instead keeps the residual stream
 (stem and unit outputs) in fp32 and quantizes only the compress convolutions' inputs, to see how much the
-per-unit requantization of that stream costs. `--heldout` trains on 25 of the 50 photos and counts agreement on
+per-unit requantization of that stream costs, and `--dynamic KINDS` takes those points' ranges from each image at
+run time (dynamic quantization). `--heldout` trains on 25 of the 50 photos and counts agreement on
 the other 25's views (2 folds, 1,000 inputs), as the calibration study's `--heldout-views`.
 
 Needs PyTorch, which the project does not depend on; PyPI's Linux wheel brings about 4 GB of CUDA libraries, so
@@ -31,6 +32,7 @@ from torch_legacy_reader import load_state_dict  # noqa: E402
 torch.set_num_threads(2)
 f32 = np.float32
 STREAM = False
+DYNAMIC = ""
 
 
 def ste_round(x):
@@ -83,6 +85,16 @@ class Net(torch.nn.Module):
     def q(self, name, v):
         if not self.quantize:
             return v
+        kind = name if isinstance(name, str) else name[0]
+        if kind in DYNAMIC:
+            # Ranges from this image alone (min/max, nothing clipped): over the whole tensor at one-map points,
+            # over each channel at compress and depthwise outputs.
+            dims = tuple(range(1, v.ndim)) if kind in "sop" else tuple(range(2, v.ndim))
+            hi = v.amax(dim=dims, keepdim=True).clamp_min(0)
+            lo = v.amin(dim=dims, keepdim=True).clamp_max(0) if kind == "d" else torch.zeros_like(hi)
+            s = ((hi - lo) / 255).clamp_min(1e-12)
+            z = torch.clamp(torch.round(-lo / s), 0, 255)
+            return fq_act(v, s, z)
         s, z = self.maps[name]
         if s.numel() > 1:
             shape = (1, -1) + (1,) * (v.ndim - 2)
@@ -179,9 +191,12 @@ def main():
                    help="default: start from what `quantize` makes (gptq codes, corrected biases); fp32: the folded fp32 weights")
     p.add_argument("--train-on", default="views", help="views | center")
     p.add_argument("--stream", action="store_true", help="residual stream fp32; only compress inputs quantized")
+    p.add_argument("--dynamic", default="", help="kinds of points ('s', 'c', 'd', 'o', 'p') whose ranges come from "
+                   "each image at run time instead of the calibration (expand's weights still use the static depthwise "
+                   "scales)")
     ARGS = p.parse_args()
-    global STREAM
-    STREAM = ARGS.stream
+    global STREAM, DYNAMIC
+    STREAM, DYNAMIC = ARGS.stream, ARGS.dynamic
     calib_paths = rf.expand_inputs([st.CALIB])
     xc = st.load_inputs(calib_paths, "calib")
     xu = st.load_inputs(rf.expand_inputs(st.UNSEEN), "unseen")
@@ -205,7 +220,7 @@ def main():
             xt = held[tr].reshape(-1, 3, 224, 224) if ARGS.train_on == "views" else xc[tr]
             tl = logits(teacher, xt)
             b_u = agreement(student, xu, fu)
-            if ARGS.init == "default" and not STREAM:
+            if ARGS.init == "default" and not STREAM and not DYNAMIC:
                 # the PyTorch int8 network against the study's NumPy one with the same codes and maps
                 ref_q = st.batched(lambda x: st.quantized_forward(qnet, maps, x), xu[:50])
                 same = int((logits(student, xu[:50]).argmax(1) == ref_q.argmax(1)).sum())
