@@ -33,6 +33,7 @@ torch.set_num_threads(2)
 f32 = np.float32
 STREAM = False
 DYNAMIC = ""
+DEPTHWISE_FACTOR = False
 
 
 def ste_round(x):
@@ -86,6 +87,17 @@ class Net(torch.nn.Module):
         if not self.quantize:
             return v
         kind = name if isinstance(name, str) else name[0]
+        if kind == "d" and DEPTHWISE_FACTOR:
+            # The static per-channel maps times one factor per image, the smallest that clips no channel: a scale
+            # the expand convolution could absorb in its output multipliers.
+            s, z = self.maps[name]
+            shape = (1, -1) + (1,) * (v.ndim - 2)
+            s, z = s.reshape(shape), z.reshape(shape)
+            hi, lo = (255 - z) * s, -z * s
+            vh = v.amax(dim=tuple(range(2, v.ndim)), keepdim=True)
+            vl = v.amin(dim=tuple(range(2, v.ndim)), keepdim=True)
+            r = torch.maximum(vh / hi.clamp_min(1e-12), torch.where(lo < 0, vl / lo.clamp_max(-1e-12), torch.zeros_like(vl)))
+            return fq_act(v, s * r.amax(dim=1, keepdim=True).clamp_min(1e-6), z)
         if kind in DYNAMIC:
             # Ranges from this image alone (min/max, nothing clipped): over the whole tensor at one-map points,
             # over each channel at compress and depthwise outputs.
@@ -194,9 +206,11 @@ def main():
     p.add_argument("--dynamic", default="", help="kinds of points ('s', 'c', 'd', 'o', 'p') whose ranges come from "
                    "each image at run time instead of the calibration (expand's weights still use the static depthwise "
                    "scales)")
+    p.add_argument("--depthwise-factor", action="store_true",
+                   help="depthwise outputs: the static maps times one factor per image (the smallest that clips none)")
     ARGS = p.parse_args()
-    global STREAM, DYNAMIC
-    STREAM, DYNAMIC = ARGS.stream, ARGS.dynamic
+    global STREAM, DYNAMIC, DEPTHWISE_FACTOR
+    STREAM, DYNAMIC, DEPTHWISE_FACTOR = ARGS.stream, ARGS.dynamic, ARGS.depthwise_factor
     calib_paths = rf.expand_inputs([st.CALIB])
     xc = st.load_inputs(calib_paths, "calib")
     xu = st.load_inputs(rf.expand_inputs(st.UNSEEN), "unseen")
@@ -220,7 +234,7 @@ def main():
             xt = held[tr].reshape(-1, 3, 224, 224) if ARGS.train_on == "views" else xc[tr]
             tl = logits(teacher, xt)
             b_u = agreement(student, xu, fu)
-            if ARGS.init == "default" and not STREAM and not DYNAMIC:
+            if ARGS.init == "default" and not (STREAM or DYNAMIC or DEPTHWISE_FACTOR):
                 # the PyTorch int8 network against the study's NumPy one with the same codes and maps
                 ref_q = st.batched(lambda x: st.quantized_forward(qnet, maps, x), xu[:50])
                 same = int((logits(student, xu[:50]).argmax(1) == ref_q.argmax(1)).sum())
