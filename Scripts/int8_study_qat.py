@@ -34,6 +34,7 @@ f32 = np.float32
 STREAM = False
 DYNAMIC = ""
 DEPTHWISE_FACTOR = False
+KEEP_FP32 = ""
 
 
 def ste_round(x):
@@ -87,6 +88,8 @@ class Net(torch.nn.Module):
         if not self.quantize:
             return v
         kind = name if isinstance(name, str) else name[0]
+        if kind in KEEP_FP32:
+            return v
         if kind == "d" and DEPTHWISE_FACTOR:
             # The static per-channel maps times one factor per image, the smallest that clips no channel: a scale
             # the expand convolution could absorb in its output multipliers.
@@ -206,11 +209,13 @@ def main():
     p.add_argument("--dynamic", default="", help="kinds of points ('s', 'c', 'd', 'o', 'p') whose ranges come from "
                    "each image at run time instead of the calibration (expand's weights still use the static depthwise "
                    "scales)")
+    p.add_argument("--fp32", default="", help="kinds of points left unquantized ('d': what 16-bit depthwise outputs "
+                   "into expand would compute, to within 16-bit rounding)")
     p.add_argument("--depthwise-factor", action="store_true",
                    help="depthwise outputs: the static maps times one factor per image (the smallest that clips none)")
     ARGS = p.parse_args()
-    global STREAM, DYNAMIC, DEPTHWISE_FACTOR
-    STREAM, DYNAMIC, DEPTHWISE_FACTOR = ARGS.stream, ARGS.dynamic, ARGS.depthwise_factor
+    global STREAM, DYNAMIC, DEPTHWISE_FACTOR, KEEP_FP32
+    STREAM, DYNAMIC, DEPTHWISE_FACTOR, KEEP_FP32 = ARGS.stream, ARGS.dynamic, ARGS.depthwise_factor, ARGS.fp32
     calib_paths = rf.expand_inputs([st.CALIB])
     xc = st.load_inputs(calib_paths, "calib")
     xu = st.load_inputs(rf.expand_inputs(st.UNSEEN), "unseen")
@@ -234,7 +239,7 @@ def main():
             xt = held[tr].reshape(-1, 3, 224, 224) if ARGS.train_on == "views" else xc[tr]
             tl = logits(teacher, xt)
             b_u = agreement(student, xu, fu)
-            if ARGS.init == "default" and not (STREAM or DYNAMIC or DEPTHWISE_FACTOR):
+            if ARGS.init == "default" and not (STREAM or DYNAMIC or DEPTHWISE_FACTOR or KEEP_FP32):
                 # the PyTorch int8 network against the study's NumPy one with the same codes and maps
                 ref_q = st.batched(lambda x: st.quantized_forward(qnet, maps, x), xu[:50])
                 same = int((logits(student, xu[:50]).argmax(1) == ref_q.argmax(1)).sum())
