@@ -107,14 +107,11 @@ private final class SharedState: @unchecked Sendable {
         for _ in 0..<workers { wake.signal() }
     }
 
+    /// The thread's own range from the front, then each other range from the back.
     private func work(run: UInt64, thread: Int) {
-        while let chunk = ranges[thread].claim(run: run, fromFront: true) {
-            body?(chunk, thread)
-            finished.add(1, ordering: .releasing)
-        }
-        for offset in 1..<ranges.count {
-            let other = ranges[(thread + offset) % ranges.count]
-            while let chunk = other.claim(run: run, fromFront: false) {
+        for offset in 0..<ranges.count {
+            let range = ranges[(thread + offset) % ranges.count]
+            while let chunk = range.claim(run: run, fromFront: offset == 0) {
                 body?(chunk, thread)
                 finished.add(1, ordering: .releasing)
             }

@@ -52,6 +52,31 @@ import ShuffleNetEngine
         }
     }
 
+    /// A thread stuck in its first chunk: its second chunk must be taken by the other thread (from the back of the
+    /// stuck thread's share), not wait for it. On 2 threads the caller's share of 4 chunks is 0 and 1; when the caller
+    /// runs chunk 0, it waits up to 5 s for chunk 1 to finish elsewhere, so without stealing the test fails after
+    /// the wait instead of hanging.
+    @Test func aStuckThreadsShareIsTakenOver() {
+        let pool = WorkerPool(threads: 2)
+        for round in 0..<20 {
+            let secondDone = DispatchSemaphore(value: 0)
+            let tally = Tally(chunks: 4)
+            let callerWaited = Mutex<Bool?>(nil)  // nil: chunk 0 ran on the worker (it stole 1 and 0 first)
+            pool.run(chunks: 4) { chunk, thread in
+                if chunk == 0 && thread == 0 {
+                    let done = secondDone.wait(timeout: .now() + 5) == .success
+                    callerWaited.withLock { $0 = done }
+                }
+                tally.record(chunk, thread)
+                if chunk == 1 { secondDone.signal() }
+            }
+            #expect(tally.counts.withLock { $0 } == [1, 1, 1, 1], "round \(round)")
+            let waited = callerWaited.withLock { $0 }
+            #expect(waited != false, "round \(round): chunk 1 was not taken over while the caller was stuck in chunk 0")
+            if waited == false { break }
+        }
+    }
+
     /// Runs back to back with workers that may still be looking at the previous run's shares: a late worker must
     /// never take a chunk of the next run twice or skip one.
     @Test func backToBackRunsDoNotLeakChunks() {
