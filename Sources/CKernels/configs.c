@@ -37,6 +37,14 @@ static const sn_f32_dense_config dense_configs[] = {
     {"sn_f32_dense_ukernel_4x4__generic", 0, sn_f32_dense_ukernel_4x4__generic, .mr = 4},
 };
 
+static const sn_f16_dense_config dense_f16_configs[] = {
+#if SN_KERNELS_X86
+    {"sn_f16_dense_ukernel_4x16__avx512f", SN_AVX512, sn_f16_dense_ukernel_4x16__avx512f, .mr = 4},
+    {"sn_f16_dense_ukernel_4x8__avx2_fma", SN_AVX2, sn_f16_dense_ukernel_4x8__avx2_fma, .mr = 4},
+#endif
+    {"sn_f16_dense_ukernel_4x4__generic", 0, sn_f16_dense_ukernel_4x4__generic, .mr = 4},
+};
+
 static const sn_f32_conv3x3s2_config conv3x3s2_configs[] = {
 #if SN_KERNELS_X86
     {"sn_f32_conv3x3s2_ukernel_2x16__avx512f", SN_AVX512, sn_f32_conv3x3s2_ukernel_2x16__avx512f, .mr_rows = 2,
@@ -123,6 +131,7 @@ sn_f32_kernel_set sn_f32_kernels_select(sn_cpu_features features) {
         .pointwise = SN_SELECT(pointwise_configs, features),
         .depthwise = SN_SELECT(depthwise_configs, features),
         .dense = SN_SELECT(dense_configs, features),
+        .dense_f16 = SN_SELECT(dense_f16_configs, features),
         .conv3x3s2 = SN_SELECT(conv3x3s2_configs, features),
         .pool = SN_SELECT(pool_configs, features),
     };

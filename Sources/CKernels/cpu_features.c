@@ -21,7 +21,7 @@ static uint64_t read_xcr0(void) {
 static sn_cpu_features probe(void) {
     unsigned eax, ebx, ecx, edx;
     if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
-    const int fma = (ecx >> 12) & 1, osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1;
+    const int fma = (ecx >> 12) & 1, osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1, f16c = (ecx >> 29) & 1;
     if (!osxsave || !avx) return 0;
     const uint64_t xcr0 = read_xcr0();
     const int ymm = (xcr0 & 0x6) == 0x6;            // SSE and AVX state
@@ -36,7 +36,8 @@ static sn_cpu_features probe(void) {
         avxvnni = (eax >> 4) & 1;
     }
     sn_cpu_features f = 0;
-    if (avx2 && fma) f |= SN_CPU_X86_AVX2_FMA;
+    // F16C (binary16 conversions, older than AVX2: every AVX2 CPU has it) goes with this bit: the AVX2 kernels use it.
+    if (avx2 && fma && f16c) f |= SN_CPU_X86_AVX2_FMA;
     // The 512-bit kernels also use AVX2 + FMA instructions on their narrower helpers.
     if (zmm && avx512f && (f & SN_CPU_X86_AVX2_FMA)) f |= SN_CPU_X86_AVX512F;
     if ((f & SN_CPU_X86_AVX512F) && avx512vnni) f |= SN_CPU_X86_AVX512VNNI;

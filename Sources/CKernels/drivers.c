@@ -114,18 +114,30 @@ int sn_f32_depthwise3x3(const sn_f32_depthwise_config *config, const sn_depthwis
 
 // MARK: - Dense
 
+/// The tile loop both dense drivers share: `mr` rows at a time from the weights in `weights_field`.
+#define SN_DENSE_DRIVER(config, args, weights_field)                                                  \
+    do {                                                                                                          \
+        if ((config) == NULL || (config)->ukernel == NULL || (args) == NULL || (args)->input == NULL              \
+            || (args)->output == NULL || (args)->weights_field == NULL || (args)->inputs < 0                      \
+            || (args)->output_begin < 0 || (args)->output_end < (args)->output_begin) {                           \
+            return SN_KERNELS_INVALID_ARGUMENT;                                                                   \
+        }                                                                                                         \
+        SN_LOCAL_ARGS(sn_dense_args);                                                                             \
+        const ptrdiff_t n = a->inputs, mr = (config)->mr;                                                         \
+        for (ptrdiff_t o = a->output_begin; o < a->output_end; o += mr) {                                         \
+            const ptrdiff_t rows = a->output_end - o < mr ? a->output_end - o : mr;                               \
+            (config)->ukernel((size_t)rows, (size_t)n, a->input, a->weights_field + o * n,                        \
+                              a->bias ? a->bias + o : NULL, a->output + o);                                       \
+        }                                                                                                         \
+        return SN_KERNELS_OK;                                                                                     \
+    } while (0)
+
 int sn_f32_dense(const sn_f32_dense_config *config, const sn_dense_args *args) {
-    if (config == NULL || config->ukernel == NULL || args == NULL || args->input == NULL || args->output == NULL
-        || args->weights == NULL || args->inputs < 0 || args->output_begin < 0 || args->output_end < args->output_begin) {
-        return SN_KERNELS_INVALID_ARGUMENT;
-    }
-    SN_LOCAL_ARGS(sn_dense_args);
-    const ptrdiff_t n = a->inputs, mr = config->mr;
-    for (ptrdiff_t o = a->output_begin; o < a->output_end; o += mr) {
-        const ptrdiff_t rows = a->output_end - o < mr ? a->output_end - o : mr;
-        config->ukernel((size_t)rows, (size_t)n, a->input, a->weights + o * n, a->bias ? a->bias + o : NULL, a->output + o);
-    }
-    return SN_KERNELS_OK;
+    SN_DENSE_DRIVER(config, args, weights);
+}
+
+int sn_f16_dense(const sn_f16_dense_config *config, const sn_dense_args *args) {
+    SN_DENSE_DRIVER(config, args, half_weights);
 }
 
 // MARK: - Stem

@@ -6,8 +6,10 @@
 #if SN_KERNELS_X86
 #include <immintrin.h>
 #include <stdint.h>
+#include <string.h>
 
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+// F16C (vcvtph2ps) came before AVX2 and is part of what the AVX2 + FMA configurations require (cpu_features.c).
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 
 
 /// `lanes_mask(n)` for n in 0...8 is `mask_window + 8 - n`: n all-ones lanes, then zeros (for maskload/maskstore).
@@ -57,6 +59,19 @@ SN_INLINE float horizontal_sum(__m256 v) {
 #include "templates/f32_pointwise.h"
 
 #define SN_DENSE_UKERNEL sn_f32_dense_ukernel_4x8__avx2_fma
+#include "templates/f32_dense.h"
+
+// binary16 weights (the int8 recheck network's classifier): vcvtph2ps as they load.
+SN_INLINE __m256 load_half8(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p)); }
+SN_INLINE __m256 load_half8_lanes(const uint16_t *p, size_t n) {
+    uint16_t lanes[8] = {0};
+    memcpy(lanes, p, n * sizeof(uint16_t));
+    return load_half8(lanes);
+}
+#define SN_DENSE_UKERNEL sn_f16_dense_ukernel_4x8__avx2_fma
+#define SN_DENSE_WEIGHT uint16_t
+#define SN_DENSE_LOAD_W(p) load_half8(p)
+#define SN_DENSE_LOAD_W_LANES(p, n) load_half8_lanes((p), (n))
 #include "templates/f32_dense.h"
 
 #define SN_DWCONV_PLANE_UKERNEL sn_f32_dwconv3x3_ukernel_plane8__avx2_fma

@@ -5,6 +5,7 @@
 
 #if SN_KERNELS_X86
 #include <immintrin.h>
+#include <string.h>
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
 
@@ -35,6 +36,19 @@
 #include "templates/f32_pointwise.h"
 
 #define SN_DENSE_UKERNEL sn_f32_dense_ukernel_4x16__avx512f
+#include "templates/f32_dense.h"
+
+// binary16 weights (the int8 recheck network's classifier, kept at 2 bytes a weight): vcvtph2ps as they load.
+SN_INLINE __m512 load_half16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)p)); }
+SN_INLINE __m512 load_half16_lanes(const uint16_t *p, size_t n) {
+    uint16_t lanes[16] = {0};
+    memcpy(lanes, p, n * sizeof(uint16_t));
+    return load_half16(lanes);
+}
+#define SN_DENSE_UKERNEL sn_f16_dense_ukernel_4x16__avx512f
+#define SN_DENSE_WEIGHT uint16_t
+#define SN_DENSE_LOAD_W(p) load_half16(p)
+#define SN_DENSE_LOAD_W_LANES(p, n) load_half16_lanes((p), (n))
 #include "templates/f32_dense.h"
 
 // MARK: - Not from a template: the depthwise convolution in place (masked loads stand in for the padding). The AVX2

@@ -61,6 +61,18 @@ SN_INLINE sn_v4 v4_load_even(const float *p) {
 #define SN_DENSE_UKERNEL sn_f32_dense_ukernel_4x4__generic
 #include "templates/f32_dense.h"
 
+// binary16 weights converted in software (no half-precision instructions assumed).
+SN_INLINE sn_v4 v4_load_half_lanes(const uint16_t *p, size_t n) {
+    float lanes[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < n && i < 4; i++) lanes[i] = sn_half_to_float(p[i]);
+    return v4_load(lanes);
+}
+#define SN_DENSE_UKERNEL sn_f16_dense_ukernel_4x4__generic
+#define SN_DENSE_WEIGHT uint16_t
+#define SN_DENSE_LOAD_W(p) v4_load_half_lanes((p), 4)
+#define SN_DENSE_LOAD_W_LANES(p, n) v4_load_half_lanes((p), (n))
+#include "templates/f32_dense.h"
+
 #define SN_DWCONV_PLANE_UKERNEL sn_f32_dwconv3x3_ukernel_plane4__generic
 #include "templates/f32_dwconv3x3_plane.h"
 

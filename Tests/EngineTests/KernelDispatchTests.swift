@@ -255,6 +255,17 @@ import ShuffleNetEngine
         }
     }
 
+    /// The dense layer's outputs for `x`, computed one output range at a time (NaN where no range reaches).
+    static func run(_ layer: DenseLayer, on variant: KernelVariant, _ x: [Float], ranges: [Range<Int>]) throws -> [Float] {
+        var y = [Float](repeating: .nan, count: layer.outputs)
+        try x.withUnsafeBufferPointer { xp in
+            try y.withUnsafeMutableBufferPointer { yp in
+                for range in ranges { try layer.run(on: variant, input: xp.baseAddress!, output: yp.baseAddress!, outputRange: range) }
+            }
+        }
+        return y
+    }
+
     @Test(arguments: KernelVariant.allCases)
     func denseMatchesReference(variant: KernelVariant) throws {
         try skipUnlessSupported(variant)
@@ -264,15 +275,45 @@ import ShuffleNetEngine
                 let outputs = 5
                 let x = rng.array(inputs), w = rng.array(inputs * outputs), b = withBias ? rng.array(outputs) : nil
                 let layer = DenseLayer(weights: w, bias: b, inputs: inputs, outputs: outputs)
-                var y = [Float](repeating: .nan, count: outputs)
-                try x.withUnsafeBufferPointer { xp in
-                    try y.withUnsafeMutableBufferPointer { yp in
-                        try layer.run(on: variant, input: xp.baseAddress!, output: yp.baseAddress!, outputRange: 0..<2)
-                        try layer.run(on: variant, input: xp.baseAddress!, output: yp.baseAddress!, outputRange: 2..<outputs)
-                    }
-                }
+                let y = try Self.run(layer, on: variant, x, ranges: [0..<2, 2..<outputs])
                 let expected = ReferenceKernels.linear(x, weights: w, outputs: outputs, bias: b)
                 #expect(relativeError(y, expected) < 1e-5, "\(variant) inputs \(inputs) bias \(withBias)")
+            }
+        }
+    }
+
+    /// The dense layer with binary16 weights (the int8 recheck network's classifier) computes what the fp32 one
+    /// computes on the same weights widened to floats: odd widths, split output ranges, and weights that exercise
+    /// the conversion (subnormals, -0, the largest finite binary16, a value that rounds).
+    @Test(arguments: KernelVariant.allCases)
+    func halfDenseMatchesReference(variant: KernelVariant) throws {
+        try skipUnlessSupported(variant)
+        var rng = TestRandom(301)
+        let special: [Float] = [6e-8, -6e-8, 3e-5, -0.0, 65504, -65504, 1.0 / 3]
+        for inputs in [1, 3, 7, 8, 9, 15, 16, 17, 33, 240, 1001] {
+            for withBias in [true, false] {
+                let outputs = 7
+                let x = rng.array(inputs), b = withBias ? rng.array(outputs) : nil
+                var w = rng.array(inputs * outputs)
+                for (i, v) in special.enumerated() where i < w.count { w[(i * 37) % w.count] = v }
+                let half = w.map { Float16($0).bitPattern }
+                let widened = half.map { Float(Float16(bitPattern: $0)) }
+                let layer = DenseLayer(halfWeights: half, bias: b, inputs: inputs, outputs: outputs)
+                let y = try Self.run(layer, on: variant, x, ranges: [0..<5, 5..<outputs])
+                let expected = ReferenceKernels.linear(x, weights: widened, outputs: outputs, bias: b)
+                #expect(relativeError(y, expected) < 1e-5, "\(variant) inputs \(inputs) bias \(withBias)")
+            }
+        }
+        // Every binary16 value converts exactly: one weight at a time, against Swift's own conversion.
+        let all = (0...UInt16.max).filter { $0 & 0x7C00 != 0x7C00 }  // finite ones
+        let x: [Float] = [1]
+        for chunk in stride(from: 0, to: all.count, by: 4096) {
+            let bits = Array(all[chunk..<min(chunk + 4096, all.count)])
+            let y = try Self.run(DenseLayer(halfWeights: bits, bias: nil, inputs: 1, outputs: bits.count), on: variant, x,
+                                 ranges: [0..<bits.count])
+            for (i, h) in bits.enumerated() where y[i] != Float(Float16(bitPattern: h)) {
+                Issue.record("\(variant): binary16 \(String(h, radix: 16)) gave \(y[i]), expected \(Float(Float16(bitPattern: h)))")
+                return
             }
         }
     }
@@ -283,14 +324,15 @@ import ShuffleNetEngine
     func everyVariantHasAMicroKernelPerOperator(variant: KernelVariant) throws {
         try skipUnlessSupported(variant)
         let names = variant.microKernels
-        #expect(names.count == 5, "\(variant): \(names)")
+        #expect(names.count == 6, "\(variant): \(names)")
         let suffix = switch variant {
         case .generic: "__generic"
         case .avx2: "__avx2_fma"
         case .avx512: "__avx512f"
         }
         for name in names {
-            #expect(name.hasPrefix("sn_f32_") && name.contains("_ukernel_") && name.hasSuffix(suffix), "\(variant): \(name)")
+            #expect((name.hasPrefix("sn_f32_") || name.hasPrefix("sn_f16_")) && name.contains("_ukernel_") && name.hasSuffix(suffix),
+                    "\(variant): \(name)")
         }
     }
 

@@ -33,7 +33,7 @@ extern "C" {
 
 /// CPU features the kernels may use, one bit each. A bit is set only when the OS also saves the registers it needs.
 typedef uint32_t sn_cpu_features;
-/// x86-64: AVX2 and FMA3 (Haswell, Zen).
+/// x86-64: AVX2, FMA3 and F16C (Haswell, Zen).
 #define SN_CPU_X86_AVX2_FMA ((sn_cpu_features)1 << 0)
 /// x86-64: AVX-512F (Skylake-SP, Zen 4).
 #define SN_CPU_X86_AVX512F ((sn_cpu_features)1 << 1)
@@ -683,8 +683,10 @@ int sn_f32_depthwise3x3(const sn_f32_depthwise_config *config, const sn_depthwis
 typedef struct sn_dense_args {
     const float *input;
     float *output;
-    /// `[outputs][inputs]`.
+    /// `[outputs][inputs]` (`sn_f32_dense`).
     const float *weights;
+    /// `[outputs][inputs]` binary16 bit patterns, converted exactly to fp32 as they are read (`sn_f16_dense`).
+    const uint16_t *half_weights;
     /// NULL for no bias.
     const float *bias;
     ptrdiff_t inputs;
@@ -704,6 +706,19 @@ typedef struct sn_f32_dense_config {
 } sn_f32_dense_config;
 
 int sn_f32_dense(const sn_f32_dense_config *config, const sn_dense_args *args);
+
+/// The same with binary16 weights (`half_weights`): the fp32 arithmetic of `sn_f32_dense` on weights kept at 2 bytes.
+typedef void (*sn_f16_dense_ukernel_fn)(size_t rows, size_t inputs, const float *input, const uint16_t *weights,
+                                        const float *bias, float *output);
+
+typedef struct sn_f16_dense_config {
+    const char *name;
+    sn_cpu_features required;
+    sn_f16_dense_ukernel_fn ukernel;
+    int mr;
+} sn_f16_dense_config;
+
+int sn_f16_dense(const sn_f16_dense_config *config, const sn_dense_args *args);
 
 // MARK: - Stem: dense 3x3 stride-2 convolution
 
@@ -809,6 +824,7 @@ typedef struct sn_f32_kernel_set {
     const sn_f32_pointwise_config *pointwise;
     const sn_f32_depthwise_config *depthwise;
     const sn_f32_dense_config *dense;
+    const sn_f16_dense_config *dense_f16;
     const sn_f32_conv3x3s2_config *conv3x3s2;
     const sn_f32_pool_config *pool;
 } sn_f32_kernel_set;

@@ -48,7 +48,7 @@ public enum KernelVariant: String, CaseIterable, Sendable, CustomStringConvertib
         guard let set = kernelSet else { return [] }
         return [String(cString: set.pointwise.pointee.name), String(cString: set.depthwise.pointee.name),
                 String(cString: set.conv3x3s2.pointee.name), String(cString: set.pool.pointee.name),
-                String(cString: set.dense.pointee.name)]
+                String(cString: set.dense.pointee.name), String(cString: set.dense_f16.pointee.name)]
     }
 
     /// The configuration set this variant pins (one micro-kernel configuration per operator, chosen from the

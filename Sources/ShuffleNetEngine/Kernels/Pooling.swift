@@ -72,15 +72,30 @@ package enum Pooling {
     }
 }
 
-/// A fully connected layer `y = W x + b`, `W` as `[outputs][inputs]`.
+/// A fully connected layer `y = W x + b`, `W` as `[outputs][inputs]`, in fp32 arithmetic; the weights are kept as
+/// floats or as binary16 (`halfWeights`: half the memory, converted exactly as they are read; the int8 recheck
+/// network's classifier).
 package struct DenseLayer: Sendable {
     package let inputs: Int
     package let outputs: Int
+    /// The weights as floats (empty when the layer keeps `halfWeights`).
     package let weights: [Float]
+    /// The weights as binary16 bit patterns (empty when the layer keeps `weights`).
+    package let halfWeights: [UInt16]
     package let bias: [Float]?
 
     package init(weights: [Float], bias: [Float]?, inputs: Int, outputs: Int) {
         self.weights = weights
+        halfWeights = []
+        self.bias = bias
+        self.inputs = inputs
+        self.outputs = outputs
+    }
+
+    /// A layer whose weights stay binary16 (`halfWeights`).
+    package init(halfWeights: [UInt16], bias: [Float]?, inputs: Int, outputs: Int) {
+        weights = []
+        self.halfWeights = halfWeights
         self.bias = bias
         self.inputs = inputs
         self.outputs = outputs
@@ -96,10 +111,12 @@ package struct DenseLayer: Sendable {
     /// `run` on an explicitly chosen kernel variant (tests and benchmarks compare them).
     package func run(on variant: KernelVariant, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                     outputRange: Range<Int>? = nil) throws(KernelCallError) {
-        let name = "dense layer"
+        let half = weights.isEmpty && !halfWeights.isEmpty
+        let name = half ? "dense layer (binary16 weights)" : "dense layer"
         let set = try KernelCallError.kernelSet(variant, kernel: name)
-        try KernelCallError.require(weights.count == inputs * outputs && (bias?.count ?? outputs) == outputs, kernel: name,
-                                    "\(weights.count) weights and \(bias?.count ?? 0) biases for \(outputs) outputs x \(inputs) inputs")
+        let count = half ? halfWeights.count : weights.count
+        try KernelCallError.require(count == inputs * outputs && (bias?.count ?? outputs) == outputs, kernel: name,
+                                    "\(count) weights and \(bias?.count ?? 0) biases for \(outputs) outputs x \(inputs) inputs")
         let range = (outputRange ?? 0..<outputs).clamped(to: 0..<outputs)
         var args = sn_dense_args()
         args.input = input
@@ -107,12 +124,18 @@ package struct DenseLayer: Sendable {
         args.inputs = inputs
         args.output_begin = range.lowerBound
         args.output_end = range.upperBound
+        func call(_ args: inout sn_dense_args) -> Int32 {
+            half ? sn_f16_dense(set.dense_f16, &args) : sn_f32_dense(set.dense, &args)
+        }
         let code = weights.withUnsafeBufferPointer { w in
-            args.weights = w.baseAddress
-            guard let bias else { return sn_f32_dense(set.dense, &args) }
-            return bias.withUnsafeBufferPointer { b in
-                args.bias = b.baseAddress
-                return sn_f32_dense(set.dense, &args)
+            halfWeights.withUnsafeBufferPointer { h in
+                args.weights = w.baseAddress
+                args.half_weights = h.baseAddress
+                guard let bias else { return call(&args) }
+                return bias.withUnsafeBufferPointer { b in
+                    args.bias = b.baseAddress
+                    return call(&args)
+                }
             }
         }
         try KernelCallError.check(code, variant: variant, kernel: name)
