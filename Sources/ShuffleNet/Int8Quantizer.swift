@@ -12,6 +12,8 @@ package struct Int8Quantizer {
     package var rounding = WeightRounding.standard
     /// Rounds of empirical bias correction (each one more pass of the int8 reference over the photos).
     package var biasCorrectionRounds = 0
+    /// Whether the file also carries the fp32 weights at 16 bits for rechecking near ties (`RecheckWeights`).
+    package var recheckWeights = true
 
     package init(classifier: ImageClassifier, method: CalibrationMethod) {
         self.classifier = classifier
@@ -66,7 +68,8 @@ package struct Int8Quantizer {
             throw WeightsError(path: "calibration photos", paths.isEmpty ? "no image files found" : "none of the \(paths.count) could be read (\(reasons))")
         }
         let metadata = classifier.weights.metadata
-        var weights = try folded.quantized(statistics: statistics, method: method, metadata: metadata, rounding: rounding, grams: grams)
+        var weights = try folded.quantized(statistics: statistics, method: method, metadata: metadata, rounding: rounding, grams: grams,
+                                            recheckWeights: recheckWeights)
         for _ in 0..<biasCorrectionRounds {
             // Each layer alone on the fp32 network's own input: its mean shift is its own rounding and clipping.
             let int8Means = PreActivationMeans(plan: folded.plan), fp32Layer = PreActivationMeans(plan: folded.plan)
@@ -85,14 +88,17 @@ package struct Int8Quantizer {
         return Result(weights: weights, photosUsed: statistics.images, unreadable: unreadable)
     }
 
-    /// Top-1 of the fp32 network and of `int8` on each readable photo (nil for unreadable ones). The int8 network
-    /// is the engine `classify` runs (the int8 reference where its weights cannot be packed, which the load checks
-    /// make a bug): they compute the same integers, but the engine's conv1 is the fp32 engine's, whose rounding can
-    /// move a pooled code by one step.
-    package func compare(_ int8: QuantizedWeights, paths: [String]) -> [(fp32: Int, int8: Int, fp32Logits: [Float])?] {
+    /// Top-1 of the fp32 network and of `int8` on each readable photo (nil for unreadable ones), and int8's top-1
+    /// as `classify` gives it with `recheck` (near ties recomputed by the recheck network; the same as int8's when
+    /// the weights carry no recheck weights). The int8 network is the engine `classify` runs (the int8 reference
+    /// where its weights cannot be packed, which the load checks make a bug): they compute the same integers, but
+    /// the engine's conv1 is the fp32 engine's, whose rounding can move a pooled code by one step.
+    package func compare(_ int8: QuantizedWeights, paths: [String], recheck: Int8Recheck = .standard)
+        -> [(fp32: Int, int8: Int, rechecked: Int, fp32Logits: [Float])?] {
         let engine = try? ShuffleNetModel(quantized: int8, inputSize: Preprocessor.cropSize)
         let workspace = engine?.makeWorkspace()
         let reference = QuantizedReferenceNetwork(weights: int8)
+        let recheckModel = recheck.isEnabled ? (try? ShuffleNetModel(rechecking: int8, inputSize: Preprocessor.cropSize)) : nil
         var input = [Float](repeating: 0, count: Preprocessor.tensorCount)
         return paths.map { path in
             do {
@@ -107,7 +113,12 @@ package struct Int8Quantizer {
                 reference.run(input).logits
             }
             func top(_ x: [Float]) -> Int { x.indices.max { x[$0] < x[$1] } ?? 0 }
-            return (top(fp32), top(quantized), fp32)
+            var rechecked = top(quantized)
+            if let recheckModel, quantized.withUnsafeBufferPointer({ recheck.isNearTie($0) }),
+               let logits = try? recheckModel.logits(for: input) {
+                rechecked = top(logits)
+            }
+            return (top(fp32), top(quantized), rechecked, fp32)
         }
     }
 }

@@ -37,6 +37,9 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .long, help: "Rounds of empirical bias correction, each layer alone on the fp32 input (default 0: the analytic correction only; measured +2 photos on g3, -3 on g8 of 244).")
     var biasCorrection: Int = 0
 
+    @Flag(name: .long, inversion: .prefixedNo, help: "Also store the fp32 weights at 16 bits, so classify can recheck int8 answers near a tie exactly (--int8-recheck); about 2 bytes per weight more in the file.")
+    var recheckWeights = true
+
     @Flag(name: [.short, .long], help: "No notes on stderr.")
     var quiet = false
 
@@ -71,6 +74,7 @@ struct QuantizeCommand: ParsableCommand {
         var quantizer = Int8Quantizer(classifier: classifier, method: CalibrationMethod(name: method)!)
         quantizer.biasCorrectionRounds = biasCorrection
         quantizer.rounding = WeightRounding(rawValue: rounding)!
+        quantizer.recheckWeights = recheckWeights
         let start = DispatchTime.now().uptimeNanoseconds
         let result: Int8Quantizer.Result
         do {
@@ -83,19 +87,28 @@ struct QuantizeCommand: ParsableCommand {
         if !quiet {
             for line in result.unreadable { Diagnostics.note("unreadable, not used: \(line)") }
             let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
-            Diagnostics.note(String(format: "wrote %@ (int8, %@, %@ rounding, %.1f MB): calibrated on %d of %d photos in %.1f s", output, method, rounding,
-                                    Double(bytes) / 1e6, result.photosUsed, paths.count,
+            let recheck = result.weights.recheck.map { String(format: ", %.1f MB of it fp16 recheck weights", Double($0.byteCount) / 1e6) }
+                ?? (recheckWeights ? ", no recheck weights (a weight does not fit fp16)" : "")
+            Diagnostics.note(String(format: "wrote %@ (int8, %@, %@ rounding, %.1f MB%@): calibrated on %d of %d photos in %.1f s", output, method, rounding,
+                                    Double(bytes) / 1e6, recheck, result.photosUsed, paths.count,
                                     Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
         }
         if !evaluate.isEmpty {
             let evaluation = Self.photos(evaluate)
             let rows = quantizer.compare(result.weights, paths: evaluation)
             let compared = rows.compactMap { $0 }
+            func percent(_ n: Int) -> String { String(format: "%.1f", 100 * Double(n) / Double(max(1, compared.count))) }
             let same = compared.filter { $0.fp32 == $0.int8 }.count
-            print("int8 vs fp32 top-1: \(same) of \(compared.count) photos agree (\(String(format: "%.1f", 100 * Double(same) / Double(max(1, compared.count))))%)")
+            var line = "int8 vs fp32 top-1: \(same) of \(compared.count) photos agree (\(percent(same))%)"
+            if result.weights.recheck != nil {
+                let rechecked = compared.filter { $0.fp32 == $0.rechecked }.count
+                line += " as computed, \(rechecked) (\(percent(rechecked))%) as classify gives them (near ties rechecked in fp32)"
+            }
+            print(line)
             for (path, row) in zip(evaluation, rows) {
-                guard let row, row.fp32 != row.int8 else { continue }
-                print("  \(path): fp32 \(classifier.labels[row.fp32]), int8 \(classifier.labels[row.int8])")
+                guard let row, row.fp32 != row.int8 || row.fp32 != row.rechecked else { continue }
+                let after = row.rechecked == row.int8 ? "" : ", rechecked \(classifier.labels[row.rechecked])"
+                print("  \(path): fp32 \(classifier.labels[row.fp32]), int8 \(classifier.labels[row.int8])\(after)")
             }
         }
         if !result.unreadable.isEmpty { throw ExitStatus.someInputsFailed }

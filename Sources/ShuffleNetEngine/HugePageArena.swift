@@ -14,9 +14,11 @@ final class HugePageArena: @unchecked Sendable {
     let bytes: Int
     private static let hugePage = 2 << 20
 
-    init(bytes: Int) {
+    /// `hugePages: false` gives ordinary memory whatever the size: resident memory is then the bytes used, not
+    /// whole 2 MB pages (the int8 recheck network's workspace, made on the first near tie, takes that).
+    init(bytes: Int, hugePages: Bool = true) {
         self.bytes = max(bytes, 64)
-        let large = self.bytes >= Self.hugePage / 2
+        let large = hugePages && self.bytes >= Self.hugePage / 2
         let size = large ? (self.bytes + Self.hugePage - 1) / Self.hugePage * Self.hugePage : self.bytes
         base = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: large ? Self.hugePage : 64)
         #if os(Linux)

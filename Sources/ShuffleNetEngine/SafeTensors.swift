@@ -195,6 +195,20 @@ public struct SafeTensorsFile: Sendable {
         return Array(bytes[start..<(start + entry.elementCount)])
     }
 
+    /// The tensor's 16-bit words (for `F16`: binary16 bit patterns), in the file's row-major order.
+    /// - Throws: `WeightsError` unless the tensor's dtype is `dtype`, a 2-byte type.
+    package func words(_ entry: SafeTensorsEntry, as dtype: SafeTensorsDType) throws(WeightsError) -> [UInt16] {
+        guard entry.dtype == dtype, dtype.byteSize == 2 else {
+            throw WeightsError(path: path, "tensor \"\(entry.name)\" has dtype \(entry.dtype.rawValue), expected \(dtype.rawValue)")
+        }
+        let start = dataStart + entry.byteRange.lowerBound
+        return bytes.withUnsafeBytes { raw in
+            (0..<entry.elementCount).map { i in
+                UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: start + 2 * i, as: UInt16.self))
+            }
+        }
+    }
+
     /// The tensor's values as Float32 (converting F16, BF16 and F64), in the file's row-major order.
     public func floats(_ entry: SafeTensorsEntry) throws(WeightsError) -> [Float] {
         let start = dataStart + entry.byteRange.lowerBound
@@ -227,7 +241,7 @@ public struct SafeTensorsFile: Sendable {
     }
 }
 
-/// Builds a safetensors file: F32, I8 and U8 tensors in the order added, the header padded with spaces to a
+/// Builds a safetensors file: F32, F16, I8 and U8 tensors in the order added, the header padded with spaces to a
 /// multiple of 8 bytes so the data section is aligned.
 public struct SafeTensorsWriter {
     private var metadata: [String: String] = [:]
@@ -251,6 +265,14 @@ public struct SafeTensorsWriter {
     /// Appends an I8 tensor.
     public mutating func add(_ name: String, shape: [Int], int8 values: [Int8]) {
         tensors.append((name, shape, .I8, values.map { UInt8(bitPattern: $0) }))
+    }
+
+    /// Appends an F16 tensor given as binary16 bit patterns.
+    public mutating func add(_ name: String, shape: [Int], float16Bits values: [UInt16]) {
+        var data = [UInt8]()
+        data.reserveCapacity(2 * values.count)
+        for bits in values { data += [UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8)] }
+        tensors.append((name, shape, .F16, data))
     }
 
     /// Appends a U8 tensor.

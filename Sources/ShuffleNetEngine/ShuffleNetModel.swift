@@ -49,30 +49,54 @@ public final class ShuffleNetModel: Sendable {
     /// A model pinned to `kernels` (which must be supported by this CPU): every layer runs that variant's
     /// configuration set, and the weights are packed for its micro-kernels. Tests run the whole network on every
     /// variant this way.
-    package init(weights: ShuffleNetWeights, inputSize: Int = 224, kernels: KernelVariant) throws(ModelInputError) {
+    package convenience init(weights: ShuffleNetWeights, inputSize: Int = 224, kernels: KernelVariant) throws(ModelInputError) {
+        try self.init(folded: FoldedNetwork(weights: weights), inputSize: inputSize, kernels: kernels)
+    }
+
+    /// The fp32 network an int8 answer near a tie is recomputed with (`ImageClassifier`'s `Int8Recheck`): conv1 as
+    /// the int8 file stores it, every other layer from the fp32 network's own weights at 16 bits (`RecheckWeights`),
+    /// every activation fp32. nil when `weights` carry no recheck weights.
+    ///
+    /// - Throws: `ModelInputError.inputSize` for a size outside `inputSizes`.
+    public convenience init?(rechecking weights: QuantizedWeights, inputSize: Int = 224) throws(ModelInputError) {
+        guard let recheck = weights.recheck else { return nil }
+        // One unit's weights at a time in fp32: only the packed copies stay.
+        try self.init(configuration: weights.configuration, stem: (weights.stemWeights, weights.stemBias), unit: { u in
+            let r = recheck.units[u.index]
+            return FoldedNetwork.Unit(compress: (r.compress.floatWeights, r.compress.bias),
+                                      depthwise: (r.depthwise.floatWeights, r.depthwise.bias),
+                                      expand: (r.expand.floatWeights, r.expand.bias))
+        }, classifier: DenseLayer(halfWeights: recheck.classifier.weights, bias: recheck.classifier.bias,
+                                  inputs: weights.plan.finalChannels, outputs: weights.configuration.numClasses),
+        inputSize: inputSize, kernels: .active)
+    }
+
+    /// The fp32 layers of a network whose BatchNorm is already folded (`FoldedNetwork`), packed for `kernels`.
+    package convenience init(folded network: FoldedNetwork, inputSize: Int, kernels: KernelVariant) throws(ModelInputError) {
+        try self.init(configuration: network.plan.configuration, stem: network.stem, unit: { network.units[$0.index] },
+                      classifier: DenseLayer(weights: network.classifierWeights, bias: network.classifierBias,
+                                             inputs: network.plan.finalChannels, outputs: network.plan.configuration.numClasses),
+                      inputSize: inputSize, kernels: kernels)
+    }
+
+    /// The fp32 layers packed for `kernels`, BatchNorm already folded; `unit(u)` gives unit `u`'s folded weights when
+    /// they are packed (once per unit, in order), so a caller converting them need not hold all at once.
+    package init(configuration: ShuffleNetConfiguration, stem folded: FoldedLayerWeights,
+                 unit: (UnitPlan) -> FoldedNetwork.Unit, classifier: DenseLayer,
+                 inputSize: Int, kernels: KernelVariant) throws(ModelInputError) {
         precondition(kernels.isSupported, "the \(kernels) kernels cannot run on this CPU")
         self.kernels = kernels
         guard Self.inputSizes.contains(inputSize) else {
             throw .inputSize(inputSize, allowed: Self.inputSizes)
         }
-        let plan = NetworkPlan(configuration: weights.configuration, inputSize: inputSize)
+        let plan = NetworkPlan(configuration: configuration, inputSize: inputSize)
         self.plan = plan
         let c = plan.configuration
-        let eps = weights.batchNormEpsilon
-        func folded(_ convName: String, _ bnPrefix: String, outputs: Int) -> (weights: [Float], bias: [Float]) {
-            Self.foldBatchNorm(weights: weights.tensor(convName), outputs: outputs,
-                               gamma: weights.tensor("\(bnPrefix).weight"), beta: weights.tensor("\(bnPrefix).bias"),
-                               mean: weights.tensor("\(bnPrefix).running_mean"),
-                               variance: weights.tensor("\(bnPrefix).running_var"), epsilon: eps)
-        }
-        let stemFolded = folded("first_conv.0.weight", "first_conv.1", outputs: c.stemChannels)
-        let stem = StemConvolution(weights: stemFolded.weights, bias: stemFolded.bias, inputChannels: 3,
+        let stem = StemConvolution(weights: folded.weights, bias: folded.bias, inputChannels: 3,
                                    outputChannels: c.stemChannels, kernels: kernels)
         let units = plan.units.map { u in
-            let p = "features.\(u.index)"
-            let a = folded("\(p).branch_main_1.0.weight", "\(p).branch_main_1.1", outputs: u.bottleneckChannels)
-            let d = folded("\(p).branch_main_1.3.weight", "\(p).branch_main_1.4", outputs: u.bottleneckChannels)
-            let e = folded("\(p).branch_main_2.0.weight", "\(p).branch_main_2.1", outputs: u.branchChannels)
+            let folded = unit(u)
+            let (a, d, e) = (folded.compress, folded.depthwise, folded.expand)
             let shuffle = c.groups > 1 ? c.shuffle.destinations(channels: u.bottleneckChannels, groups: c.groups) : nil
             return Unit(
                 plan: u,
@@ -84,9 +108,6 @@ public final class ShuffleNetModel: Sendable {
                                              outputChannels: u.branchChannels, groups: c.groups, kernels: kernels),
                 shortcut: u.stride == 2 ? Pooling.average3x3Stride2(channels: u.inputChannels) : nil)
         }
-        let classifier = DenseLayer(weights: weights.tensor("classifier.0.weight"),
-                                    bias: c.classifierHasBias ? weights.tensor("classifier.0.bias") : nil,
-                                    inputs: plan.finalChannels, outputs: c.numClasses)
         layers = .fp32(Float32Layers(stem: stem, units: units, classifier: classifier))
     }
 
@@ -139,6 +160,12 @@ public final class ShuffleNetModel: Sendable {
     /// Buffers for one inference at a time; with `threads > 1` each layer is split over that many threads
     /// (values below 1 mean 1).
     public func makeWorkspace(threads: Int = 1) -> Workspace { Workspace(plan: plan, precision: precision, threads: threads) }
+
+    /// A one-thread workspace in ordinary pages rather than huge ones: its resident memory is what it uses, not
+    /// whole 2 MB pages (about 1.5 MB less at 0.5x g8), for a network run now and then (the int8 recheck).
+    package func makeCompactWorkspace() -> Workspace {
+        Workspace(plan: plan, precision: precision, threads: 1, hugePages: false)
+    }
 
     /// Logits for one image given as `[3][inputSize][inputSize]` floats, preprocessed as the weights expect.
     ///
@@ -345,7 +372,7 @@ public final class Workspace: @unchecked Sendable {
         return boundary(index)..<boundary(index + 1)
     }
 
-    init(plan: NetworkPlan, precision: Precision = .fp32, threads: Int = 1) {
+    init(plan: NetworkPlan, precision: Precision = .fp32, threads: Int = 1, hugePages: Bool = true) {
         self.plan = plan
         self.precision = precision
         pool = WorkerPool(threads: threads)
@@ -373,7 +400,7 @@ public final class Workspace: @unchecked Sendable {
         let counts = [activation, second, bottleneck, bottleneck, self.scratchCount * pool.threadCount,
                       roundUpToVector(plan.finalChannels)].map(roundUpToVector)
         let floats = counts.reduce(0, +)
-        let arena = HugePageArena(bytes: floats * MemoryLayout<Float>.stride)
+        let arena = HugePageArena(bytes: floats * MemoryLayout<Float>.stride, hugePages: hugePages)
         self.arena = arena
         var next = arena.base.bindMemory(to: Float.self, capacity: floats)
         func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {

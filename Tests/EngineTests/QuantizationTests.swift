@@ -10,6 +10,13 @@ import Testing
         let configuration = try ShuffleNetConfiguration(scale: 0.25, groups: 2, numClasses: 7)
         let fp32 = ShuffleNetWeights.random(configuration: configuration, seed: 5)
         let folded = FoldedNetwork(weights: fp32)
+        let (statistics, lastInput) = try statisticsAndInput(folded)
+        let int8 = try folded.quantized(statistics: statistics, method: .minMax, metadata: ["preprocessing": "megvii"])
+        return (fp32, int8, lastInput)
+    }
+
+    /// Activation statistics of three random 0...255 inputs, and the last input.
+    static func statisticsAndInput(_ folded: FoldedNetwork) throws -> (ActivationStatistics, [Float]) {
         var statistics = ActivationStatistics(plan: folded.plan)
         var rng = SplitMix64(seed: 3)
         var lastInput: [Float] = []
@@ -18,9 +25,10 @@ import Testing
             _ = folded.logits(for: lastInput, observe: { point, values in statistics.add(point.index, values) })
             statistics.finishImage()
         }
-        let int8 = try folded.quantized(statistics: statistics, method: .minMax, metadata: ["preprocessing": "megvii"])
-        return (fp32, int8, lastInput)
+        return (statistics, lastInput)
     }
+
+    static func statistics(_ folded: FoldedNetwork) throws -> ActivationStatistics { try statisticsAndInput(folded).0 }
 
     @Test func requantizationRoundsHalfToEvenAndClamps() {
         let map = ActivationQuantization(scale: 0.5, zeroPoint: 10)
@@ -79,6 +87,7 @@ import Testing
         #expect(loaded.stemWeights == int8.stemWeights && loaded.stemOutput == int8.stemOutput)
         #expect(loaded.classifier == int8.classifier && loaded.featuresOutput == int8.featuresOutput)
         #expect(loaded.metadata["precision"] == "int8" && loaded.metadata["quantization_method"] == "minmax")
+        #expect(int8.recheck != nil && loaded.recheck == int8.recheck)
         // The fp32 loader names the problem instead of listing missing tensors.
         let asFloat = #expect(throws: WeightsError.self) { try ShuffleNetWeights(file: SafeTensorsFile(bytes: bytes, path: "q.safetensors")) }
         #expect(asFloat?.problem.contains("precision is \"int8\"") == true)
@@ -86,9 +95,7 @@ import Testing
         typealias Tensor = (name: String, dtype: String, shape: [Int], data: [UInt8])
         let original = try SafeTensorsFile(bytes: bytes, path: "q.safetensors")
         let tensors: [Tensor] = original.entries.map { ($0.name, $0.dtype.rawValue, $0.shape, original.bytes(of: $0)) }
-        func refused(_ edit: (inout [String: String], inout [Tensor]) -> Void, _ expected: String) throws {
-            var metadata = original.metadata, list = tensors
-            edit(&metadata, &list)
+        func serialized(_ metadata: [String: String], _ list: [Tensor]) throws -> [UInt8] {
             var header: [String: Any] = ["__metadata__": metadata]
             var data: [UInt8] = []
             for t in list {
@@ -96,7 +103,12 @@ import Testing
                 data += t.data
             }
             let json = try JSONSerialization.data(withJSONObject: header)
-            let tampered = withUnsafeBytes(of: UInt64(json.count).littleEndian, Array.init) + [UInt8](json) + data
+            return withUnsafeBytes(of: UInt64(json.count).littleEndian, Array.init) + [UInt8](json) + data
+        }
+        func refused(_ edit: (inout [String: String], inout [Tensor]) -> Void, _ expected: String) throws {
+            var metadata = original.metadata, list = tensors
+            edit(&metadata, &list)
+            let tampered = try serialized(metadata, list)
             let file = try SafeTensorsFile(bytes: tampered, path: "bad.safetensors")
             let error = #expect(throws: WeightsError.self) { try QuantizedWeights(file: file) }
             #expect(error?.description.contains(expected) == true, "\(String(describing: error)) lacks \(expected)")
@@ -117,6 +129,45 @@ import Testing
             t[i].shape = [1]
             t[i].data = [0]
         }, "expected U8 [")
+        // The recheck weights: all of them or none, F16, finite.
+        try refused({ _, t in t.removeAll { $0.name == "features.1.expand.recheck_weight" } },
+                    "missing tensor \"features.1.expand.recheck_weight\"")
+        try refused({ _, t in t.removeAll { $0.name.hasSuffix("recheck_bias") && $0.name != "classifier.recheck_bias" } },
+                    "missing tensor \"features.0.compress.recheck_bias\"")
+        try refused({ _, t in
+            let i = t.firstIndex { $0.name == "classifier.recheck_weight" }!
+            t[i].data.replaceSubrange(2..<4, with: [0x00, 0x7C])  // element 1: +infinity
+        }, "tensor \"classifier.recheck_weight\" holds a non-finite value at element 1")
+        try refused({ _, t in
+            let i = t.firstIndex { $0.name == "features.0.depthwise.recheck_weight" }!
+            t[i].dtype = "BF16"
+        }, "expected F16")
+        // Without any of them the file is a plain int8 file.
+        let plain = try serialized(original.metadata, tensors.filter { !$0.name.contains(".recheck_") })
+        let withoutRecheck = try QuantizedWeights(file: SafeTensorsFile(bytes: plain, path: "plain.safetensors"))
+        #expect(withoutRecheck.recheck == nil && withoutRecheck.units == int8.units)
+    }
+
+    /// The network a recheck runs (`ShuffleNetModel(rechecking:)`, fast fp32 kernels, binary16 classifier) computes
+    /// the fp32 network with its weights rounded to binary16, by the naive reference kernels; and that stays within
+    /// binary16's rounding of the fp32 network itself, with the same top-1.
+    @Test func theRecheckModelIsTheFp32NetworkWithBinary16Weights() throws {
+        let (fp32, int8, input) = try Self.smallNetwork()
+        let folded = FoldedNetwork(weights: fp32)
+        let model = try #require(try ShuffleNetModel(rechecking: int8))
+        #expect(model.precision == .fp32)
+        let fast = try model.logits(for: input)
+        let rounded = folded.transformingWeights { Float(Float16($0)) }.logits(for: input)
+        let exact = folded.logits(for: input)
+        let spread = exact.max()! - exact.min()!
+        #expect(zip(fast, rounded).allSatisfy { abs($0 - $1) <= 1e-4 * spread }, "\(fast.prefix(4)) vs \(rounded.prefix(4))")
+        #expect(zip(fast, exact).allSatisfy { abs($0 - $1) <= 5e-3 * spread })
+        #expect(fast.indices.max { fast[$0] < fast[$1] } == exact.indices.max { exact[$0] < exact[$1] })
+        // Without recheck weights there is no recheck network.
+        let statistics = try Self.statistics(folded)
+        let plain = try folded.quantized(statistics: statistics, method: .minMax, metadata: ["preprocessing": "megvii"], recheckWeights: false)
+        #expect(plain.recheck == nil)
+        #expect(try ShuffleNetModel(rechecking: plain) == nil)
     }
 
     @Test func weightsOfMinus128AndNonPositiveScalesAreRefused() throws {

@@ -222,6 +222,9 @@ package struct ActivationStatistics: Sendable {
     }
 }
 
+/// One convolution with its BatchNorm folded in: `[outputs][perOutput]` weights, row-major, and one bias per output.
+package typealias FoldedLayerWeights = (weights: [Float], bias: [Float])
+
 /// ShuffleNet v1 with BatchNorm folded, in fp32, computed with the naive reference kernels: what int8 quantizes,
 /// and the network whose activations calibrate it.
 package struct FoldedNetwork: Sendable {
@@ -232,8 +235,8 @@ package struct FoldedNetwork: Sendable {
     }
     package let plan: NetworkPlan
     package let stem: (weights: [Float], bias: [Float])
-    package let units: [Unit]
-    package let classifierWeights: [Float]
+    package private(set) var units: [Unit]
+    package private(set) var classifierWeights: [Float]
     package let classifierBias: [Float]?
 
     package init(weights: ShuffleNetWeights) {
@@ -254,6 +257,19 @@ package struct FoldedNetwork: Sendable {
         }
         classifierWeights = weights.tensor("classifier.0.weight")
         classifierBias = c.classifierHasBias ? weights.tensor("classifier.0.bias") : nil
+    }
+
+    /// The same network with every weight but conv1's passed through `transform` (biases unchanged): e.g. rounded to
+    /// binary16, the network a recheck computes (`RecheckWeights`).
+    package func transformingWeights(_ transform: (Float) -> Float) -> FoldedNetwork {
+        var copy = self
+        copy.units = units.map { u in
+            Unit(compress: (u.compress.weights.map(transform), u.compress.bias),
+                 depthwise: (u.depthwise.weights.map(transform), u.depthwise.bias),
+                 expand: (u.expand.weights.map(transform), u.expand.bias))
+        }
+        copy.classifierWeights = classifierWeights.map(transform)
+        return copy
     }
 
     /// Logits of one `[3][224][224]` input; `observe(point, values)` sees every `QuantizationPoint`'s tensor.
@@ -315,7 +331,8 @@ package struct FoldedNetwork: Sendable {
     /// With `grams` (the Gram matrices of every layer's fp32 input on the calibration photos) and `rounding`
     /// `.gptq`, the weight codes are GPTQ's (`WeightRounding`); otherwise each is rounded to nearest.
     package func quantized(statistics: ActivationStatistics, method: CalibrationMethod, metadata: [String: String],
-                           rounding: WeightRounding = .nearest, grams: LayerGrams? = nil) throws(WeightsError) -> QuantizedWeights {
+                           rounding: WeightRounding = .nearest, grams: LayerGrams? = nil,
+                           recheckWeights: Bool = true) throws(WeightsError) -> QuantizedWeights {
         let c = plan.configuration
         func maps(_ point: QuantizationPoint) -> [ActivationQuantization] {
             statistics.maps(point.index, signed: point.isSigned, method: method)
@@ -404,7 +421,8 @@ package struct FoldedNetwork: Sendable {
                                factors: gptq.map { factors($0.classifierIndex) } ?? [nil]) { _, k in featureMeans[k] }
         return try QuantizedWeights(configuration: c, metadata: metadata, stemWeights: stem.weights, stemBias: stem.bias,
                                     stemOutput: maps(.stemOutput)[0], units: quantizedUnits, featuresOutput: maps(featuresPoint)[0],
-                                    classifier: classifier, source: "quantized")
+                                    classifier: classifier, recheck: recheckWeights ? RecheckWeights(folded: self) : nil,
+                                    source: "quantized")
     }
 }
 
@@ -425,6 +443,6 @@ extension QuantizedWeights {
         }
         return try QuantizedWeights(configuration: configuration, metadata: metadata, stemWeights: stemWeights, stemBias: stemBias,
                                     stemOutput: stemOutput, units: newUnits, featuresOutput: featuresOutput,
-                                    classifier: classifier, source: "bias-corrected")
+                                    classifier: classifier, recheck: recheck, source: "bias-corrected")
     }
 }

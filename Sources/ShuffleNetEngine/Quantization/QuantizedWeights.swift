@@ -20,6 +20,9 @@
 ///     pool.output_scale / output_zero_point                    the pooled features, as the classifier reads them
 ///     classifier.weight                 I8  [classes, C4]
 ///     classifier.weight_scale, .bias    F32 [classes]           (a bias always, see `classifier`)
+///
+/// Optionally (`quantize` writes them unless told not to), the fp32 network's weights at 16 bits for rechecking
+/// near ties: `RecheckWeights`.
 public struct QuantizedWeights: Sendable {
     /// The `precision` metadata value of these files.
     public static let precisionName = "int8"
@@ -47,6 +50,8 @@ public struct QuantizedWeights: Sendable {
     /// `[classes][C4]`, with a bias even where the fp32 classifier has none (`classifier_bias: false`, as
     /// Megvii's): correcting the weights' rounding gives it one.
     public let classifier: QuantizedConvolution
+    /// The fp32 network's weights at 16 bits, when the file has them (`RecheckWeights`).
+    public let recheck: RecheckWeights?
 
     /// Every layer's shape.
     public var plan: NetworkPlan { NetworkPlan(configuration: configuration) }
@@ -54,7 +59,7 @@ public struct QuantizedWeights: Sendable {
     /// Checks every shape, range and map (the same checks as a file's).
     package init(configuration: ShuffleNetConfiguration, metadata: [String: String], stemWeights: [Float], stemBias: [Float],
                  stemOutput: ActivationQuantization, units: [QuantizedUnit], featuresOutput: ActivationQuantization,
-                 classifier: QuantizedConvolution, source: String) throws(WeightsError) {
+                 classifier: QuantizedConvolution, recheck: RecheckWeights? = nil, source: String) throws(WeightsError) {
         self.configuration = configuration
         self.metadata = metadata.merging(ShuffleNetWeights.architectureMetadata(configuration, epsilon: 1e-5)) { _, new in new }
             .merging([ShuffleNetWeights.MetadataKey.precision: Self.precisionName]) { _, new in new }
@@ -64,6 +69,7 @@ public struct QuantizedWeights: Sendable {
         self.units = units
         self.featuresOutput = featuresOutput
         self.classifier = classifier
+        self.recheck = recheck
         try check(source: source)
     }
 
@@ -80,7 +86,10 @@ public struct QuantizedWeights: Sendable {
             throw WeightsError(path: path, "metadata precision is \"\(file.metadata[ShuffleNetWeights.MetadataKey.precision] ?? "fp32")\", not \"\(Self.precisionName)\"")
         }
         let (configuration, _) = try ShuffleNetWeights.architecture(metadata: file.metadata, path: path)
+        let recheckLayout = RecheckWeights.tensorLayout(for: NetworkPlan(configuration: configuration))
+        let hasRecheck = file.entries.contains { $0.name.hasSuffix(".recheck_weight") || $0.name.hasSuffix(".recheck_bias") }
         let layout = Self.tensorLayout(for: NetworkPlan(configuration: configuration))
+            .merging(hasRecheck ? recheckLayout.map { ($0.name, ($0.dtype, $0.shape)) } : []) { a, _ in a }
         for entry in file.entries where layout[entry.name] == nil {
             throw WeightsError(path: path, "unexpected tensor \"\(entry.name)\" for int8 \(configuration)")
         }
@@ -95,6 +104,7 @@ public struct QuantizedWeights: Sendable {
             return e
         }
         func floats(_ name: String) throws(WeightsError) -> [Float] { try file.floats(try entry(name)) }
+        func words(_ name: String) throws(WeightsError) -> [UInt16] { try file.words(try entry(name), as: .F16) }
         func int8s(_ name: String) throws(WeightsError) -> [Int8] { try file.bytes(try entry(name), as: .I8).map { Int8(bitPattern: $0) } }
         func maps(_ prefix: String) throws(WeightsError) -> [ActivationQuantization] {
             zip(try floats("\(prefix)output_scale"), try file.bytes(try entry("\(prefix)output_zero_point"), as: .U8)).map {
@@ -113,12 +123,25 @@ public struct QuantizedWeights: Sendable {
                                        expand: try convolution("\(p).expand"), compressOutput: try maps("\(p).compress."),
                                        depthwiseOutput: try maps("\(p).depthwise."), output: try map("\(p).")))
         }
+        var recheck: RecheckWeights?
+        if hasRecheck {
+            func layer(_ prefix: String) throws(WeightsError) -> RecheckWeights.Layer {
+                RecheckWeights.Layer(weights: try words("\(prefix).recheck_weight"), bias: try floats("\(prefix).recheck_bias"))
+            }
+            var recheckUnits: [RecheckWeights.Unit] = []
+            for u in NetworkPlan(configuration: configuration).units {
+                let p = "features.\(u.index)"
+                recheckUnits.append(RecheckWeights.Unit(compress: try layer("\(p).compress"), depthwise: try layer("\(p).depthwise"),
+                                                        expand: try layer("\(p).expand")))
+            }
+            recheck = RecheckWeights(units: recheckUnits, classifier: try layer("classifier"))
+        }
         try self.init(configuration: configuration, metadata: file.metadata, stemWeights: try floats("first_conv.weight"),
                       stemBias: try floats("first_conv.bias"), stemOutput: try map("first_conv."), units: units,
                       featuresOutput: try map("pool."),
                       classifier: QuantizedConvolution(weights: try int8s("classifier.weight"), weightScales: try floats("classifier.weight_scale"),
                                                        bias: try floats("classifier.bias")),
-                      source: path)
+                      recheck: recheck, source: path)
     }
 
     /// Every tensor of an int8 file with its dtype and shape.
@@ -178,6 +201,15 @@ public struct QuantizedWeights: Sendable {
         }
         map("pool.", featuresOutput)
         convolution("classifier", classifier, [plan.finalChannels])
+        if let recheck {
+            // Same order as `RecheckWeights.tensorLayout`: each unit's three layers, then the classifier.
+            let layers = recheck.units.flatMap { [$0.compress, $0.depthwise, $0.expand] } + [recheck.classifier]
+            let names = RecheckWeights.tensorLayout(for: plan)
+            for (i, layer) in layers.enumerated() {
+                writer.add(names[2 * i].name, shape: names[2 * i].shape, float16Bits: layer.weights)
+                writer.add(names[2 * i + 1].name, shape: names[2 * i + 1].shape, values: layer.bias)
+            }
+        }
         return writer
     }
 
@@ -225,5 +257,23 @@ public struct QuantizedWeights: Sendable {
         }
         try map("pool.", featuresOutput)
         try convolution("classifier", classifier, outputs: c.numClasses, perOutput: plan.finalChannels)
+        if let recheck {
+            guard recheck.units.count == plan.units.count else {
+                throw WeightsError(path: source, "recheck weights for \(recheck.units.count) units, expected \(plan.units.count)")
+            }
+            let layers = recheck.units.flatMap { [$0.compress, $0.depthwise, $0.expand] } + [recheck.classifier]
+            let names = RecheckWeights.tensorLayout(for: plan)
+            for (i, layer) in layers.enumerated() {
+                let (weightName, biasName) = (names[2 * i].name, names[2 * i + 1].name)
+                let expected = names[2 * i].shape.reduce(1, *)
+                guard layer.weights.count == expected else {
+                    throw WeightsError(path: source, "tensor \"\(weightName)\" has \(layer.weights.count) values, expected \(expected)")
+                }
+                if let bad = layer.firstNonFiniteWeight {
+                    throw WeightsError(path: source, "tensor \"\(weightName)\" holds a non-finite value at element \(bad)")
+                }
+                try floats(biasName, layer.bias, count: names[2 * i + 1].shape[0])
+            }
+        }
     }
 }
