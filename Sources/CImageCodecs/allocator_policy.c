@@ -14,3 +14,9 @@ void image_codecs_return_freed_memory_promptly(void) {
     mallopt(M_TRIM_THRESHOLD, 8 << 20);
 #endif
 }
+
+void image_codecs_release_free_memory(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}

@@ -1,5 +1,6 @@
 import Foundation
 import ShuffleNetEngine
+import Synchronization
 import ShuffleNetImage
 
 /// One of the top-k answers for an image.
@@ -33,19 +34,32 @@ public final class ImageClassifier: @unchecked Sendable {
     /// whose workers have their own, never touches its pages.
     private var workspace: Workspace?
     private let lock = NSLock()
+    /// Which int8 answers are recomputed in fp32 (`Int8Recheck`); ignored for fp32 weights.
+    public let int8Recheck: Int8Recheck
+    /// Whether near-tie int8 answers will be recomputed: int8 weights that carry recheck weights, rechecking on.
+    public let rechecksNearTies: Bool
+    /// The fp32 network near ties are recomputed with (`ShuffleNetModel(rechecking:)`), made on the first one
+    /// (guarded by `recheckLock`): a run without near ties never holds it.
+    private var recheckModelStorage: ShuffleNetModel?
+    private let recheckLock = NSLock()
+    /// The workspace `logits(forInput:)` runs the recheck model in (guarded by `lock`).
+    private var recheckWorkspace: Workspace?
+    private let rechecks = Atomic<Int>(0)
 
     /// Loads a safetensors weights file, fp32 or int8 (its `precision` metadata decides), and prepares the classifier.
     /// - Throws: `ClassifierError.weights` when the file is missing, damaged or not ShuffleNet v1 weights,
     ///   `ClassifierError.unsupportedWeights` when its metadata asks for preprocessing this build lacks.
     public convenience init(weightsAt path: String, decodingOptions: DecodingOptions = .default,
-                            memoryBudget: DecodeMemoryBudget = DecodeMemoryBudget()) throws(ClassifierError) {
+                            memoryBudget: DecodeMemoryBudget = DecodeMemoryBudget(),
+                            int8Recheck: Int8Recheck = .standard) throws(ClassifierError) {
         let weights: NetworkWeights
         do {
             weights = try NetworkWeights(contentsOf: path)
         } catch {
             throw .weights(error)
         }
-        try self.init(weights: weights, source: path, decodingOptions: decodingOptions, memoryBudget: memoryBudget)
+        try self.init(weights: weights, source: path, decodingOptions: decodingOptions, memoryBudget: memoryBudget,
+                      int8Recheck: int8Recheck)
     }
 
     /// Prepares a classifier for weights already loaded (or converted); `source` names them in errors.
@@ -60,7 +74,8 @@ public final class ImageClassifier: @unchecked Sendable {
     /// - Throws: `ClassifierError.unsupportedWeights` when the metadata asks for unknown preprocessing.
     public init(weights: NetworkWeights, source: String = "weights",
                 decodingOptions: DecodingOptions = .default,
-                memoryBudget: DecodeMemoryBudget = DecodeMemoryBudget()) throws(ClassifierError) {
+                memoryBudget: DecodeMemoryBudget = DecodeMemoryBudget(),
+                int8Recheck: Int8Recheck = .standard) throws(ClassifierError) {
         let styleName = weights.metadata[ShuffleNetWeights.MetadataKey.preprocessing] ?? ""
         guard let style = PreprocessingStyle(rawValue: styleName) else {
             throw .unsupportedWeights(path: source, "metadata preprocessing \"\(styleName)\" is not one of \(PreprocessingStyle.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -68,6 +83,12 @@ public final class ImageClassifier: @unchecked Sendable {
         self.weights = weights
         self.decodingOptions = decodingOptions
         self.memoryBudget = memoryBudget
+        self.int8Recheck = int8Recheck
+        if case .int8(let quantized) = weights, quantized.recheck != nil {
+            rechecksNearTies = int8Recheck.isEnabled
+        } else {
+            rechecksNearTies = false
+        }
         do {
             model = try ShuffleNetModel(weights: weights, inputSize: Preprocessor.cropSize)
         } catch {
@@ -141,12 +162,46 @@ public final class ImageClassifier: @unchecked Sendable {
         defer { lock.unlock() }
         let planned = workspace ?? model.makeWorkspace()
         workspace = planned
+        let logits: [Float]
         do {
-            return try model.logits(for: input, workspace: planned)
+            logits = try model.logits(for: input, workspace: planned)
+        } catch {
+            throw .invalidInput(error)
+        }
+        guard needsRecheck(logits), let fp32 = recheckModel() else { return logits }
+        let rechecking = recheckWorkspace ?? fp32.makeCompactWorkspace()
+        recheckWorkspace = rechecking
+        noteRecheck()
+        do {
+            return try fp32.logits(for: input, workspace: rechecking)
         } catch {
             throw .invalidInput(error)
         }
     }
+
+    /// Whether these logits of this classifier's model are an int8 near tie to recompute with `recheckModel()`.
+    package func needsRecheck(_ logits: [Float]) -> Bool {
+        rechecksNearTies && logits.withUnsafeBufferPointer { int8Recheck.isNearTie($0) }
+    }
+
+    /// The fp32 network near ties are recomputed with, made on the first call and shared by every thread; nil
+    /// unless `rechecksNearTies`.
+    package func recheckModel() -> ShuffleNetModel? {
+        guard rechecksNearTies, case .int8(let quantized) = weights else { return nil }
+        recheckLock.lock()
+        defer { recheckLock.unlock() }
+        if recheckModelStorage == nil {
+            // Cannot throw here: the input size is the one `model` was planned for.
+            recheckModelStorage = try? ShuffleNetModel(rechecking: quantized, inputSize: model.plan.inputSize)
+        }
+        return recheckModelStorage
+    }
+
+    /// How many answers so far were int8 near ties recomputed with fp32 activations (all threads, batch runs too).
+    public var recheckedCount: Int { rechecks.load(ordering: .relaxed) }
+
+    /// Counts one recheck (`recheckedCount`).
+    package func noteRecheck() { rechecks.add(1, ordering: .relaxed) }
 
     /// Softmax over all classes (in Double, after subtracting the maximum, so it cannot overflow), then the
     /// `k` most probable, ties broken by the lower index. Selection keeps a sorted list of `k`, so ranking costs

@@ -116,6 +116,8 @@ package final class BatchClassifier: Sendable {
         // Made when this worker gets its first image: with fewer images than workers (one photo), the idle
         // workers never pay for a workspace's pages.
         var workspace: Workspace?
+        // The worker's own workspace for the fp32 recheck of int8 near ties (`Int8Recheck`), made on its first one.
+        var recheckWorkspace: Workspace?
         var tensor: [Float] = []
         var logits = [Float](repeating: 0, count: model.configuration.numClasses)
         var pooled = [Float](repeating: 0, count: settings.product == .predictions ? 0 : model.plan.finalChannels)
@@ -151,6 +153,16 @@ package final class BatchClassifier: Sendable {
                                 model.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: planned, features: features)
                             }
                         }
+                    }
+                    if settings.product == .predictions, classifier.needsRecheck(logits), let fp32 = classifier.recheckModel() {
+                        let rechecking = recheckWorkspace ?? fp32.makeCompactWorkspace()
+                        recheckWorkspace = rechecking
+                        tensor.withUnsafeBufferPointer { x in
+                            logits.withUnsafeMutableBufferPointer { y in
+                                fp32.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: rechecking)
+                            }
+                        }
+                        classifier.noteRecheck()
                     }
                     switch settings.product {
                     case .predictions:

@@ -112,4 +112,11 @@ extension DecodeMemoryBudget {
     public static func returnFreedMemoryPromptly() {
         image_codecs_return_freed_memory_promptly()
     }
+
+    /// Hands the whole free pages of glibc's heaps back to the system now (`malloc_trim`): the holes left by
+    /// blocks under the mmap threshold, such as a weights file's bytes once parsed. Process-wide, so the library
+    /// never does it by itself: `shufflenet classify` calls it after loading the weights. Does nothing off glibc.
+    public static func releaseFreedMemory() {
+        image_codecs_release_free_memory()
+    }
 }

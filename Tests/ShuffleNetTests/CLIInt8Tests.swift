@@ -27,6 +27,7 @@ import Testing
                                                "-o", "g3-int8.safetensors", "--evaluate", photos[4], "--evaluate", photos[5]], in: directory)
         #expect(quantize.status == 0, "\(quantize.stderr)")
         #expect(quantize.stderr.contains("calibrated on 4 of 4 photos"), "\(quantize.stderr)")
+        #expect(quantize.stderr.contains("MB of it fp16 recheck weights"), "\(quantize.stderr)")
         #expect(quantize.text.contains("int8 vs fp32 top-1:") && quantize.text.contains("of 2 photos agree"), "\(quantize.text)")
         guard case .int8 = try NetworkWeights(contentsOf: directory + "/g3-int8.safetensors") else {
             Issue.record("quantize did not write an int8 file")
@@ -41,6 +42,12 @@ import Testing
             let row = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             #expect((row["predictions"] as? [[String: Any]])?.count == 3, "\(line)")
         }
+        // The summary says how many near ties were rechecked in fp32, or that none can be; a bad margin is a usage error.
+        #expect(classify.stderr.contains("near tie") && classify.stderr.contains("rechecked in fp32"), "\(classify.stderr)")
+        let unchecked = try CLITestSupport.run(["classify", "--weights", "g3-int8.safetensors", "--int8-recheck", "0"] + photos, in: directory)
+        #expect(unchecked.status == 0 && unchecked.stderr.contains("int8, no recheck"), "\(unchecked.stderr)")
+        let negative = try CLITestSupport.run(["classify", "--weights", "g3-int8.safetensors", "--int8-recheck=-1", photos[0]], in: directory)
+        #expect(negative.status == 64 && negative.stderr.contains("--int8-recheck must be a number of at least 0"), "\(negative.stderr)")
 
         let bench = try CLITestSupport.run(["bench", "--weights", "g3-int8.safetensors", "--iterations", "3", "--warmup", "1", "--format", "json"], in: directory)
         #expect(bench.status == 0, "\(bench.stderr)")

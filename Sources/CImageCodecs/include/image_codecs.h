@@ -158,6 +158,10 @@ ImageCodecsStatus image_codecs_inflate(const unsigned char *data, size_t size, u
  * instead of staying cached in every thread's arena. Does nothing with other C libraries. */
 void image_codecs_return_freed_memory_promptly(void);
 
+/* Process-wide: hands every whole free page of glibc's heaps back to the system now (malloc_trim), e.g. the
+ * holes a large file read leaves after it is parsed. Does nothing with other C libraries. */
+void image_codecs_release_free_memory(void);
+
 #ifdef __cplusplus
 }
 #endif
