@@ -135,6 +135,11 @@ def run(t, meta, image):
     plane = size * size
     sums = (codes.astype(np.int64) - int(zero[0])).sum(axis=1)
     features = ((sums.astype(f32) * scale[0].astype(f32)).astype(f32) / f32(plane)).astype(f32)
+    if "classifier.recheck_weight" in t:
+        # With recheck weights the classifier is the fp32 network's own at 16 bits, on the fp32 features.
+        w16 = t["classifier.recheck_weight"].astype(np.float64)
+        logits = (w16 @ features.astype(np.float64) + t["classifier.recheck_bias"].astype(np.float64)).astype(f32)
+        return logits, features
     # The classifier: features as u8 with the pool map, s8 weights, exact sums, one fp32 step per class.
     codes = quantize(features, t["pool.output_scale"], t["pool.output_zero_point"])
     logits = pointwise(codes[:, None], t["classifier.weight"], t["classifier.weight_scale"], t["classifier.bias"],

@@ -11,7 +11,7 @@ public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
 
 /// The int8 network packed for one kernel variant: conv1 in fp32 (its output quantized after the max pool), every
 /// unit's three convolutions with `s8` weights on `u8` channel blocks, the stride-2 average pool requantized into
-/// the concat, the global pool and the `s8` classifier. The arithmetic is `QuantizedReferenceNetwork`'s (the
+/// the concat, the global pool and the `s8` classifier (or the binary16 one, see `Head`). The arithmetic is `QuantizedReferenceNetwork`'s (the
 /// scheme: `ActivationQuantization`); each kernel is tested against it exactly.
 struct QuantizedLayers: Sendable {
     struct Unit: Sendable {
@@ -34,7 +34,15 @@ struct QuantizedLayers: Sendable {
     let stemOutput: ActivationQuantization
     let units: [Unit]
     let featuresOutput: ActivationQuantization
-    let classifier: QuantizedDenseLayer
+    let classifier: Head
+
+    /// The classifier: `s8` on the `u8` pooled features, or, when the file carries recheck weights, the fp32
+    /// network's own classifier at 16 bits on the fp32 pooled features (`RecheckWeights`: the int8 network and
+    /// its recheck network then share it, and the `s8` copy is not packed).
+    enum Head: Sendable {
+        case int8(QuantizedDenseLayer)
+        case binary16(DenseLayer)
+    }
 
     /// Packs every layer of `weights` for the micro-kernels `kernels` selects. The weights were checked on load;
     /// the packers still refuse what the kernels cannot compute exactly (e.g. a scale whose inverse is infinite).
@@ -77,11 +85,16 @@ struct QuantizedLayers: Sendable {
         }
         self.units = units
         featuresOutput = q.featuresOutput
-        classifier = try QuantizedDenseLayer(
-            kernel: QuantizedDenseKernel.selected(for: kernels), weights: q.classifier.weights,
-            inputZeroPoint: q.featuresOutput.zeroPoint,
-            multipliers: q.classifier.weightScales.map { [featuresOutput = q.featuresOutput] in featuresOutput.scale * $0 },
-            bias: q.classifier.bias, outputs: c.numClasses, inputs: plan.finalChannels)
+        if let recheck = q.recheck {
+            classifier = .binary16(DenseLayer(halfWeights: recheck.classifier.weights, bias: recheck.classifier.bias,
+                                              inputs: plan.finalChannels, outputs: c.numClasses))
+        } else {
+            classifier = .int8(try QuantizedDenseLayer(
+                kernel: QuantizedDenseKernel.selected(for: kernels), weights: q.classifier.weights,
+                inputZeroPoint: q.featuresOutput.zeroPoint,
+                multipliers: q.classifier.weightScales.map { [featuresOutput = q.featuresOutput] in featuresOutput.scale * $0 },
+                bias: q.classifier.bias, outputs: c.numClasses, inputs: plan.finalChannels))
+        }
     }
 
     /// Whether a stride-2 unit's branch lands on whole blocks of the concat: the pooled channels fill whole blocks and
@@ -251,8 +264,13 @@ extension ShuffleNetModel {
         profile?.record("global pool", kind: .pool)
         features?.update(from: w.features, count: plan.finalChannels)
         pool.run(chunks: w.chunks(c.numClasses)) { chunk, _ in
-            KernelCallError.trapOnFailure { () throws(KernelCallError) in
-                try net.classifier.run(input: b.codes, output: logits, outputs: w.range(chunk, of: c.numClasses))
+            switch net.classifier {
+            case .int8(let dense):
+                KernelCallError.trapOnFailure { () throws(KernelCallError) in
+                    try dense.run(input: b.codes, output: logits, outputs: w.range(chunk, of: c.numClasses))
+                }
+            case .binary16(let dense):
+                dense.run(input: w.features, output: logits, outputRange: w.range(chunk, of: c.numClasses), variant: kernels)
             }
         }
         profile?.record("classifier", kind: .classifier)

@@ -13,9 +13,11 @@ import Testing
     /// stem, not whole blocks), 0.25x g2 and 1x g3.
     static let configurations: [(Double, Int)] = [(0.5, 1), (0.5, 2), (0.5, 3), (0.5, 4), (0.5, 8), (0.75, 3), (0.25, 2), (1, 3)]
 
-    static func quantized(scale: Double, groups: Int, seed: UInt64) throws -> QuantizedWeights {
+    /// With recheck weights (the default) the classifier is the binary16 one on fp32 features; without, the s8 one.
+    static func quantized(scale: Double, groups: Int, seed: UInt64, recheckWeights: Bool = true) throws -> QuantizedWeights {
         let config = try ShuffleNetConfiguration(scale: scale, groups: groups, numClasses: 37)
-        return try QuantizedWeights.calibrating(ShuffleNetWeights.random(configuration: config, seed: seed), randomInputs: 1, seed: seed)
+        return try QuantizedWeights.calibrating(ShuffleNetWeights.random(configuration: config, seed: seed), randomInputs: 1, seed: seed,
+                                                recheckWeights: recheckWeights)
     }
 
     static func compare(_ fast: [Float], _ reference: [Float], _ what: String) {
@@ -26,7 +28,23 @@ import Testing
 
     @Test(arguments: configurations)
     func int8ModelMatchesTheReference(scale: Double, groups: Int) throws {
-        let weights = try Self.quantized(scale: scale, groups: groups, seed: UInt64(groups) * 7 + 3)
+        try Self.check(try Self.quantized(scale: scale, groups: groups, seed: UInt64(groups) * 7 + 3), scale: scale, groups: groups)
+    }
+
+    /// The s8 classifier (files without recheck weights) on a few shapes; the two heads give different logits.
+    @Test(arguments: [(0.5, 3), (0.5, 8), (0.25, 2)])
+    func int8ModelWithTheS8ClassifierMatchesTheReference(scale: Double, groups: Int) throws {
+        let seed = UInt64(groups) * 7 + 3
+        let s8 = try Self.quantized(scale: scale, groups: groups, seed: seed, recheckWeights: false)
+        #expect(s8.recheck == nil)
+        try Self.check(s8, scale: scale, groups: groups)
+        let input = [Float](repeating: 100, count: 3 * 64 * 64)
+        let binary16 = try Self.quantized(scale: scale, groups: groups, seed: seed)
+        #expect(try ShuffleNetModel(quantized: s8, inputSize: 64).logits(for: input)
+                != ShuffleNetModel(quantized: binary16, inputSize: 64).logits(for: input))
+    }
+
+    static func check(_ weights: QuantizedWeights, scale: Double, groups: Int) throws {
         var rng = TestRandom(UInt64(groups) + 40)
         let input = rng.array(3 * 64 * 64).map { $0 * 127 + 128 }
         let reference = QuantizedReferenceNetwork(weights: weights, inputSize: 64).run(input)

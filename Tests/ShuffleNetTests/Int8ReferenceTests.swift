@@ -17,16 +17,20 @@ import Testing
     static let available = SharedTestData.root != nil && FileManager.default.isExecutableFile(atPath: python)
     static let skip: Comment = "needs the shared photos and checkpoints and the NumPy venv (Scripts/make_reference_logits makes it)"
 
-    @Test(.enabled(if: available, skip))
-    func int8NetworkMatchesTheNumPyReference() throws {
-        let directory = NSTemporaryDirectory() + "int8-reference-\(getpid())"
+    /// With recheck weights (the default) the classifier is the binary16 one on the fp32 features; without, the s8 one.
+    @Test(.enabled(if: available, skip), arguments: [true, false])
+    func int8NetworkMatchesTheNumPyReference(recheckWeights: Bool) throws {
+        let directory = NSTemporaryDirectory() + "int8-reference-\(getpid())-\(recheckWeights)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let weights = try CheckpointConverter.convert(checkpointAt: try #require(SharedTestData.checkpoint(groups: 3)))
         let classifier = try ImageClassifier(weights: weights)
         let photos = SharedTestData.photos
         #expect(photos.count == 50)
-        let quantized = try Int8Quantizer(classifier: classifier, method: .standard).quantize(paths: photos)
+        var quantizer = Int8Quantizer(classifier: classifier, method: .standard)
+        quantizer.recheckWeights = recheckWeights
+        let quantized = try quantizer.quantize(paths: photos)
+        #expect((quantized.weights.recheck != nil) == recheckWeights)
         #expect(quantized.photosUsed == 50)
         let file = directory + "/g3-int8.safetensors"
         try quantized.weights.safeTensors().write(to: file)
@@ -69,7 +73,7 @@ import Testing
             }
         }
         #expect(sameTop1 == 50)
-        print("int8 reference vs NumPy: 50 photos, worst logit difference \(worst) of the spread, same top-1 on \(sameTop1)")
+        print("int8 reference vs NumPy (recheck weights \(recheckWeights)): 50 photos, worst logit difference \(worst) of the spread, same top-1 on \(sameTop1)")
 
         // The fast int8 engine, on every kernel variant this CPU runs, against the same NumPy reference. Its conv1 is
         // the fp32 engine's (another summation order than NumPy's), so a stem value can land on the other side of a
@@ -97,7 +101,7 @@ import Testing
             #expect(worstEngine < 0.05, "\(variant): int8 engine logits differ from NumPy's by \(worstEngine) of their spread")
             #expect(exact >= 40, "\(variant): only \(exact) of 50 photos give the reference's logits")
             #expect(engineTop1 >= 49, "\(variant): the int8 engine's top-1 is the reference's on \(engineTop1) of 50")
-            print("int8 engine (\(variant)) vs NumPy: \(exact)/50 photos exact, worst \(worstEngine) of the spread, same top-1 on \(engineTop1)")
+            print("int8 engine (\(variant), recheck weights \(recheckWeights)) vs NumPy: \(exact)/50 photos exact, worst \(worstEngine) of the spread, same top-1 on \(engineTop1)")
         }
     }
 }

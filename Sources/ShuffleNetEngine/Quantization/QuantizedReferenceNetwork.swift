@@ -91,6 +91,16 @@ package struct QuantizedReferenceNetwork: Sendable {
             for p in 0..<plane { sum += Int32(x[ch * plane + p]) - Int32(xMap.zeroPoint) }
             return Float(sum) * xMap.scale / Float(plane)
         }
+        // With recheck weights, the fp32 classifier at 16 bits on the fp32 features (sums in Double, rounded once).
+        if let recheck = w.recheck {
+            let weights = recheck.classifier.floatWeights
+            let logits = (0..<c.numClasses).map { k in
+                Float((0..<plan.finalChannels).reduce(Double(recheck.classifier.bias[k])) {
+                    $0 + Double(weights[k * plan.finalChannels + $1]) * Double(features[$1])
+                })
+            }
+            return (logits, features)
+        }
         // The classifier: the features as u8 codes, s8 weights, exact sums, one fp32 step per class.
         let codes = features.map(w.featuresOutput.quantize)
         let logits: [Float] = Self.pointwise(codes, inputScale: w.featuresOutput.scale,

@@ -4,7 +4,7 @@ extension QuantizedWeights {
     /// The speed of the int8 network does not depend on the values, only on the shapes; the accuracy of such a
     /// network means nothing.
     package static func calibrating(_ weights: ShuffleNetWeights, randomInputs count: Int = 2, seed: UInt64 = 1,
-                                    method: CalibrationMethod = .standard) throws(WeightsError) -> QuantizedWeights {
+                                    method: CalibrationMethod = .standard, recheckWeights: Bool = true) throws(WeightsError) -> QuantizedWeights {
         let folded = FoldedNetwork(weights: weights)
         var statistics = ActivationStatistics(plan: folded.plan)
         var generator = SplitMix64(seed: seed)
@@ -14,6 +14,6 @@ extension QuantizedWeights {
             _ = folded.logits(for: input, observe: { point, values in statistics.add(point.index, values) })
             statistics.finishImage()
         }
-        return try folded.quantized(statistics: statistics, method: method, metadata: weights.metadata)
+        return try folded.quantized(statistics: statistics, method: method, metadata: weights.metadata, recheckWeights: recheckWeights)
     }
 }
