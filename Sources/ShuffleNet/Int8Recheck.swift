@@ -10,9 +10,9 @@ import ShuffleNetEngine
 /// quantize` stores in the int8 file (`RecheckWeights`, `ShuffleNetModel(rechecking:)`). An int8 file without
 /// them is never rechecked; fp32 weights neither.
 ///
-/// At the default 0.2, 10-14% of photos are recomputed and int8's top-1 equals fp32's on 96.1-98.4% of photos it
-/// was not calibrated on, against 90-95% without (0.5x g3 and g8; README, "int8"), for 0.54 instead of 0.43 ms of
-/// network time per photo at 0.5x g3 (fp32: 0.87 ms).
+/// At the default 0.2, 8-14% of photos are recomputed and int8's top-1 equals fp32's on 96-98% of photos it was
+/// not calibrated on, against 90-96% without (0.5x g3 and g8; README, "int8"), for about 0.58 instead of 0.47 ms
+/// of network time per photo at 0.5x g3 (fp32: about 0.89 ms).
 public struct Int8Recheck: Sendable, Equatable, CustomStringConvertible {
     /// The top-two logit gap (natural-log odds between the two most probable classes) below which an int8 answer
     /// is recomputed; 0 turns rechecking off.
