@@ -167,7 +167,7 @@ public final class FeatureExtractor: @unchecked Sendable {
                 pixels[to] = image.pixels[from]; pixels[to + 1] = image.pixels[from + 1]; pixels[to + 2] = image.pixels[from + 2]
             }
         }
-        return try! RGBImage(width: w, height: image.height, pixels: pixels)
+        return RGBImage(checkedWidth: w, height: image.height, pixels: pixels)  // the same size, mirrored
     }
 
     static func window(_ image: RGBImage, left: Int, top: Int, size: Int) -> RGBImage {
@@ -177,7 +177,7 @@ public final class FeatureExtractor: @unchecked Sendable {
             let start = 3 * (y * image.width + left)
             pixels.append(contentsOf: image.pixels[start..<(start + 3 * size)])
         }
-        return try! RGBImage(width: size, height: size, pixels: pixels)
+        return RGBImage(checkedWidth: size, height: size, pixels: pixels)  // size rows of size pixels
     }
 
     /// One thread's network runs: the workspace and the logits and features buffers it reuses.

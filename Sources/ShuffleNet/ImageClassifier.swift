@@ -150,7 +150,7 @@ public final class ImageClassifier: @unchecked Sendable {
     /// Raw network outputs for a decoded image, preprocessed as the weights expect.
     public func logits(for image: RGBImage) -> [Float] {
         // The preprocessor always makes exactly the model's input.
-        try! logits(forInput: preprocessor.tensor(from: image))
+        logits(checkedInput: preprocessor.tensor(from: image))
     }
 
     /// Raw network outputs for an already preprocessed `3 x 224 x 224` input (`Preprocessor.tensorCount` floats).
@@ -158,25 +158,30 @@ public final class ImageClassifier: @unchecked Sendable {
     /// - Throws: `ClassifierError.invalidInput` when `input` does not hold exactly `Preprocessor.tensorCount`
     ///   floats.
     public func logits(forInput input: [Float]) throws(ClassifierError) -> [Float] {
+        guard input.count == model.inputCount else {
+            throw .invalidInput(.inputCount(expected: model.inputCount, actual: input.count))
+        }
+        return logits(checkedInput: input)
+    }
+
+    /// `logits(forInput:)` for an input known to hold `model.inputCount` floats; int8 near ties are rechecked.
+    private func logits(checkedInput input: [Float]) -> [Float] {
         lock.lock()
         defer { lock.unlock() }
         let planned = workspace ?? model.makeWorkspace()
         workspace = planned
-        let logits: [Float]
-        do {
-            logits = try model.logits(for: input, workspace: planned)
-        } catch {
-            throw .invalidInput(error)
+        var logits = [Float](repeating: 0, count: model.configuration.numClasses)
+        input.withUnsafeBufferPointer { x in
+            logits.withUnsafeMutableBufferPointer { y in model.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: planned) }
         }
         guard needsRecheck(logits), let fp32 = recheckModel() else { return logits }
         let rechecking = recheckWorkspace ?? fp32.makeCompactWorkspace()
         recheckWorkspace = rechecking
         noteRecheck()
-        do {
-            return try fp32.logits(for: input, workspace: rechecking)
-        } catch {
-            throw .invalidInput(error)
+        input.withUnsafeBufferPointer { x in
+            logits.withUnsafeMutableBufferPointer { y in fp32.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: rechecking) }
         }
+        return logits
     }
 
     /// Whether these logits of this classifier's model are an int8 near tie to recompute with `recheckModel()`.

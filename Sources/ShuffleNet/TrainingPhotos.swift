@@ -118,11 +118,6 @@ public struct LabelledPhotos: Sendable, Equatable {
     }
 }
 
-extension InputFilter {
-    /// The default image extensions (never fails).
-    package static var images: InputFilter { try! InputFilter() }
-}
-
 /// The splits' generator, so a `--seed` gives the same split everywhere: the engine's SplitMix64.
 typealias SeededGenerator = SplitMix64
 

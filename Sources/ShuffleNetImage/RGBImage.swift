@@ -20,8 +20,8 @@ public struct RGBImage: Sendable, Equatable {
         self.init(checkedWidth: width, height: height, pixels: pixels)
     }
 
-    /// For this module's decoders and resizers, whose output sizes hold by construction.
-    init(checkedWidth width: Int, height: Int, pixels: [UInt8]) {
+    /// For the package's decoders, resizers and crops, whose output sizes hold by construction.
+    package init(checkedWidth width: Int, height: Int, pixels: [UInt8]) {
         assert(width > 0 && height > 0 && pixels.count == width * height * 3)
         self.width = width
         self.height = height

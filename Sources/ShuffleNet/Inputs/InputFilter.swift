@@ -7,6 +7,13 @@ package struct InputFilter: Sendable, Equatable {
     /// Lower-case, without the dot.
     package let extensions: Set<String>
 
+    /// The default image extensions (`defaultExtensions`).
+    package static let images = InputFilter(valid: Set(defaultExtensions))
+
+    private init(valid extensions: Set<String>) {
+        self.extensions = extensions
+    }
+
     /// `extensions` may be written with or without a leading dot, in any case.
     package init(extensions: [String] = InputFilter.defaultExtensions) throws(BatchError) {
         var set: Set<String> = []
