@@ -172,26 +172,32 @@ public final class ImageClassifier: @unchecked Sendable {
         workspace = planned
         var logits = [Float](repeating: 0, count: model.configuration.numClasses)
         input.withUnsafeBufferPointer { x in
-            logits.withUnsafeMutableBufferPointer { y in model.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: planned) }
-        }
-        guard needsRecheck(logits), let fp32 = recheckModel() else { return logits }
-        let rechecking = recheckWorkspace ?? fp32.makeCompactWorkspace()
-        recheckWorkspace = rechecking
-        noteRecheck()
-        input.withUnsafeBufferPointer { x in
-            logits.withUnsafeMutableBufferPointer { y in fp32.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: rechecking) }
+            logits.withUnsafeMutableBufferPointer { y in
+                model.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: planned)
+                recheckNearTie(input: x.baseAddress!, logits: y, workspace: &recheckWorkspace)
+            }
         }
         return logits
     }
 
-    /// Whether these logits of this classifier's model are an int8 near tie to recompute with `recheckModel()`.
-    package func needsRecheck(_ logits: [Float]) -> Bool {
-        rechecksNearTies && logits.withUnsafeBufferPointer { int8Recheck.isNearTie($0) }
+    /// The one place an int8 near tie is rechecked (`classify` one by one and the batch pipeline): when `logits`,
+    /// this classifier's model's output for `input`, have their top two closer than `int8Recheck.margin` and the
+    /// weights carry recheck weights, overwrites them with the recheck network's (run in `workspace`, made on first
+    /// use, in ordinary pages), counts it in `recheckedCount` and returns true.
+    @discardableResult
+    package func recheckNearTie(input: UnsafePointer<Float>, logits: UnsafeMutableBufferPointer<Float>,
+                                workspace: inout Workspace?) -> Bool {
+        guard rechecksNearTies, int8Recheck.isNearTie(UnsafeBufferPointer(logits)), let fp32 = recheckModel() else { return false }
+        let rechecking = workspace ?? fp32.makeCompactWorkspace()
+        workspace = rechecking
+        fp32.run(input: input, logits: logits.baseAddress!, workspace: rechecking)
+        rechecks.add(1, ordering: .relaxed)
+        return true
     }
 
     /// The fp32 network near ties are recomputed with, made on the first call and shared by every thread; nil
     /// unless `rechecksNearTies`.
-    package func recheckModel() -> ShuffleNetModel? {
+    private func recheckModel() -> ShuffleNetModel? {
         guard rechecksNearTies, case .int8(let quantized) = weights else { return nil }
         recheckLock.lock()
         defer { recheckLock.unlock() }
@@ -204,9 +210,6 @@ public final class ImageClassifier: @unchecked Sendable {
 
     /// How many answers so far were int8 near ties recomputed with fp32 activations (all threads, batch runs too).
     public var recheckedCount: Int { rechecks.load(ordering: .relaxed) }
-
-    /// Counts one recheck (`recheckedCount`).
-    package func noteRecheck() { rechecks.add(1, ordering: .relaxed) }
 
     /// Softmax over all classes (in Double, after subtracting the maximum, so it cannot overflow), then the
     /// `k` most probable, ties broken by the lower index. Selection keeps a sorted list of `k`, so ranking costs

@@ -89,16 +89,16 @@ package struct Int8Quantizer {
     }
 
     /// Top-1 of the fp32 network and of `int8` on each readable photo (nil for unreadable ones), and int8's top-1
-    /// as `classify` gives it with `recheck` (near ties recomputed by the recheck network; the same as int8's when
-    /// the weights carry no recheck weights). The int8 network is the engine `classify` runs (the int8 reference
-    /// where its weights cannot be packed, which the load checks make a bug): they compute the same integers, but
-    /// the engine's conv1 is the fp32 engine's, whose rounding can move a pooled code by one step.
+    /// as `classify` gives it with `recheck` (`ImageClassifier.recheckNearTie`; the same as int8's when the weights
+    /// carry no recheck weights). The int8 network is the engine `classify` runs (the int8 reference, without
+    /// rechecks, where its weights cannot be packed, which the load checks make a bug): they compute the same
+    /// integers, but the engine's conv1 is the fp32 engine's, whose rounding can move a pooled code by one step.
     package func compare(_ int8: QuantizedWeights, paths: [String], recheck: Int8Recheck = .standard)
         -> [(fp32: Int, int8: Int, rechecked: Int, fp32Logits: [Float])?] {
-        let engine = try? ShuffleNetModel(quantized: int8, inputSize: Preprocessor.cropSize)
-        let workspace = engine?.makeWorkspace()
+        let engine = try? ImageClassifier(weights: .int8(int8), int8Recheck: recheck)
+        let workspace = engine?.model.makeWorkspace()
+        var recheckWorkspace: Workspace?
         let reference = QuantizedReferenceNetwork(weights: int8)
-        let recheckModel = recheck.isEnabled ? (try? ShuffleNetModel(rechecking: int8, inputSize: Preprocessor.cropSize)) : nil
         var input = [Float](repeating: 0, count: Preprocessor.tensorCount)
         return paths.map { path in
             do {
@@ -107,18 +107,21 @@ package struct Int8Quantizer {
                 }
             } catch { return nil }
             guard let fp32 = try? classifier.logits(forInput: input) else { return nil }
-            let quantized = if let engine, let logits = try? engine.logits(for: input, workspace: workspace) {
-                logits
-            } else {
-                reference.run(input).logits
-            }
             func top(_ x: [Float]) -> Int { x.indices.max { x[$0] < x[$1] } ?? 0 }
-            var rechecked = top(quantized)
-            if let recheckModel, quantized.withUnsafeBufferPointer({ recheck.isNearTie($0) }),
-               let logits = try? recheckModel.logits(for: input) {
-                rechecked = top(logits)
+            guard let engine, let planned = workspace else {
+                let logits = reference.run(input).logits
+                return (top(fp32), top(logits), top(logits), fp32)
             }
-            return (top(fp32), top(quantized), rechecked, fp32)
+            var logits = [Float](repeating: 0, count: engine.model.configuration.numClasses)
+            let computed = input.withUnsafeBufferPointer { x in
+                logits.withUnsafeMutableBufferPointer { y in
+                    engine.model.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: planned)
+                    let computed = top(Array(y))
+                    engine.recheckNearTie(input: x.baseAddress!, logits: y, workspace: &recheckWorkspace)
+                    return computed
+                }
+            }
+            return (top(fp32), computed, top(logits), fp32)
         }
     }
 }

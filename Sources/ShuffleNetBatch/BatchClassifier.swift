@@ -152,17 +152,11 @@ package final class BatchClassifier: Sendable {
                                 let features = settings.product == .predictions ? nil : f.baseAddress
                                 model.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: planned, features: features)
                             }
-                        }
-                    }
-                    if settings.product == .predictions, classifier.needsRecheck(logits), let fp32 = classifier.recheckModel() {
-                        let rechecking = recheckWorkspace ?? fp32.makeCompactWorkspace()
-                        recheckWorkspace = rechecking
-                        tensor.withUnsafeBufferPointer { x in
-                            logits.withUnsafeMutableBufferPointer { y in
-                                fp32.run(input: x.baseAddress!, logits: y.baseAddress!, workspace: rechecking)
+                            // Features (`embed`) are the network's own; only answers are rechecked.
+                            if settings.product == .predictions {
+                                classifier.recheckNearTie(input: x.baseAddress!, logits: y, workspace: &recheckWorkspace)
                             }
                         }
-                        classifier.noteRecheck()
                     }
                     switch settings.product {
                     case .predictions:

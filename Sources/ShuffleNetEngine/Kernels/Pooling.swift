@@ -78,24 +78,24 @@ package enum Pooling {
 package struct DenseLayer: Sendable {
     package let inputs: Int
     package let outputs: Int
-    /// The weights as floats (empty when the layer keeps `halfWeights`).
-    package let weights: [Float]
-    /// The weights as binary16 bit patterns (empty when the layer keeps `weights`).
-    package let halfWeights: [UInt16]
+    /// `[outputs][inputs]`, as floats or as binary16 bit patterns.
+    private enum Weights: Sendable {
+        case float([Float])
+        case half([UInt16])
+    }
+    private let weights: Weights
     package let bias: [Float]?
 
     package init(weights: [Float], bias: [Float]?, inputs: Int, outputs: Int) {
-        self.weights = weights
-        halfWeights = []
+        self.weights = .float(weights)
         self.bias = bias
         self.inputs = inputs
         self.outputs = outputs
     }
 
-    /// A layer whose weights stay binary16 (`halfWeights`).
+    /// A layer whose weights stay binary16 (`sn_f16_dense`).
     package init(halfWeights: [UInt16], bias: [Float]?, inputs: Int, outputs: Int) {
-        weights = []
-        self.halfWeights = halfWeights
+        weights = .half(halfWeights)
         self.bias = bias
         self.inputs = inputs
         self.outputs = outputs
@@ -111,10 +111,12 @@ package struct DenseLayer: Sendable {
     /// `run` on an explicitly chosen kernel variant (tests and benchmarks compare them).
     package func run(on variant: KernelVariant, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                     outputRange: Range<Int>? = nil) throws(KernelCallError) {
-        let half = weights.isEmpty && !halfWeights.isEmpty
-        let name = half ? "dense layer (binary16 weights)" : "dense layer"
+        let name: String, count: Int
+        switch weights {
+        case .float(let w): (name, count) = ("dense layer", w.count)
+        case .half(let w): (name, count) = ("dense layer (binary16 weights)", w.count)
+        }
         let set = try KernelCallError.kernelSet(variant, kernel: name)
-        let count = half ? halfWeights.count : weights.count
         try KernelCallError.require(count == inputs * outputs && (bias?.count ?? outputs) == outputs, kernel: name,
                                     "\(count) weights and \(bias?.count ?? 0) biases for \(outputs) outputs x \(inputs) inputs")
         let range = (outputRange ?? 0..<outputs).clamped(to: 0..<outputs)
@@ -125,19 +127,27 @@ package struct DenseLayer: Sendable {
         args.output_begin = range.lowerBound
         args.output_end = range.upperBound
         func call(_ args: inout sn_dense_args) -> Int32 {
-            half ? sn_f16_dense(set.dense_f16, &args) : sn_f32_dense(set.dense, &args)
+            guard let bias else { return dense(&args) }
+            return bias.withUnsafeBufferPointer { b in
+                args.bias = b.baseAddress
+                return dense(&args)
+            }
         }
-        let code = weights.withUnsafeBufferPointer { w in
-            halfWeights.withUnsafeBufferPointer { h in
-                args.weights = w.baseAddress
-                args.half_weights = h.baseAddress
-                guard let bias else { return call(&args) }
-                return bias.withUnsafeBufferPointer { b in
-                    args.bias = b.baseAddress
-                    return call(&args)
+        func dense(_ args: inout sn_dense_args) -> Int32 {
+            switch weights {
+            case .float(let w):
+                return w.withUnsafeBufferPointer { p in
+                    args.weights = p.baseAddress
+                    return sn_f32_dense(set.dense, &args)
+                }
+            case .half(let w):
+                return w.withUnsafeBufferPointer { p in
+                    args.half_weights = p.baseAddress
+                    return sn_f16_dense(set.dense_f16, &args)
                 }
             }
         }
+        let code = call(&args)
         try KernelCallError.check(code, variant: variant, kernel: name)
     }
 }
